@@ -1,0 +1,24 @@
+"""The API root: /api/v1/. Routers of every domain app are mounted here."""
+
+from ninja import NinjaAPI
+
+from sitroom.accounts.api import router as accounts_router
+from sitroom.core.api import router as core_router
+
+from . import errors
+from .auth import AUTH
+
+api = NinjaAPI(
+    title="Sitroom API",
+    version="1",
+    description=(
+        "Crisis operations platform. Authenticate with `Authorization: Bearer <token>` "
+        "(create one with `sitroom token create --user NAME`) or a browser session. "
+        "Errors are RFC 9457 problem details naming the field and the problem. "
+        "Times are ISO 8601 with an offset."),
+    auth=AUTH,
+    urls_namespace="api",
+)
+errors.install(api)
+api.add_router("/", core_router)
+api.add_router("/", accounts_router)

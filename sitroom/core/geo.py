@@ -1,0 +1,158 @@
+"""Geometry without a GIS database: GeoJSON on areas, shapely at write time."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import shapely
+from django.db import transaction
+from shapely.geometry import Point, shape
+
+from .choices import AREA_LEVEL_RANK
+from .errors import InvalidInput
+from .models import Area
+
+
+@lru_cache(maxsize=1)
+def _prepared(version: int) -> list[tuple[int, Any, int]]:
+    shapes = []
+    for area in Area.objects.exclude(boundary=None).only("id", "boundary", "level"):
+        geom = shape(area.boundary)
+        shapely.prepare(geom)
+        shapes.append((AREA_LEVEL_RANK[area.level], geom, area.pk))
+    shapes.sort(key=lambda t: -t[0])  # deepest level first
+    return shapes
+
+
+_version = [0]
+
+
+def boundaries_changed() -> None:
+    _version[0] += 1
+
+
+def area_at(lat: float, lon: float) -> Area | None:
+    """The most specific area whose boundary holds the point, if any."""
+    point = Point(lon, lat)
+    for _rank, geom, pk in _prepared(_version[0] + Area.objects.exclude(boundary=None).count()):
+        if geom.covers(point):
+            return Area.objects.get(pk=pk)
+    return None
+
+
+@dataclass
+class ImportReport:
+    matched: list[tuple[str, str]] = field(default_factory=list)  # (feature label, area code)
+    created: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    unmatched_features: list[str] = field(default_factory=list)
+    areas_without_boundary: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = [f"matched {len(self.matched)} feature(s) to areas"]
+        out += [f"  {label} -> {code}" for label, code in self.matched]
+        if self.created:
+            out.append(f"created {len(self.created)} area(s): {', '.join(self.created)}")
+        if self.unchanged:
+            out.append(f"{len(self.unchanged)} boundary(ies) already up to date")
+        if self.unmatched_features:
+            out.append(f"{len(self.unmatched_features)} feature(s) matched no area: "
+                       + ", ".join(self.unmatched_features))
+        if self.areas_without_boundary:
+            out.append(f"{len(self.areas_without_boundary)} area(s) still have no boundary: "
+                       + ", ".join(self.areas_without_boundary))
+        return out
+
+
+def read_features(path: Path) -> list[dict[str, Any]]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InvalidInput({"file": f"{path} does not exist"}) from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput({"file": f"{path} is not JSON: {exc}"}) from None
+    if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
+        raise InvalidInput({"file": f"{path} is not a GeoJSON FeatureCollection"})
+    features = data.get("features")
+    if not isinstance(features, list):
+        raise InvalidInput({"features": "must be a list"})
+    return features
+
+
+def import_areas(path: Path, *, code_property: str | None, name_property: str | None,
+                 actor, source: str, create_level: str | None = None,
+                 create_parent: str | None = None) -> ImportReport:
+    """Attach the boundaries in a GeoJSON file to areas, all or nothing.
+
+    A feature matches the area whose code equals its `code_property`, or else whose
+    English, Kazakh or Russian name equals its `name_property`. With `create_level`
+    (and `create_parent`), unmatched features become new areas.
+    """
+    from . import services
+
+    if not code_property and not name_property:
+        raise InvalidInput({"code_property": "name a code property or a name property"})
+    features = read_features(path)
+    by_code = {a.code: a for a in Area.objects.all()}
+    by_name: dict[str, Area] = {}
+    for area in by_code.values():
+        for n in (area.name, area.name_kk, area.name_ru):
+            if n:
+                by_name.setdefault(n.casefold(), area)
+    errors: dict[str, list[str]] = {}
+    plan: list[tuple[str, dict[str, Any], Area | None, dict[str, Any]]] = []
+    for i, feature in enumerate(features):
+        props = (feature or {}).get("properties") or {}
+        label = str(props.get(name_property) or props.get(code_property) or f"feature {i}")
+        geometry = (feature or {}).get("geometry")
+        try:
+            geom = shape(geometry)
+        except Exception as exc:  # shapely raises several kinds for bad GeoJSON
+            errors[f"features[{i}].geometry"] = [f"is not valid GeoJSON geometry: {exc}"]
+            continue
+        if geom.geom_type not in ("Polygon", "MultiPolygon"):
+            errors[f"features[{i}].geometry"] = [f"is a {geom.geom_type}, expected a polygon"]
+            continue
+        if not geom.is_valid:
+            errors[f"features[{i}].geometry"] = [shapely.is_valid_reason(geom)]
+            continue
+        area = None
+        if code_property and props.get(code_property) is not None:
+            area = by_code.get(str(props[code_property]))
+        if area is None and name_property and props.get(name_property):
+            area = by_name.get(str(props[name_property]).casefold())
+        plan.append((label, geometry, area, props | {"_centroid": geom.centroid}))
+    if errors:
+        raise InvalidInput(errors)
+
+    report = ImportReport()
+    boundary_source = Path(path).name
+    with transaction.atomic():
+        for label, geometry, area, props in plan:
+            if area is None and create_level:
+                code = str(props.get(code_property) or "") if code_property else ""
+                centroid = props["_centroid"]
+                area, _created = services.save_area(
+                    {"code": code, "level": create_level, "parent": create_parent,
+                     "name": str(props.get(name_property) or label),
+                     "name_kk": str(props.get(f"{name_property}_kk", "") or ""),
+                     "name_ru": str(props.get(f"{name_property}_ru", "") or ""),
+                     "lat": round(centroid.y, 5), "lon": round(centroid.x, 5)},
+                    actor=actor, source=source)
+                report.created.append(area.code)
+            if area is None:
+                report.unmatched_features.append(label)
+                continue
+            if services.set_area_boundary(area, geometry, boundary_source=boundary_source,
+                                          actor=actor, source=source):
+                report.matched.append((label, area.code))
+            else:
+                report.unchanged.append(area.code)
+    boundaries_changed()
+    report.areas_without_boundary = list(
+        Area.objects.filter(boundary=None).values_list("code", flat=True))
+    return report

@@ -1,0 +1,32 @@
+"""`sitroom import-areas FILE`: attach boundary polygons from any GeoJSON to areas."""
+
+from django.core.management.base import BaseCommand, CommandError
+
+from sitroom.core.actors import Actor
+from sitroom.core.choices import AreaLevel, JournalSource
+from sitroom.core.errors import InvalidInput
+from sitroom.core.geo import import_areas
+
+
+class Command(BaseCommand):
+    help = ("Load boundaries from a GeoJSON FeatureCollection, matching features to areas by a "
+            "code property or a name property. All or nothing.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("file")
+        parser.add_argument("--code-property", help="feature property holding the area code")
+        parser.add_argument("--name-property", default="name",
+                            help="feature property holding the area name (default: name)")
+        parser.add_argument("--create", choices=AreaLevel.values, metavar="LEVEL",
+                            help="create areas of this level for features that match none")
+        parser.add_argument("--parent", help="parent area code for --create")
+
+    def handle(self, *args, file, code_property, name_property, create, parent, **options):
+        try:
+            report = import_areas(file, code_property=code_property, name_property=name_property,
+                                  actor=Actor.system_actor("cli"), source=JournalSource.CLI,
+                                  create_level=create, create_parent=parent)
+        except InvalidInput as exc:
+            raise CommandError(f"nothing imported: {exc.message()}") from None
+        for line in report.lines():
+            self.stdout.write(line)

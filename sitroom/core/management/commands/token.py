@@ -1,0 +1,52 @@
+"""`sitroom token create --user NAME`: a new API token, printed once."""
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from sitroom.accounts.models import ApiToken
+from sitroom.accounts.services import create_token, revoke_token
+from sitroom.core.actors import Actor
+from sitroom.core.choices import JournalSource
+from sitroom.core.errors import InvalidInput
+
+
+class Command(BaseCommand):
+    help = "Create, list or revoke API tokens."
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        create = sub.add_parser("create")
+        create.add_argument("--user", required=True)
+        create.add_argument("--name", default="cli")
+        listing = sub.add_parser("list")
+        listing.add_argument("--user")
+        revoke = sub.add_parser("revoke")
+        revoke.add_argument("prefix", help="the token's prefix, as `token list` shows it")
+
+    def handle(self, *args, action, **options):
+        actor = Actor.system_actor("cli")
+        if action == "create":
+            user = get_user_model().objects.filter(username=options["user"]).first()
+            if user is None:
+                raise CommandError(f"--user: no user named {options['user']!r}")
+            try:
+                _token, secret = create_token(user, options["name"], actor=actor,
+                                              source=JournalSource.CLI)
+            except InvalidInput as exc:
+                raise CommandError(exc.message()) from None
+            self.stdout.write(secret)
+            self.stderr.write("Store it now: it is not shown again.")
+        elif action == "list":
+            tokens = ApiToken.objects.select_related("user")
+            if options.get("user"):
+                tokens = tokens.filter(user__username=options["user"])
+            for t in tokens:
+                state = "revoked" if t.revoked_at else "active"
+                self.stdout.write(f"{t.prefix}\t{t.user.username}\t{t.name}\t{state}\t"
+                                  f"{t.created_at:%Y-%m-%d %H:%M}")
+        else:
+            token = ApiToken.objects.filter(prefix=options["prefix"]).first()
+            if token is None:
+                raise CommandError(f"prefix: no token {options['prefix']!r}")
+            revoke_token(token, actor=actor, source=JournalSource.CLI)
+            self.stdout.write(f"revoked {token}")

@@ -1,0 +1,133 @@
+"""Roles, actions and scopes: the one place that says who may see and do what.
+
+Reads go through `Model.objects.visible_to(user)` (built from `scope_filter`); writes go
+through services, which call `require(actor, action, area=..., organization=...)`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from sitroom.accounts.choices import Role
+
+VIEW = "view"
+JOURNAL_ADD = "journal.add"
+PLACES_MANAGE = "places.manage"
+ORGANIZATIONS_MANAGE = "organizations.manage"
+AREAS_MANAGE = "areas.manage"
+USERS_MANAGE = "users.manage"
+
+_CONTRIBUTORS = {VIEW, JOURNAL_ADD}
+ROLE_ACTIONS: dict[str, set[str]] = {
+    Role.DIRECTOR: {VIEW, JOURNAL_ADD, PLACES_MANAGE, ORGANIZATIONS_MANAGE, AREAS_MANAGE,
+                    USERS_MANAGE},
+    Role.DUTY_OFFICER: {VIEW, JOURNAL_ADD, PLACES_MANAGE, ORGANIZATIONS_MANAGE},
+    Role.ANALYST: set(_CONTRIBUTORS),
+    Role.LIAISON: set(_CONTRIBUTORS),
+    Role.COMMISSION_MEMBER: set(_CONTRIBUTORS),
+    Role.ASSISTANCE_OFFICER: set(_CONTRIBUTORS),
+    Role.FIELD_REPORTER: set(_CONTRIBUTORS),
+    Role.VIEWER: {VIEW},
+}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a user may see: everything, or area subtrees and organizations."""
+
+    role: str | None
+    everything: bool = False
+    area_paths: tuple[str, ...] = ()
+    organization_ids: frozenset[int] = field(default_factory=frozenset)
+
+    @property
+    def empty(self) -> bool:
+        return not self.everything and not self.area_paths and not self.organization_ids
+
+    def covers(self, area_path: str | None, organization_id: int | None = None) -> bool:
+        if self.everything:
+            return True
+        if organization_id is not None and organization_id in self.organization_ids:
+            return True
+        return bool(area_path) and any(area_path.startswith(p) for p in self.area_paths)
+
+
+NO_SCOPE = Scope(role=None)
+
+
+def scope_of(user) -> Scope:
+    """The user's scope, computed once per user object."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return NO_SCOPE
+    cached = getattr(user, "_sitroom_scope", None)
+    if cached is not None:
+        return cached
+    from sitroom.accounts.models import Profile
+
+    profile = (
+        Profile.objects.filter(user=user).prefetch_related("areas", "organizations").first()
+    )
+    if user.is_superuser:
+        scope = Scope(role=Role.DIRECTOR, everything=True)
+    elif profile is None:
+        scope = NO_SCOPE
+    else:
+        scope = Scope(
+            role=profile.role,
+            everything=profile.all_areas,
+            area_paths=tuple(sorted(a.path for a in profile.areas.all())),
+            organization_ids=frozenset(o.pk for o in profile.organizations.all()),
+        )
+    user._sitroom_scope = scope
+    return scope
+
+
+# How each scoped model reaches its area path and organization.
+_SCOPE_FIELDS = {
+    "Area": ("path", None),
+    "Place": ("area__path", "organization_id"),
+    "Organization": ("area__path", "id"),
+    "JournalEntry": ("area_path", "organization_id"),
+}
+
+
+def scope_filter(user, model) -> Q:
+    """A filter that keeps only the rows of `model` the user may see."""
+    scope = scope_of(user)
+    if scope.role is None or VIEW not in ROLE_ACTIONS.get(scope.role, set()):
+        return Q(pk__in=[])
+    if scope.everything:
+        return Q()
+    path_field, org_field = _SCOPE_FIELDS[model.__name__]
+    q = Q(pk__in=[])
+    for path in scope.area_paths:
+        q |= Q(**{f"{path_field}__startswith": path})
+    if org_field and scope.organization_ids:
+        q |= Q(**{f"{org_field}__in": sorted(scope.organization_ids)})
+    return q
+
+
+def can(user, action: str, *, area=None, organization=None) -> bool:
+    """May the user do `action` on something in `area` / of `organization`?"""
+    scope = scope_of(user)
+    if scope.role is None or action not in ROLE_ACTIONS.get(scope.role, set()):
+        return False
+    if area is None and organization is None:
+        # Not tied to a place: only users who see everything may write it.
+        return scope.everything
+    return scope.covers(
+        area.path if area is not None else None,
+        organization.pk if organization is not None else None,
+    )
+
+
+def require(actor, action: str, *, area=None, organization=None) -> None:
+    """Raise NotAllowed unless the actor may do it. System actors (CLI, jobs) may."""
+    from .errors import NotAllowed
+
+    if actor.user is None:
+        return
+    if not can(actor.user, action, area=area, organization=organization):
+        raise NotAllowed(f"{actor.label} may not {action} here")

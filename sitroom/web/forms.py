@@ -1,0 +1,110 @@
+"""Forms of the operating picture: timeline filters, as-of, posting an entry."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from sitroom.core.choices import JOURNAL_KINDS, JournalKind, JournalSource
+from sitroom.core.models import Area, Place
+from sitroom.core.queries import JournalFilter
+
+LOCAL_INPUT = "%Y-%m-%dT%H:%M"
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A datetime-local input, read in the deployment's time zone."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_INPUT)
+    input_formats = [LOCAL_INPUT, "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"]
+
+
+class AreaChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Area) -> str:
+        indent = "\u2003" * obj.path.count("/")
+        return f"{indent[:-1]}{obj.label()}"
+
+
+class TimelineFilterForm(forms.Form):
+    area = AreaChoiceField(label=_("Area"), queryset=Area.objects.none(), to_field_name="code",
+                           required=False, empty_label=_("All areas"))
+    kind = forms.ChoiceField(label=_("Kind"), required=False)
+    source = forms.ChoiceField(label=_("Source"), required=False)
+    since = LocalDateTimeField(label=_("From"), required=False)
+    until = LocalDateTimeField(label=_("To"), required=False)
+    q = forms.CharField(label=_("Search"), required=False, max_length=200)
+    as_of = LocalDateTimeField(label=_("As of"), required=False)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["area"].queryset = Area.objects.visible_to(user).order_by("path")
+        self.fields["kind"].choices = [("", _("All kinds"))] + [
+            (k, v) for k, v in JOURNAL_KINDS.items()]
+        self.fields["source"].choices = [("", _("All sources"))] + list(JournalSource.choices)
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", _("must not be earlier than From"))
+        return data
+
+    def to_filter(self) -> JournalFilter:
+        d = self.cleaned_data if self.is_valid() else {}
+        return JournalFilter(
+            area=d.get("area"), kind=d.get("kind") or None, source=d.get("source") or None,
+            since=d.get("since"), until=d.get("until"), q=d.get("q") or None,
+            as_of=d.get("as_of"))
+
+    def live_query(self) -> str:
+        """The filters the live stream applies on the server."""
+        from urllib.parse import urlencode
+
+        d = self.cleaned_data if self.is_valid() else {}
+        params = {k: v for k, v in (("area", d.get("area").code if d.get("area") else ""),
+                                    ("kind", d.get("kind")), ("source", d.get("source"))) if v}
+        return urlencode(params)
+
+
+class EntryForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), initial=JournalKind.NOTE)
+    summary = forms.CharField(label=_("What happened"), max_length=4000,
+                              widget=forms.Textarea(attrs={"rows": 3}))
+    area = AreaChoiceField(label=_("Area"), queryset=Area.objects.none(), to_field_name="code",
+                           required=False, empty_label=_("— choose —"))
+    place = forms.ModelChoiceField(label=_("Place"), queryset=Place.objects.none(),
+                                   to_field_name="code", required=False,
+                                   empty_label=_("— none —"))
+    occurred_at = LocalDateTimeField(label=_("When it happened"), required=False,
+                                     help_text=_("Leave empty for now."))
+    estimate = forms.BooleanField(label=_("Figures are estimates"), required=False)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["area"].queryset = Area.objects.visible_to(user).order_by("path")
+        self.fields["place"].queryset = Place.objects.visible_to(user).order_by("name")
+        self.fields["kind"].choices = [(k, v) for k, v in JOURNAL_KINDS.items()
+                                       if k in {"note", "event", "decision", "statement",
+                                                "movement", "casualties", "infrastructure"}]
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("area") and not data.get("place"):
+            self.add_error("area", _("Choose the area (or place) this is about."))
+        return data
+
+
+def as_of_from(request) -> datetime | None:
+    """The as-of moment in the query string (local time), or None for now."""
+    raw = request.GET.get("as_of")
+    if not raw:
+        return None
+    field = LocalDateTimeField(required=False)
+    try:
+        value = field.clean(raw)
+    except forms.ValidationError:
+        return None
+    return value if value is None or timezone.is_aware(value) else timezone.make_aware(value)

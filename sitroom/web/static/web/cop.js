@@ -1,0 +1,143 @@
+/* The common operating picture: map of areas and places, live journal stream. */
+(function () {
+  "use strict";
+  var mapEl = document.getElementById("map");
+  var config = JSON.parse(mapEl.dataset.config || "{}");
+  var lang = (config.language || "en").slice(0, 2);
+  var liveCfg = JSON.parse(document.getElementById("live-config").textContent);
+
+  function nameOf(props) {
+    return (lang === "ru" && props.name_ru) || (lang === "kk" && props.name_kk) || props.name;
+  }
+  function activityClass(n) { return n >= 5 ? "act2" : n >= 1 ? "act1" : "act0"; }
+  var FILL = { act0: "#cfd8dc", act1: "#ffb74d", act2: "#e53935" };
+
+  var map = L.map(mapEl, { zoomSnap: 0.25, attributionControl: true });
+  if (config.tileUrl) {
+    L.tileLayer(config.tileUrl, { attribution: config.tileAttribution || "" }).addTo(map);
+  }
+  map.setView([48.0, 67.0], 4);
+  var areaLayers = {};   // code -> layer
+  var areaProps = {};    // code -> properties
+
+  function styleFor(props) {
+    var district = props.level === "district";
+    return {
+      className: "area area-" + props.level + " area-code-" + props.code,
+      color: district ? "#37474f" : "#263238",
+      weight: district ? 1 : 1.5,
+      fillColor: FILL[activityClass(props.recent_entries)],
+      fillOpacity: district ? 0.55 : 0.45,
+    };
+  }
+  function tooltipFor(props) {
+    var t = nameOf(props);
+    if (props.recent_entries) { t += " · " + props.recent_entries; }
+    return t;
+  }
+
+  function url(base, extra) {
+    var params = new URLSearchParams();
+    if (config.asOf) { params.set("as_of", config.asOf); }
+    Object.keys(extra || {}).forEach(function (k) { params.set(k, extra[k]); });
+    var q = params.toString();
+    return q ? base + "?" + q : base;
+  }
+
+  Promise.all([
+    fetch(url(mapEl.dataset.areasUrl), { credentials: "same-origin" }).then(function (r) { return r.json(); }),
+    fetch(mapEl.dataset.placesUrl, { credentials: "same-origin" }).then(function (r) { return r.json(); }),
+  ]).then(function (results) {
+    var areas = results[0], places = results[1];
+    // Draw countries first, districts last, so smaller units sit on top.
+    var order = { country: 0, region: 1, city: 2, district: 3 };
+    areas.features.sort(function (a, b) { return order[a.properties.level] - order[b.properties.level]; });
+    var shown = L.featureGroup().addTo(map);
+    var polygons = 0;
+    areas.features.forEach(function (f) {
+      var p = f.properties;
+      areaProps[p.code] = p;
+      var layer;
+      if (f.geometry.type === "Point") {
+        if (p.level === "country") { return; }
+        layer = L.circleMarker([f.geometry.coordinates[1], f.geometry.coordinates[0]],
+          Object.assign(styleFor(p), { radius: 7, fillOpacity: 0.9 }));
+        layer.bindTooltip(tooltipFor(p), { permanent: p.level !== "district", direction: "right", className: "area-label" });
+      } else {
+        if (p.level === "country") { return; }
+        layer = L.geoJSON(f, { style: function () { return styleFor(p); } });
+        layer.bindTooltip(tooltipFor(p), { sticky: true });
+        polygons += 1;
+      }
+      layer.bindPopup(function () {
+        var pr = areaProps[p.code];
+        var el = document.createElement("div");
+        var h = document.createElement("strong"); h.textContent = nameOf(pr); el.appendChild(h);
+        var s = document.createElement("div");
+        s.textContent = (mapEl.dataset.recentLabel || "") + pr.recent_entries;
+        el.appendChild(s);
+        var a = document.createElement("a");
+        a.href = "?area=" + encodeURIComponent(pr.code) + (config.asOf ? "&as_of=" + encodeURIComponent(document.getElementById("id_as_of_control").value) : "");
+        a.textContent = "→ " + nameOf(pr);
+        el.appendChild(a);
+        return el;
+      });
+      layer.addTo(shown);
+      areaLayers[p.code] = layer;
+    });
+    places.features.forEach(function (f) {
+      var p = f.properties;
+      L.circleMarker([f.geometry.coordinates[1], f.geometry.coordinates[0]], {
+        radius: 5, color: "#0d47a1", weight: 2, fillColor: "#42a5f5", fillOpacity: 0.9,
+        className: "place place-" + p.code,
+      }).bindTooltip(p.label + " (" + p.kind_label + ")" + (p.estimate ? " ≈" : "")).addTo(map);
+    });
+    if (shown.getLayers().length) { map.fitBounds(shown.getBounds(), { padding: [10, 10] }); }
+    if (areas.attribution) { document.getElementById("map-attribution").textContent = areas.attribution; }
+    mapEl.dataset.areas = String(Object.keys(areaLayers).length);
+    mapEl.dataset.polygons = String(polygons);
+    mapEl.dataset.ready = "true";
+  }).catch(function (err) {
+    mapEl.dataset.error = String(err);
+  });
+
+  function bumpArea(code) {
+    var p = areaProps[code];
+    if (!p) { return; }
+    p.recent_entries = (p.recent_entries || 0) + 1;
+    var layer = areaLayers[code];
+    layer.setStyle(styleFor(p));
+    if (layer.setTooltipContent) { layer.setTooltipContent(tooltipFor(p)); }
+  }
+
+  // Live journal: server-sent events; the browser resumes from Last-Event-ID itself.
+  var status = document.getElementById("live-status");
+  if (liveCfg.past || !window.EventSource) { return; }
+  var source = new EventSource(liveCfg.url);
+  source.onopen = function () {
+    status.textContent = liveCfg.strings.live;
+    status.dataset.state = "live";
+    status.className = "mode live";
+  };
+  source.onerror = function () {
+    status.textContent = liveCfg.strings.reconnecting;
+    status.dataset.state = "reconnecting";
+    status.className = "mode reconnecting";
+  };
+  source.addEventListener("entry", function (ev) {
+    var data = JSON.parse(ev.data);
+    if (document.getElementById("entry-" + data.seq)) { return; }
+    var q = (document.getElementById("id_q") || {}).value;
+    if (q && data.summary.toLowerCase().indexOf(q.toLowerCase()) < 0) { return; }
+    var list = document.getElementById("timeline-list");
+    if (!list) { return; }
+    var empty = list.querySelector(".empty");
+    if (empty) { empty.remove(); }
+    var tpl = document.createElement("template");
+    tpl.innerHTML = data.html.trim();
+    var node = tpl.content.firstElementChild;
+    node.classList.add("fresh");
+    list.insertBefore(node, list.firstChild);
+    if (data.area) { bumpArea(data.area); }
+  });
+})();

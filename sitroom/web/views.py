@@ -1,0 +1,160 @@
+"""Pages: the common operating picture, its timeline partial, posting, and the live stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpResponse, HttpResponseForbidden, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from sitroom.core import queries, services
+from sitroom.core.actors import Actor
+from sitroom.core.choices import JournalSource
+from sitroom.core.errors import InvalidInput, NotAllowed
+from sitroom.core.live import HUB
+from sitroom.core.models import Area
+from sitroom.core.permissions import JOURNAL_ADD, ROLE_ACTIONS, scope_of
+
+from .forms import EntryForm, TimelineFilterForm
+
+TIMELINE_PAGE = 50
+
+
+def _timeline_context(request):
+    form = TimelineFilterForm(request.GET or None, user=request.user)
+    flt = form.to_filter()
+    entries = queries.journal_entries(request.user, flt)
+    page = Paginator(entries, TIMELINE_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {"filter_form": form, "page": page, "as_of": flt.as_of, "query": query.urlencode(),
+            "live_query": form.live_query()}
+
+
+@login_required
+def cop(request):
+    """The common operating picture: map, timeline, filters, as-of, live log."""
+    if request.headers.get("HX-Request"):
+        return render(request, "web/partials/timeline.html", _timeline_context(request))
+    scope = scope_of(request.user)
+    context = _timeline_context(request)
+    context.update({
+        "entry_form": EntryForm(user=request.user),
+        "can_post": JOURNAL_ADD in ROLE_ACTIONS.get(scope.role, set()),
+        "map_config": json.dumps({
+            "tileUrl": settings.MAP_TILE_URL,
+            "tileAttribution": settings.MAP_TILE_ATTRIBUTION,
+            "language": get_language(),
+            "asOf": context["as_of"].isoformat() if context["as_of"] else None,
+        }),
+        "area_count": Area.objects.visible_to(request.user).count(),
+    })
+    return render(request, "web/cop.html", context)
+
+
+@login_required
+@require_POST
+def post_entry(request):
+    """Record an entry from the operating picture's form."""
+    form = EntryForm(request.POST, user=request.user)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.record_entry(
+                actor=Actor(user=request.user), source=JournalSource.WEB, kind=d["kind"],
+                summary=d["summary"], area=d["area"], place=d["place"],
+                occurred_at=d["occurred_at"], estimate=d["estimate"])
+        except InvalidInput as exc:
+            for field, msgs in exc.errors.items():
+                form.add_error(field if field in form.fields else None, " ".join(msgs))
+        except NotAllowed:
+            return HttpResponseForbidden(_("You may not record entries for this area."))
+        else:
+            messages.success(request, _("Entry recorded."))
+            return redirect("web:cop")
+    context = _timeline_context(request)
+    context.update({"entry_form": form, "can_post": True, "map_config": "{}",
+                    "area_count": 0})
+    return render(request, "web/cop.html", context, status=422)
+
+
+async def live_journal(request):
+    """Server-sent events: every new journal entry the user may see, as it is recorded.
+
+    A reconnecting browser sends Last-Event-ID and gets everything it missed first.
+    """
+    user = await request.auser()
+    if not user.is_authenticated:
+        return HttpResponse(status=401)
+    scope = await sync_to_async(scope_of)(user)
+    form = await sync_to_async(_live_filter)(request, user)
+    if form is None:
+        return HttpResponse(status=400)
+    language = (get_language() or "en")[:2]
+    raw_last = request.headers.get("Last-Event-ID") or request.GET.get("after") or ""
+    last_seq = int(raw_last) if raw_last.isdigit() else None
+
+    async def events():
+        sub = await HUB.subscribe()
+        try:
+            cursor = last_seq
+            if cursor is None:
+                cursor = HUB.last_seq or 0
+            yield f"retry: 2000\n: connected at {timezone.now().isoformat()}\n\n"
+            backlog = await sync_to_async(_backlog)(user, form, cursor)
+            for item in backlog:
+                yield _sse(item, language)
+                cursor = item["seq"]
+            while True:
+                try:
+                    item = await asyncio.wait_for(sub.queue.get(),
+                                                  settings.LIVE_HEARTBEAT_SECONDS)
+                except TimeoutError:
+                    yield ": keep-alive\n\n"
+                    continue
+                if item["seq"] <= cursor:
+                    continue
+                cursor = item["seq"]
+                if scope.covers(item["area_path"], item["organization_id"]) and \
+                        form.matches(item):
+                    yield _sse(item, language)
+                if sub.overflowed:  # too slow a reader: make it reconnect and catch up
+                    return
+        finally:
+            HUB.unsubscribe(sub)
+
+    response = StreamingHttpResponse(events(), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+def _live_filter(request, user):
+    form = TimelineFilterForm(request.GET, user=user)
+    if not form.is_valid():
+        return None
+    return form.to_filter()
+
+
+def _backlog(user, flt, after: int, limit: int = 500):
+    from sitroom.core.models import JournalEntry
+
+    qs = flt.apply(JournalEntry.objects.visible_to(user)).filter(seq__gt=after)
+    entries = qs.select_related("area", "place", "organization").order_by("seq")[:limit]
+    return [queries.entry_event(e) for e in entries]
+
+
+def _sse(item, language: str) -> str:
+    data = {k: v for k, v in item.items() if k != "html"}
+    data["html"] = item["html"].get(language) or item["html"]["en"]
+    return f"id: {item['seq']}\nevent: entry\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
