@@ -132,29 +132,36 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = env("DATABASE_URL")
+SQLITE_OPTIONS = {
+    # Writers take the lock at BEGIN, so a read-then-write transaction (the journal's
+    # hash chain) never fails half-way with "database is locked".
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 30,
+    "init_command": (
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+        "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;"
+    ),
+}
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
-    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        raise ImproperlyConfigured("SITROOM_DATABASE_URL: only postgres:// URLs are supported")
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    _engine = DATABASES["default"]["ENGINE"]
+    if _engine == "django.db.backends.sqlite3":
+        DATABASES["default"].update(OPTIONS=SQLITE_OPTIONS, CONN_MAX_AGE=0)
+    elif _engine == "django.db.backends.postgresql":
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    else:
+        raise ImproperlyConfigured(
+            "SITROOM_DATABASE_URL: expected a postgres:// or sqlite:/// URL")
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": SITROOM_HOME / "sitroom.sqlite3",
-            "OPTIONS": {
-                # Writers take the lock at BEGIN, so a read-then-write transaction (the
-                # journal's hash chain) never fails half-way with "database is locked".
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 30,
-                "init_command": (
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                    "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000;"
-                ),
-            },
+            "OPTIONS": SQLITE_OPTIONS,
             "TEST": {"NAME": str(SITROOM_HOME / "test-sitroom.sqlite3")},
         }
     }
+USING_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -194,7 +201,7 @@ BOUNDARIES_DIR = Path(env("BOUNDARIES_DIR", str(REPO_DIR.parent / "shared" / "sc
 # Live stream: how often a server process checks the journal for entries written by
 # another process (SQLite has no cross-process notification; PostgreSQL has NOTIFY and
 # uses this only as a safety net).
-LIVE_POLL_SECONDS = env_float("LIVE_POLL_SECONDS", 0.5 if not DATABASE_URL else 5.0)
+LIVE_POLL_SECONDS = env_float("LIVE_POLL_SECONDS", 5.0 if USING_POSTGRES else 0.5)
 LIVE_HEARTBEAT_SECONDS = env_float("LIVE_HEARTBEAT_SECONDS", 15.0)
 API_PAGE_SIZE_MAX = 500
 

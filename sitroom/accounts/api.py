@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import Http404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from pydantic import Field
 
 from sitroom.api.auth import actor_of
@@ -47,7 +47,7 @@ def list_tokens(request):
 def create_token(request, body: TokenIn):
     token, secret = services.create_token(request.user, body.name, actor=actor_of(request),
                                           source=JournalSource.API)
-    return 201, _out(token) | {"token": secret}
+    return Status(201, _out(token) | {"token": secret})
 
 
 @router.delete("/tokens/{prefix}", response={204: None}, summary="Revoke one of my tokens")
@@ -56,4 +56,4 @@ def revoke_token(request, prefix: str):
     if token is None:
         raise Http404(f"no token {prefix!r}")
     services.revoke_token(token, actor=actor_of(request), source=JournalSource.API)
-    return 204, None
+    return Status(204, None)

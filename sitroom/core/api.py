@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.http import Http404, JsonResponse
-from ninja import Header, Query, Router
+from ninja import Header, Query, Router, Status
 from pydantic import AwareDatetime
 
 from sitroom.api.auth import actor_of
@@ -124,7 +124,7 @@ def create_entry(request, body: EntryIn,
         summary=body.summary, occurred_at=body.occurred_at, area=area, place=place,
         organization=_visible(Organization.objects, "organization", body.organization, user),
         payload=body.payload, estimate=body.estimate, external_id=external_id)
-    return (200 if before else 201), EntryOut.of(entry)
+    return Status(200 if before else 201, EntryOut.of(entry))
 
 
 def _existing(external_id: str | None) -> bool:
@@ -205,7 +205,7 @@ def save_place(request, body: PlaceIn):
         _visible(Area.objects, "area", body.area, request.user)
     place, created = services.save_place(body.dict(), actor=actor_of(request),
                                          source=JournalSource.API)
-    return (201 if created else 200), PlaceOut.of(place)
+    return Status(201 if created else 200, PlaceOut.of(place))
 
 
 @router.get("/places/{code}", response=PlaceOut, tags=["places"])

@@ -11,7 +11,9 @@ class AreaLevel(models.TextChoices):
     DISTRICT = "district", _("District")
 
 
-AREA_LEVEL_RANK = {AreaLevel.COUNTRY: 0, AreaLevel.REGION: 1, AreaLevel.CITY: 2, AreaLevel.DISTRICT: 3}
+AREA_LEVEL_RANK = {
+    AreaLevel.COUNTRY: 0, AreaLevel.REGION: 1, AreaLevel.CITY: 2, AreaLevel.DISTRICT: 3,
+}
 
 
 class PlaceKind(models.TextChoices):

@@ -68,7 +68,8 @@ class ImportReport:
         return out
 
 
-def read_features(path: Path) -> list[dict[str, Any]]:
+def read_features(path: Path) -> tuple[list[dict[str, Any]], str]:
+    """The features of a GeoJSON FeatureCollection, and its attribution (if it has one)."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -80,7 +81,8 @@ def read_features(path: Path) -> list[dict[str, Any]]:
     features = data.get("features")
     if not isinstance(features, list):
         raise InvalidInput({"features": "must be a list"})
-    return features
+    attribution = data.get("attribution")
+    return features, attribution if isinstance(attribution, str) else ""
 
 
 def import_areas(path: Path, *, code_property: str | None, name_property: str | None,
@@ -96,7 +98,7 @@ def import_areas(path: Path, *, code_property: str | None, name_property: str | 
 
     if not code_property and not name_property:
         raise InvalidInput({"code_property": "name a code property or a name property"})
-    features = read_features(path)
+    features, attribution = read_features(path)
     by_code = {a.code: a for a in Area.objects.all()}
     by_name: dict[str, Area] = {}
     for area in by_code.values():
@@ -130,7 +132,7 @@ def import_areas(path: Path, *, code_property: str | None, name_property: str | 
         raise InvalidInput(errors)
 
     report = ImportReport()
-    boundary_source = Path(path).name
+    boundary_source = (attribution or Path(path).name)[:300]
     with transaction.atomic():
         for label, geometry, area, props in plan:
             if area is None and create_level:

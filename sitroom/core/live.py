@@ -45,6 +45,7 @@ class Hub:
         self.loop: asyncio.AbstractEventLoop | None = None
         self.event: asyncio.Event | None = None
         self.last_seq: int | None = None
+        self.last_hash: str | None = None
         self.tasks: list[asyncio.Task] = []
         self._lock = threading.Lock()
 
@@ -76,7 +77,7 @@ class Hub:
         if self.loop is loop and self.tasks and not all(t.done() for t in self.tasks):
             return
         self.loop, self.event = loop, asyncio.Event()
-        self.last_seq = await sync_to_async(_head_seq)()
+        self.last_seq, self.last_hash = await sync_to_async(_head)()
         self.tasks = [loop.create_task(self._run())]
         if connection.vendor == "postgresql":
             self.tasks.append(loop.create_task(self._listen()))
@@ -89,22 +90,29 @@ class Hub:
             except TimeoutError:
                 pass
             self.event.clear()
-            if not self.subscribers:
-                self.last_seq = await sync_to_async(_head_seq)()
-                continue
             try:
-                items = await sync_to_async(_fetch_after)(self.last_seq or 0)
+                await sync_to_async(self._catch_up_sync)()
             except Exception:
                 logger.exception("live: reading new journal entries failed")
                 await asyncio.sleep(1)
-                continue
+
+    def _catch_up_sync(self) -> None:
+        """Read what is new since the last entry seen and hand it to every subscriber."""
+        if self.last_seq and _hash_at(self.last_seq) != self.last_hash:
+            # The journal was replaced under us (a restore, or a test database being
+            # emptied): start over from its beginning.
+            self.last_seq, self.last_hash = 0, None
+        if not self.subscribers:
+            self.last_seq, self.last_hash = _head()
+            return
+        while True:
+            items = _fetch_after(self.last_seq or 0)
             for item in items:
-                self.last_seq = item["seq"]
+                self.last_seq, self.last_hash = item["seq"], item["hash"]
                 for sub in list(self.subscribers):
-                    try:
-                        sub.queue.put_nowait(item)
-                    except asyncio.QueueFull:
-                        sub.overflowed = True
+                    self.loop.call_soon_threadsafe(_offer, sub, item)
+            if len(items) < FETCH_LIMIT:
+                return
 
     async def _listen(self) -> None:
         """PostgreSQL LISTEN on its own connection; reconnects after a failure."""
@@ -130,15 +138,30 @@ class Hub:
 
 
 HUB = Hub()
+FETCH_LIMIT = 1000
 
 
-def _head_seq() -> int:
-    from .journal import chain_head
+def _offer(sub: Subscription, item: dict[str, Any]) -> None:
+    try:
+        sub.queue.put_nowait(item)
+    except asyncio.QueueFull:
+        sub.overflowed = True
 
-    return chain_head()[0]
+
+def _head() -> tuple[int, str | None]:
+    from .journal import GENESIS, chain_head
+
+    seq, digest = chain_head()
+    return seq, (None if digest == GENESIS else digest)
 
 
-def _fetch_after(seq: int, limit: int = 1000) -> list[dict[str, Any]]:
+def _hash_at(seq: int) -> str | None:
+    from .models import JournalEntry
+
+    return JournalEntry.objects.filter(seq=seq).values_list("hash", flat=True).first()
+
+
+def _fetch_after(seq: int, limit: int = FETCH_LIMIT) -> list[dict[str, Any]]:
     from .models import JournalEntry
     from .queries import entry_event
 

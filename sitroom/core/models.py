@@ -20,12 +20,12 @@ class TranslatedName(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return self.label()
+
     def label(self, language: str | None = None) -> str:
         language = (language or translation.get_language() or "en")[:2]
         return getattr(self, f"name_{language}", "") or self.name
-
-    def __str__(self) -> str:
-        return self.label()
 
 
 class VisibleQuerySet(models.QuerySet):
@@ -157,7 +157,8 @@ class JournalEntry(models.Model):
     kind = models.CharField(_("kind"), max_length=40, db_index=True)
     summary = models.TextField(_("summary"))
     payload = models.JSONField(_("payload"), default=dict, blank=True)
-    external_id = models.CharField(max_length=200, null=True, blank=True)
+    # NULL, not "": many entries have none, and the unique constraint must ignore them.
+    external_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
     estimate = models.BooleanField(_("estimate"), default=False)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)

@@ -94,6 +94,7 @@ def entry_event(entry: JournalEntry) -> dict[str, Any]:
             html[code] = render_to_string("core/partials/journal_entry.html", {"entry": entry})
     return {
         "seq": entry.seq,
+        "hash": entry.hash,
         "occurred_at": entry.occurred_at.isoformat(),
         "recorded_at": entry.recorded_at.isoformat(),
         "kind": entry.kind,
@@ -122,6 +123,8 @@ def organizations(user) -> QuerySet:
 
 
 ACTIVITY_WINDOW = timedelta(hours=24)
+# Bookkeeping entries (reference data, accounts) say nothing about the situation.
+ADMINISTRATIVE_KINDS = ("area", "place", "organization", "access")
 
 
 def area_activity(user, as_of: datetime | None = None) -> dict[int, dict[str, Any]]:
@@ -133,15 +136,18 @@ def area_activity(user, as_of: datetime | None = None) -> dict[int, dict[str, An
     moment = as_of or timezone.now()
     qs = JournalEntry.objects.visible_to(user).filter(
         recorded_at__lte=moment, occurred_at__lte=moment,
-        occurred_at__gt=moment - ACTIVITY_WINDOW).exclude(area=None)
+        occurred_at__gt=moment - ACTIVITY_WINDOW).exclude(area=None).exclude(
+        kind__in=ADMINISTRATIVE_KINDS)
     rows = qs.values("area_id").annotate(n=Count("seq"), latest=Max("occurred_at"))
     return {r["area_id"]: {"recent": r["n"], "latest": r["latest"]} for r in rows}
 
 
 def areas_feature_collection(qs, activity: dict[int, dict[str, Any]]) -> dict[str, Any]:
     """Areas as GeoJSON: the boundary when loaded, else a point at the centroid."""
-    features = []
+    features, attributions = [], []
     for area in qs:
+        if area.boundary_source and area.boundary_source not in attributions:
+            attributions.append(area.boundary_source)
         act = activity.get(area.pk, {})
         features.append({
             "type": "Feature",
@@ -157,7 +163,8 @@ def areas_feature_collection(qs, activity: dict[int, dict[str, Any]]) -> dict[st
                 "latest_entry_at": act["latest"].isoformat() if act.get("latest") else None,
             },
         })
-    return {"type": "FeatureCollection", "features": features}
+    return {"type": "FeatureCollection", "features": features,
+            "attribution": " · ".join(attributions)}
 
 
 def places_feature_collection(qs) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ninja import Schema
@@ -110,7 +110,8 @@ class EntryOut(Schema):
     @staticmethod
     def of(e) -> EntryOut:
         return EntryOut(
-            seq=e.seq, occurred_at=e.occurred_at, recorded_at=e.recorded_at,
+            seq=e.seq, occurred_at=e.occurred_at.astimezone(UTC),
+            recorded_at=e.recorded_at.astimezone(UTC),
             actor=e.actor_label, source=e.source, kind=e.kind, summary=e.summary,
             area=e.area.code if e.area_id else None,
             place=e.place.code if e.place_id else None,

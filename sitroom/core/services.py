@@ -218,7 +218,8 @@ def save_area(data: dict[str, Any], *, actor: Actor | Any, source: str) -> tuple
         errors["name"] = [_("must not be empty")]
     level = data.get("level")
     if level not in AreaLevel.values:
-        errors["level"] = [_("must be one of: %(levels)s") % {"levels": ", ".join(AreaLevel.values)}]
+        errors["level"] = [_("must be one of: %(levels)s")
+                           % {"levels": ", ".join(AreaLevel.values)}]
     parent = None
     if data.get("parent"):
         parent = Area.objects.filter(code=data["parent"]).first()
@@ -384,7 +385,8 @@ def save_organization(data: dict[str, Any], *, actor: Actor | Any,
     org.save()
     if changed:
         record_entry(
-            actor=actor, source=source, checked=True, kind="organization", area=area, organization=org,
+            actor=actor, source=source, checked=True, kind="organization", area=area,
+            organization=org,
             summary=(_("Organization %(name)s added") if created
                      else _("Organization %(name)s updated")) % {"name": org.name},
             subject=("core", "organization", org.code),

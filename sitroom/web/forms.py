@@ -70,6 +70,9 @@ class TimelineFilterForm(forms.Form):
 
 
 class EntryForm(forms.Form):
+    """Record a journal entry. Prefixed, so its fields never clash with the filters'."""
+
+    prefix = "entry"
     kind = forms.ChoiceField(label=_("Kind"), initial=JournalKind.NOTE)
     summary = forms.CharField(label=_("What happened"), max_length=4000,
                               widget=forms.Textarea(attrs={"rows": 3}))

@@ -21,6 +21,7 @@ from sitroom.core import queries, services
 from sitroom.core.actors import Actor
 from sitroom.core.choices import JournalSource
 from sitroom.core.errors import InvalidInput, NotAllowed
+from sitroom.core.journal import chain_head
 from sitroom.core.live import HUB
 from sitroom.core.models import Area
 from sitroom.core.permissions import JOURNAL_ADD, ROLE_ACTIONS, scope_of
@@ -108,8 +109,8 @@ async def live_journal(request):
         sub = await HUB.subscribe()
         try:
             cursor = last_seq
-            if cursor is None:
-                cursor = HUB.last_seq or 0
+            if cursor is None:  # a fresh page: everything up to now is on it already
+                cursor = (await sync_to_async(chain_head)())[0]
             yield f"retry: 2000\n: connected at {timezone.now().isoformat()}\n\n"
             backlog = await sync_to_async(_backlog)(user, form, cursor)
             for item in backlog:
@@ -155,6 +156,6 @@ def _backlog(user, flt, after: int, limit: int = 500):
 
 
 def _sse(item, language: str) -> str:
-    data = {k: v for k, v in item.items() if k != "html"}
+    data = {k: v for k, v in item.items() if k not in ("html", "hash")}
     data["html"] = item["html"].get(language) or item["html"]["en"]
     return f"id: {item['seq']}\nevent: entry\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"

@@ -66,7 +66,9 @@
       } else {
         if (p.level === "country") { return; }
         layer = L.geoJSON(f, { style: function () { return styleFor(p); } });
-        layer.bindTooltip(tooltipFor(p), { sticky: true });
+        // Regions and cities carry a standing label; districts show theirs on hover.
+        layer.bindTooltip(tooltipFor(p), p.level === "district" ? { sticky: true }
+          : { permanent: true, direction: "center", className: "area-label area-label-" + p.level });
         polygons += 1;
       }
       layer.bindPopup(function () {

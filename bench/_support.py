@@ -1,0 +1,63 @@
+"""Helpers shared by the benchmarks: throwaway PostgreSQL databases, free ports, machine facts.
+
+Nothing here imports Django: the benchmarks set SITROOM_* variables before `django.setup()`
+(or before starting `sitroom` subprocesses), so the database must exist first.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import secrets
+import socket
+from urllib.parse import urlsplit, urlunsplit
+
+
+def throwaway_database(url: str) -> tuple[str, callable]:
+    """Create an empty database on the server that `url` names; return its URL and a dropper.
+
+    The database in `url` is only used to connect (any existing one works, e.g. `postgres`);
+    nothing in it is touched. The new one is called `sitroom_bench_<random>` and is dropped
+    by the returned function (WITH (FORCE), so leftover connections do not block it).
+    The role in the URL needs the CREATEDB privilege.
+    """
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    if parts.scheme not in {"postgres", "postgresql"}:
+        raise SystemExit("--database-url: expected a postgres:// URL")
+    name = f"sitroom_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    new_url = urlunsplit(parts._replace(path="/" + name))
+
+    def drop() -> None:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+                         .format(sql.Identifier(name)))
+
+    return new_url, drop
+
+
+def redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(":" + parts.password + "@", ":***@")
+        parts = parts._replace(netloc=netloc)
+    return urlunsplit(parts)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def machine() -> str:
+    return (f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}")
+
+
+def rate(n: int, seconds: float) -> str:
+    return f"{n / seconds:,.0f} entries/s" if seconds > 0 else "inf"

@@ -1,0 +1,1 @@
+"""Personas and a small world for tests, built through the same services as production."""

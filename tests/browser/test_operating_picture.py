@@ -1,0 +1,89 @@
+"""The operating picture in a real Chromium, against a real server process."""
+
+import json
+
+import httpx
+import pytest
+from django.conf import settings
+from playwright.sync_api import expect
+
+from sitroom.accounts.services import create_token
+from sitroom.core.actors import Actor
+from sitroom.testing.world import PASSWORD
+
+from .conftest import sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def region_codes():
+    data = json.loads((settings.BOUNDARIES_DIR / "kz-regions.geojson").read_text())
+    return [f["properties"]["iso_3166_2"] for f in data["features"]]
+
+
+def test_sign_in_and_see_the_17_regions_on_the_map(page, server, demo_world):
+    sign_in(page, server, "viewer", PASSWORD)
+    expect(page.locator("#map")).to_have_attribute("data-ready", "true")
+    codes = region_codes()
+    assert len(codes) == 17
+    for code in codes:
+        expect(page.locator(f"path.area-code-{code}")).to_have_count(1)
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    page.screenshot(path=str(settings.SITROOM_HOME / "cop.png"))
+
+
+def test_switch_to_russian(page, server, demo_world):
+    sign_in(page, server, "viewer", PASSWORD)
+    page.select_option("#language-select", "ru")
+    expect(page.locator("nav.mainnav")).to_contain_text("Оперативная обстановка")
+    expect(page.locator("#map")).to_have_attribute("data-ready", "true")
+    expect(page.locator(".leaflet-tooltip", has_text="Алматинская область")).to_have_count(1)
+    expect(page.locator("label[for=id_as_of_control]")).to_have_text("Обстановка на")
+
+
+def test_as_of_shows_only_what_was_known_then(page, server, demo_world):
+    sign_in(page, server, "viewer", PASSWORD)
+    page.fill("#id_as_of_control", "2022-01-05T12:00")
+    page.click("#asof-form button[type=submit]")
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "past")
+    timeline = page.locator("#timeline-list")
+    # Known by then: the evening of 4 January in Almaty.
+    expect(timeline).to_contain_text("Republic Square")
+    # Not yet known: the airport (stormed on the evening of 5 January), CSTO decisions.
+    times = timeline.locator("time").evaluate_all("els => els.map(e => e.dateTime)")
+    assert times and max(times) <= "2022-01-05T12:00:00+06:00"
+    expect(timeline).not_to_contain_text("airport")
+
+
+def test_entry_posted_through_the_api_appears_live(page, server, demo_world):
+    from django.contrib.auth import get_user_model
+
+    sign_in(page, server, "viewer", PASSWORD)
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    duty = get_user_model().objects.get(username="duty")
+    _token, secret = create_token(duty, "browser-test", actor=Actor(user=duty), source="cli")
+    r = httpx.post(server + "/api/v1/journal", headers={"Authorization": f"Bearer {secret}"},
+                   json={"kind": "event", "summary": "Metro service resumes on line 1",
+                         "area": "KZ-ALA"})
+    assert r.status_code == 201, r.text
+    entry = page.locator(f"#entry-{r.json()['seq']}")
+    expect(entry).to_contain_text("Metro service resumes on line 1")
+    expect(entry).to_have_class("entry kind-event fresh")
+
+
+def test_record_an_entry_from_the_page(page, server, demo_world):
+    sign_in(page, server, "duty", PASSWORD)
+    page.select_option("#id_entry-kind", "event")
+    page.fill("#id_entry-summary", "Checkpoint set up at Sairan")
+    page.select_option("#id_entry-area", "KZ-ALA")
+    page.click("#entry-form button[type=submit]")
+    expect(page.locator(".messages")).to_contain_text("Entry recorded.")
+    expect(page.locator("#timeline-list li").first).to_contain_text("Checkpoint set up at Sairan")
+
+
+def test_filtering_the_timeline(page, server, demo_world):
+    sign_in(page, server, "viewer", PASSWORD)
+    page.select_option("#id_kind", "decision")
+    expect(page.locator("#timeline-list li.kind-decision").first).to_be_visible()
+    expect(page.locator("#timeline-list li:not(.kind-decision)")).to_have_count(0)
+    assert "kind=decision" in page.url

@@ -1,0 +1,126 @@
+"""The live stream, against a real server process: cross-process delivery, resume, scope."""
+
+import json
+import threading
+import time
+
+import httpx
+import pytest
+
+from sitroom.core.actors import Actor
+from sitroom.core.services import record_entry
+from sitroom.testing.server import session_cookie
+
+WAIT = 15  # seconds before a test gives up waiting (not a performance limit)
+
+
+class Stream:
+    """Reads an SSE stream in a thread and collects its entry events."""
+
+    def __init__(self, url, cookies, last_event_id=None, params=None):
+        self.events, self.connected = [], threading.Event()
+        headers = {"Last-Event-ID": str(last_event_id)} if last_event_id else {}
+        self._client = httpx.Client(base_url=url, cookies=cookies, timeout=None)
+        self._params, self._headers = params or {}, headers
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        assert self.connected.wait(WAIT), "stream did not connect"
+
+    def _run(self):
+        try:
+            with self._client.stream("GET", "/live/journal", params=self._params,
+                                     headers=self._headers) as r:
+                self.status = r.status_code
+                self.connected.set()
+                data = None
+                for line in r.iter_lines():
+                    if line.startswith("data: "):
+                        data = json.loads(line[6:])
+                    elif line == "" and data is not None:
+                        self.events.append(data)
+                        data = None
+        except (httpx.HTTPError, RuntimeError):
+            self.connected.set()
+
+    def wait_for(self, predicate):
+        deadline = time.monotonic() + WAIT
+        while time.monotonic() < deadline:
+            for event in self.events:
+                if predicate(event):
+                    return event
+            time.sleep(0.05)
+        return None
+
+    def close(self):
+        self._client.close()
+
+
+def write(world, summary, area="KZ-ALA"):
+    return record_entry(actor=Actor.system_actor("other-process"), source="cli", kind="note",
+                        summary=summary, area=world.areas[area])
+
+
+def test_entry_written_by_another_process_reaches_the_stream(server, live_world):
+    stream = Stream(server, session_cookie(live_world.users["viewer"]))
+    try:
+        assert stream.status == 200
+        entry = write(live_world, "Power restored in Almaly")
+        event = stream.wait_for(lambda e: e["seq"] == entry.seq)
+        assert event is not None, "entry never arrived"
+        assert event["summary"] == "Power restored in Almaly"
+        assert "Power restored in Almaly" in event["html"]
+    finally:
+        stream.close()
+
+
+def test_reconnect_with_last_event_id_misses_nothing(server, live_world):
+    first = write(live_world, "before the drop")
+    missed = [write(live_world, f"while disconnected {i}") for i in range(3)]
+    stream = Stream(server, session_cookie(live_world.users["viewer"]),
+                    last_event_id=first.seq)
+    try:
+        assert stream.wait_for(lambda e: e["seq"] == missed[-1].seq)
+        seqs = [e["seq"] for e in stream.events]
+        assert seqs[:3] == [m.seq for m in missed]
+        assert first.seq not in seqs
+    finally:
+        stream.close()
+
+
+def test_stream_carries_only_what_the_user_may_see(server, live_world):
+    stream = Stream(server, session_cookie(live_world.users["outsider"]))
+    try:
+        hidden = write(live_world, "Almaty only")
+        shown = write(live_world, "Mangystau news", area="KZ-MAN")
+        assert stream.wait_for(lambda e: e["seq"] == shown.seq)
+        assert all(e["seq"] != hidden.seq for e in stream.events)
+    finally:
+        stream.close()
+
+
+def test_stream_applies_the_page_filters(server, live_world):
+    stream = Stream(server, session_cookie(live_world.users["viewer"]),
+                    params={"area": "KZ-MAN"})
+    try:
+        write(live_world, "Almaty")
+        shown = write(live_world, "Aktau", area="KZ-MAN")
+        assert stream.wait_for(lambda e: e["seq"] == shown.seq)
+        assert [e["summary"] for e in stream.events] == ["Aktau"]
+    finally:
+        stream.close()
+
+
+def test_stream_refuses_anonymous(server, live_world):
+    assert httpx.get(server + "/live/journal").status_code == 401
+
+
+@pytest.mark.parametrize("lang,word", [("ru", "Заметка"), ("kk", "Ескертпе")])
+def test_stream_renders_in_the_users_language(server, live_world, lang, word):
+    cookies = session_cookie(live_world.users["viewer"]) | {"django_language": lang}
+    stream = Stream(server, cookies)
+    try:
+        entry = write(live_world, "translated")
+        event = stream.wait_for(lambda e: e["seq"] == entry.seq)
+        assert word in event["html"]
+    finally:
+        stream.close()

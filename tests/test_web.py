@@ -1,0 +1,114 @@
+"""The operating picture page: sign-in, timeline filters, as-of, posting, language, scope."""
+
+from datetime import datetime
+
+import pytest
+
+from sitroom.core.actors import Actor
+from sitroom.core.models import JournalEntry
+from sitroom.core.services import record_entry
+from sitroom.testing.world import PASSWORD
+
+
+def seed(world, summary, area="KZ-ALA", when="2022-01-05T09:00:00+06:00"):
+    at = datetime.fromisoformat(when)
+    return record_entry(actor=Actor.system_actor("seed"), source="import", kind="event",
+                        summary=summary, area=world.areas[area], occurred_at=at,
+                        recorded_at=at)
+
+
+def test_anonymous_is_sent_to_sign_in(client, world):
+    r = client.get("/")
+    assert r.status_code == 302 and r["Location"].startswith("/login/")
+    assert client.get("/live/journal").status_code == 401
+
+
+def test_sign_in_with_wrong_password_says_so(client, world):
+    r = client.post("/login/", {"username": "duty", "password": "nope"})
+    assert "The user name or password is not right." in r.content.decode()
+    r = client.post("/login/", {"username": "duty", "password": PASSWORD})
+    assert r.status_code == 302
+
+
+def test_timeline_filters_by_area_and_text(client, world):
+    seed(world, "Akimat building on fire")
+    seed(world, "Road blocked near Zhetibay", area="KZ-MAN")
+    client.force_login(world.users["viewer"])
+    page = client.get("/", {"area": "KZ-MAN"}).content.decode()
+    assert "Road blocked" in page and "Akimat building" not in page
+    partial = client.get("/", {"q": "akimat"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "Akimat building" in partial and "Road blocked" not in partial
+    assert "<html" not in partial  # htmx gets the partial only
+
+
+def test_as_of_hides_what_was_recorded_later(client, world):
+    seed(world, "Morning report", when="2022-01-05T09:00:00+06:00")
+    seed(world, "Evening report", when="2022-01-05T19:00:00+06:00")
+    client.force_login(world.users["viewer"])
+    page = client.get("/", {"as_of": "2022-01-05T12:00"}).content.decode()
+    assert "Morning report" in page and "Evening report" not in page
+    assert "Live updates are paused" in page
+
+
+def test_times_are_shown_in_the_deployment_zone_with_the_zone_named(client, world):
+    seed(world, "Curfew announced", when="2022-01-05T23:00:00+06:00")
+    client.force_login(world.users["viewer"])
+    page = client.get("/").content.decode()
+    assert "2022-01-05 23:00" in page
+    assert "Asia/Almaty" in page
+
+
+def test_posting_an_entry_from_the_page(client, world):
+    client.force_login(world.users["reporter"])
+    r = client.post("/journal/new", {"entry-kind": "note",
+                                     "entry-summary": "Checkpoint on Al-Farabi",
+                                     "entry-area": "KZ751110"})
+    assert r.status_code == 302
+    entry = JournalEntry.objects.get(summary="Checkpoint on Al-Farabi")
+    assert entry.source == "web" and entry.actor_label == "reporter"
+
+
+def test_bad_form_input_is_named_and_nothing_is_written(client, world):
+    client.force_login(world.users["duty"])
+    before = JournalEntry.objects.count()
+    r = client.post("/journal/new", {"entry-kind": "note", "entry-summary": "",
+                                     "entry-area": ""})
+    assert r.status_code == 422
+    assert JournalEntry.objects.count() == before
+    html = r.content.decode()
+    assert "This field is required." in html
+    assert "Choose the area (or place) this is about." in html
+
+
+@pytest.mark.parametrize("who", ["viewer", "outsider"])
+def test_wrong_user_cannot_post_for_almaty(client, world, who):
+    client.force_login(world.users[who])
+    r = client.post("/journal/new", {"entry-kind": "note", "entry-summary": "x",
+                                     "entry-area": "KZ-ALA"})
+    assert r.status_code in (403, 422)
+    assert not JournalEntry.objects.filter(summary="x").exists()
+
+
+def test_outsider_page_shows_only_its_scope(client, world):
+    seed(world, "Almaty secret")
+    seed(world, "Mangystau news", area="KZ-MAN")
+    client.force_login(world.users["outsider"])
+    page = client.get("/").content.decode()
+    assert "Mangystau news" in page and "Almaty secret" not in page
+    assert ">Almaty<" not in page  # not even in the area filter
+
+
+def test_page_in_russian(client, world):
+    client.force_login(world.users["viewer"])
+    client.cookies["django_language"] = "ru"
+    page = client.get("/").content.decode()
+    assert "Оперативная обстановка" in page
+    assert 'lang="ru"' in page
+
+
+def test_page_in_kazakh(client, world):
+    client.force_login(world.users["viewer"])
+    client.cookies["django_language"] = "kk"
+    page = client.get("/").content.decode()
+    assert 'lang="kk"' in page
+    assert "Жедел жағдай" in page
