@@ -63,6 +63,9 @@ def parse_args(argv=None):
     p.add_argument("--entries", type=int, default=50, help="entries posted per phase (50)")
     p.add_argument("--wait", type=float, default=10.0,
                    help="longest wait for one entry to reach every stream, seconds (10)")
+    p.add_argument("--per-entry", action="store_true",
+                   help="also print, per entry, the POST RTT and first/median/last delivery")
+    p.add_argument("--logs", type=Path, help="copy the servers' logs into this directory")
     p.add_argument("--database-url", help="postgres://... (a throwaway database is created "
                                           "on that server); SQLite in a temp dir if omitted")
     args = p.parse_args(argv)
@@ -151,6 +154,7 @@ class Phase:
     sent: dict[int, float] = field(default_factory=dict)      # i -> send time
     rtt: list[float] = field(default_factory=list)             # POST round trips
     latencies: list[float] = field(default_factory=list)
+    by_entry: dict[int, list[float]] = field(default_factory=dict)
     got: dict[int, set[int]] = field(default_factory=dict)     # i -> streams that got it
     duplicates: int = 0
     waiters: dict[int, asyncio.Event] = field(default_factory=dict)
@@ -162,6 +166,7 @@ class Phase:
             return
         seen.add(stream)
         self.latencies.append(now - sent_at)
+        self.by_entry.setdefault(i, []).append(now - sent_at)
         if len(seen) == self.streams and i in self.waiters:
             self.waiters[i].set()
 
@@ -290,7 +295,7 @@ def pct(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
 
 
-def report(phase: Phase, label: str) -> bool:
+def report(phase: Phase, label: str, per_entry: bool = False) -> bool:
     expected = phase.streams * phase.entries
     lat, rtt = phase.latencies, phase.rtt
     p95 = pct(lat, 95)
@@ -303,6 +308,12 @@ def report(phase: Phase, label: str) -> bool:
           f"max {ms(max(lat) if lat else float('nan'))}")
     print(f"    baseline POST RTT   p50 {ms(pct(rtt, 50))}   p95 {ms(pct(rtt, 95))}   "
           f"max {ms(max(rtt) if rtt else float('nan'))}")
+    if per_entry:
+        for i in range(phase.entries):
+            got = sorted(phase.by_entry.get(i, []))
+            if got:
+                print(f"      entry {i:4d}: POST {ms(phase.rtt[i])}   first {ms(got[0])}   "
+                      f"median {ms(got[len(got) // 2])}   last {ms(got[-1])}   n={len(got)}")
     ratio = p95 / pct(rtt, 95) if rtt else float("nan")
     print(f"    ratio p95 delivery / p95 POST RTT   {ratio:6.1f} x")
     print(f"    target p95 < {TARGET_P95 * 1000:.0f} ms and all delivered: "
@@ -349,7 +360,7 @@ async def measure(args, servers: list[Server], password: str, token: str,
             phase = Phase(name, args.entries, args.streams)
             streams.phases[name] = phase
             problems = await post_entries(phase, target.url, token, args.wait)
-            ok = report(phase, label) and ok
+            ok = report(phase, label, args.per_entry) and ok
             for p in problems[:10]:
                 print(f"    problem: {p}")
             if streams.errors:
@@ -411,6 +422,10 @@ def main(argv=None) -> int:
     finally:
         for s in servers:
             stop_server(s)
+        if args.logs:
+            args.logs.mkdir(parents=True, exist_ok=True)
+            for s in servers:
+                shutil.copy(s.log, args.logs / s.log.name)
         if drop is not None:
             try:
                 drop()

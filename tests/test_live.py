@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from sitroom.core.actors import Actor
+from sitroom.core.journal import chain_head
 from sitroom.core.services import record_entry
 from sitroom.testing.server import session_cookie
 
@@ -20,8 +21,11 @@ class Stream:
     def __init__(self, url, cookies, last_event_id=None, params=None):
         self.events, self.connected = [], threading.Event()
         headers = {"Last-Event-ID": str(last_event_id)} if last_event_id else {}
+        params = dict(params or {})
+        if not last_event_id:  # as a page does: resume after what it was rendered with
+            params.setdefault("after", chain_head()[0])
         self._client = httpx.Client(base_url=url, cookies=cookies, timeout=None)
-        self._params, self._headers = params or {}, headers
+        self._params, self._headers = params, headers
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
         assert self.connected.wait(WAIT), "stream did not connect"

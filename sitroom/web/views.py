@@ -32,14 +32,21 @@ TIMELINE_PAGE = 50
 
 
 def _timeline_context(request):
+    # Read before the timeline, so an entry recorded meanwhile comes again on the stream
+    # (the page drops duplicates) rather than never.
+    head = chain_head()[0]
     form = TimelineFilterForm(request.GET or None, user=request.user)
     flt = form.to_filter()
     entries = queries.journal_entries(request.user, flt)
     page = Paginator(entries, TIMELINE_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    # The live stream resumes right after the newest entry this page was rendered with, so
+    # nothing recorded between rendering and connecting is missed.
+    live_query = form.live_query()
+    live_query += ("&" if live_query else "") + f"after={head}"
     return {"filter_form": form, "page": page, "as_of": flt.as_of, "query": query.urlencode(),
-            "live_query": form.live_query()}
+            "live_query": live_query}
 
 
 @login_required
