@@ -65,3 +65,12 @@ def demo_world(transactional_db, settings):
         save_user(name, role=role, password=PASSWORD, all_areas=True, actor=SYSTEM,
                   source="cli")
     return None
+
+
+@pytest.fixture(autouse=True)
+def _english_after_each_test():
+    """A page requested in Russian must not leave the next test speaking Russian."""
+    from django.utils import translation
+
+    yield
+    translation.activate("en")

@@ -112,3 +112,14 @@ def test_page_in_kazakh(client, world):
     page = client.get("/").content.decode()
     assert 'lang="kk"' in page
     assert "Жедел жағдай" in page
+
+
+def test_system_entries_are_stored_once_and_read_in_each_language(client, world):
+    entry = JournalEntry.objects.filter(kind="place").latest("seq")
+    assert entry.summary == "Place Almaty International Airport added"
+    client.force_login(world.users["viewer"])
+    client.cookies["django_language"] = "ru"
+    page = client.get("/", {"kind": "place"}).content.decode()
+    assert "Объект Almaty International Airport добавлен" in page
+    entry.refresh_from_db()
+    assert entry.summary == "Place Almaty International Airport added"

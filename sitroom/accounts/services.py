@@ -13,9 +13,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from sitroom.core.actors import Actor
-from sitroom.core.errors import InvalidInput, NotAllowed
+from sitroom.core.errors import InvalidInput
+from sitroom.core.i18n import described
 from sitroom.core.models import Area, Organization
 from sitroom.core.permissions import USERS_MANAGE, require
 from sitroom.core.services import record_entry
@@ -72,15 +74,14 @@ def save_user(username: str, *, role: str, password: str | None = None,
     profile.areas.set(area_objs)
     profile.organizations.set(org_objs)
     user.__dict__.pop("_sitroom_scope", None)
-    record_entry(
-        actor=actor, source=source, checked=True, kind="access",
-        summary=(_("User %(user)s created as %(role)s") if created
-                 else _("User %(user)s updated: %(role)s")) % {"user": username, "role": role},
-        subject=("accounts", "user", str(user.pk)),
-        payload={"username": username, "role": role, "all_areas": all_areas,
-                 "areas": sorted(areas), "organizations": sorted(organizations),
-                 "password_changed": password is not None},
-    )
+    _journal_access(
+        actor, source, ("accounts", "user", str(user.pk)),
+        described(gettext_noop("User %(user)s created as %(role)s") if created
+                  else gettext_noop("User %(user)s updated: %(role)s"),
+                  user=username, role=role),
+        {"username": username, "role": role, "all_areas": all_areas,
+         "areas": sorted(areas), "organizations": sorted(organizations),
+         "password_changed": password is not None})
     return user, created
 
 
@@ -98,13 +99,11 @@ def create_token(user, name: str, *, actor: Actor | Any, source: str) -> tuple[A
     prefix = secrets.token_hex(4)
     secret = f"{TOKEN_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
     token = ApiToken.objects.create(user=user, name=name, prefix=prefix, digest=_digest(secret))
-    record_entry(
-        actor=actor, source=source, checked=True, kind="access",
-        summary=_("API token %(name)s created for %(user)s")
-        % {"name": name, "user": user.get_username()},
-        subject=("accounts", "apitoken", str(token.pk)),
-        payload={"user": user.get_username(), "token": name, "prefix": prefix},
-    )
+    _journal_access(
+        actor, source, ("accounts", "apitoken", str(token.pk)),
+        described(gettext_noop("API token %(name)s created for %(user)s"),
+                  name=name, user=user.get_username()),
+        {"user": user.get_username(), "token": name, "prefix": prefix})
     return token, secret
 
 
@@ -117,14 +116,19 @@ def revoke_token(token: ApiToken, *, actor: Actor | Any, source: str) -> None:
         return
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
-    record_entry(
-        actor=actor, source=source, checked=True, kind="access",
-        summary=_("API token %(name)s of %(user)s revoked")
-        % {"name": token.name, "user": token.user.get_username()},
-        subject=("accounts", "apitoken", str(token.pk)),
-        payload={"user": token.user.get_username(), "token": token.name,
-                 "prefix": token.prefix},
-    )
+    _journal_access(
+        actor, source, ("accounts", "apitoken", str(token.pk)),
+        described(gettext_noop("API token %(name)s of %(user)s revoked"),
+                  name=token.name, user=token.user.get_username()),
+        {"user": token.user.get_username(), "token": token.name, "prefix": token.prefix})
+
+
+def _journal_access(actor: Actor, source: str, subject: tuple[str, str, str],
+                    text: dict[str, Any], payload: dict[str, Any]) -> None:
+    """Journal an account change (no area: only those who see everything see these)."""
+    record_entry(actor=actor, source=source, checked=True, kind="access",
+                 summary=text["summary"], subject=subject,
+                 payload=payload | {"i18n": text["i18n"]})
 
 
 def authenticate_token(secret: str) -> ApiToken | None:
@@ -143,8 +147,3 @@ def authenticate_token(secret: str) -> ApiToken | None:
 
 def token_actor(token: ApiToken) -> Actor:
     return Actor(user=token.user, token_name=token.name)
-
-
-def ensure_not_revoked(token: ApiToken) -> None:
-    if token.revoked_at is not None:
-        raise NotAllowed(_("token revoked"))

@@ -183,6 +183,13 @@ class JournalEntry(models.Model):
         return f"#{self.seq} {self.summary[:60]}"
 
     @property
+    def display_summary(self) -> str:
+        """The summary in the reader's language when the system wrote it."""
+        from .i18n import render
+
+        return render(self.summary, self.payload)
+
+    @property
     def kind_label(self) -> str:
         from .choices import JOURNAL_KINDS
 

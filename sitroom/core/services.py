@@ -15,11 +15,13 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from . import journal, live
 from .actors import Actor
 from .choices import AREA_LEVEL_RANK, BACKDATABLE_SOURCES, JOURNAL_KINDS, AreaLevel, JournalSource
 from .errors import InvalidInput
+from .i18n import described
 from .models import Area, JournalEntry, Organization, Place
 from .permissions import AREAS_MANAGE, JOURNAL_ADD, ORGANIZATIONS_MANAGE, PLACES_MANAGE, require
 
@@ -177,6 +179,14 @@ def record_entry(*, actor: Actor | Any, source: str, kind: str, summary: str,
                           actor=actor, source=source, checked=checked)[0]
 
 
+def _journal_change(actor: Actor, source: str, *, kind: str, text: dict[str, Any],
+                    payload: dict[str, Any], **fields: Any) -> JournalEntry:
+    """Journal a change a service has already checked the actor may make."""
+    return record_entry(actor=actor, source=source, checked=True, kind=kind,
+                        summary=text["summary"], payload=payload | {"i18n": text["i18n"]},
+                        **fields)
+
+
 # --- Areas, places, organizations --------------------------------------------------
 
 def _names(data: dict[str, Any]) -> dict[str, str]:
@@ -251,13 +261,11 @@ def save_area(data: dict[str, Any], *, actor: Actor | Any, source: str) -> tuple
     changed = created or _dirty(area)
     area.save()
     if changed:
-        record_entry(
-            actor=actor, source=source, checked=True, kind="area", area=area,
-            summary=(_("Area %(name)s added") if created else _("Area %(name)s updated"))
-            % {"name": area.name},
-            subject=("core", "area", area.code),
-            payload={"code": area.code, "level": area.level, "created": created},
-        )
+        _journal_change(
+            actor, source, kind="area", area=area, subject=("core", "area", area.code),
+            text=described(gettext_noop("Area %(name)s added") if created
+                           else gettext_noop("Area %(name)s updated"), name=area.name),
+            payload={"code": area.code, "level": area.level, "created": created})
     return area, created
 
 
@@ -280,10 +288,10 @@ def set_area_boundary(area: Area, geometry: dict[str, Any], *, boundary_source: 
         return False
     area.boundary, area.boundary_source = geometry, boundary_source
     area.save(update_fields=["boundary", "boundary_source"])
-    record_entry(actor=actor, source=source, checked=True, kind="area", area=area,
-                 summary=_("Boundary of %(name)s loaded") % {"name": area.name},
-                 subject=("core", "area", area.code),
-                 payload={"code": area.code, "boundary_source": boundary_source})
+    _journal_change(
+        actor, source, kind="area", area=area, subject=("core", "area", area.code),
+        text=described(gettext_noop("Boundary of %(name)s loaded"), name=area.name),
+        payload={"code": area.code, "boundary_source": boundary_source})
     return True
 
 
@@ -336,13 +344,12 @@ def save_place(data: dict[str, Any], *, actor: Actor | Any, source: str) -> tupl
     changed = created or _dirty(place)
     place.save()
     if changed:
-        record_entry(
-            actor=actor, source=source, checked=True, kind="place", area=area, place=place,
-            summary=(_("Place %(name)s added") if created else _("Place %(name)s updated"))
-            % {"name": place.name},
+        _journal_change(
+            actor, source, kind="place", area=area, place=place,
             subject=("core", "place", place.code),
-            payload={"code": place.code, "lat": place.lat, "lon": place.lon, "created": created},
-        )
+            text=described(gettext_noop("Place %(name)s added") if created
+                           else gettext_noop("Place %(name)s updated"), name=place.name),
+            payload={"code": place.code, "lat": place.lat, "lon": place.lon, "created": created})
     return place, created
 
 
@@ -384,12 +391,10 @@ def save_organization(data: dict[str, Any], *, actor: Actor | Any,
     changed = created or _dirty(org)
     org.save()
     if changed:
-        record_entry(
-            actor=actor, source=source, checked=True, kind="organization", area=area,
-            organization=org,
-            summary=(_("Organization %(name)s added") if created
-                     else _("Organization %(name)s updated")) % {"name": org.name},
+        _journal_change(
+            actor, source, kind="organization", area=area, organization=org,
             subject=("core", "organization", org.code),
-            payload={"code": org.code, "kind": org.kind, "created": created},
-        )
+            text=described(gettext_noop("Organization %(name)s added") if created
+                           else gettext_noop("Organization %(name)s updated"), name=org.name),
+            payload={"code": org.code, "kind": org.kind, "created": created})
     return org, created
