@@ -19,7 +19,15 @@ from django.utils.translation import gettext_noop
 
 from . import journal, live
 from .actors import Actor
-from .choices import AREA_LEVEL_RANK, BACKDATABLE_SOURCES, JOURNAL_KINDS, AreaLevel, JournalSource
+from .choices import (
+    AREA_LEVEL_RANK,
+    BACKDATABLE_SOURCES,
+    JOURNAL_KINDS,
+    AreaLevel,
+    JournalSource,
+    OrganizationKind,
+    PlaceKind,
+)
 from .errors import InvalidInput
 from .i18n import described
 from .models import Area, JournalEntry, Organization, Place
@@ -215,30 +223,48 @@ def _check_code(code: Any) -> list[str]:
     return []
 
 
-@transaction.atomic
-def save_area(data: dict[str, Any], *, actor: Actor | Any, source: str) -> tuple[Area, bool]:
-    """Create or update an area by its code. Returns (area, created)."""
-    actor = Actor.of(actor)
-    errors = _check_point(data.get("lat"), data.get("lon"))
-    code = data.get("code")
-    if problems := _check_code(code):
+def _check_named(data: dict[str, Any], kinds: list[str] | None = None
+                 ) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """Checks shared by reference data: code, English name and (optionally) kind."""
+    errors: dict[str, list[str]] = {}
+    if problems := _check_code(data.get("code")):
         errors["code"] = problems
     names = _names(data)
     if not names["name"]:
         errors["name"] = [_("must not be empty")]
+    if kinds is not None and data.get("kind") not in kinds:
+        errors["kind"] = [_("must be one of: %(kinds)s") % {"kinds": ", ".join(kinds)}]
+    return errors, names
+
+
+def _lookup(model, field: str, code: Any, errors: dict[str, list[str]]):
+    """The row with this code, or None; an unknown code is recorded in `errors`."""
+    if not code:
+        return None
+    found = model.objects.filter(code=code).first()
+    if found is None:
+        errors[field] = [_("no %(model)s with code %(code)r")
+                         % {"model": model._meta.verbose_name, "code": code}]
+    return found
+
+
+@transaction.atomic
+def save_area(data: dict[str, Any], *, actor: Actor | Any, source: str) -> tuple[Area, bool]:
+    """Create or update an area by its code. Returns (area, created)."""
+    actor = Actor.of(actor)
+    errors, names = _check_named(data)
+    errors |= _check_point(data.get("lat"), data.get("lon"))
+    code = data.get("code")
     level = data.get("level")
     if level not in AreaLevel.values:
         errors["level"] = [_("must be one of: %(levels)s")
                            % {"levels": ", ".join(AreaLevel.values)}]
-    parent = None
-    if data.get("parent"):
-        parent = Area.objects.filter(code=data["parent"]).first()
-        if parent is None:
-            errors["parent"] = [_("no area with code %(code)r") % {"code": data["parent"]}]
-        elif level in AreaLevel.values and AREA_LEVEL_RANK[parent.level] >= AREA_LEVEL_RANK[level]:
+    parent = _lookup(Area, "parent", data.get("parent"), errors)
+    if parent is not None:
+        if level in AreaLevel.values and AREA_LEVEL_RANK[parent.level] >= AREA_LEVEL_RANK[level]:
             errors["parent"] = [_("a %(level)s cannot lie inside a %(parent)s")
                                 % {"level": level, "parent": parent.level}]
-    elif level != AreaLevel.COUNTRY:
+    elif not data.get("parent") and level != AreaLevel.COUNTRY:
         errors["parent"] = [_("is required below country level")]
     if errors:
         raise InvalidInput(errors)
@@ -301,30 +327,14 @@ def save_place(data: dict[str, Any], *, actor: Actor | Any, source: str) -> tupl
     from .geo import area_at
 
     actor = Actor.of(actor)
-    errors = _check_point(data.get("lat"), data.get("lon"))
-    if problems := _check_code(data.get("code")):
-        errors["code"] = problems
-    names = _names(data)
-    if not names["name"]:
-        errors["name"] = [_("must not be empty")]
-    from .choices import PlaceKind
-    if data.get("kind") not in PlaceKind.values:
-        errors["kind"] = [_("must be one of: %(kinds)s") % {"kinds": ", ".join(PlaceKind.values)}]
-    area = None
-    if data.get("area"):
-        area = Area.objects.filter(code=data["area"]).first()
-        if area is None:
-            errors["area"] = [_("no area with code %(code)r") % {"code": data["area"]}]
-    elif not errors:
+    errors, names = _check_named(data, PlaceKind.values)
+    errors |= _check_point(data.get("lat"), data.get("lon"))
+    area = _lookup(Area, "area", data.get("area"), errors)
+    if not data.get("area") and not errors:
         area = area_at(float(data["lat"]), float(data["lon"]))
         if area is None:
             errors["area"] = [_("the point lies in no known area; name the area")]
-    organization = None
-    if data.get("organization"):
-        organization = Organization.objects.filter(code=data["organization"]).first()
-        if organization is None:
-            errors["organization"] = [_("no organization with code %(code)r")
-                                      % {"code": data["organization"]}]
+    organization = _lookup(Organization, "organization", data.get("organization"), errors)
     if errors:
         raise InvalidInput(errors)
     require(actor, PLACES_MANAGE, area=area)
@@ -357,23 +367,9 @@ def save_place(data: dict[str, Any], *, actor: Actor | Any, source: str) -> tupl
 def save_organization(data: dict[str, Any], *, actor: Actor | Any,
                       source: str) -> tuple[Organization, bool]:
     """Create or update an organization by its code."""
-    from .choices import OrganizationKind
-
     actor = Actor.of(actor)
-    errors: dict[str, list[str]] = {}
-    if problems := _check_code(data.get("code")):
-        errors["code"] = problems
-    names = _names(data)
-    if not names["name"]:
-        errors["name"] = [_("must not be empty")]
-    if data.get("kind") not in OrganizationKind.values:
-        errors["kind"] = [_("must be one of: %(kinds)s")
-                          % {"kinds": ", ".join(OrganizationKind.values)}]
-    area = None
-    if data.get("area"):
-        area = Area.objects.filter(code=data["area"]).first()
-        if area is None:
-            errors["area"] = [_("no area with code %(code)r") % {"code": data["area"]}]
+    errors, names = _check_named(data, OrganizationKind.values)
+    area = _lookup(Area, "area", data.get("area"), errors)
     country = data.get("country", "") or ""
     if country and (len(country) != 2 or not country.isalpha()):
         errors["country"] = [_("must be an ISO 3166-1 alpha-2 code")]
