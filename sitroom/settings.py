@@ -95,6 +95,8 @@ INSTALLED_APPS = [
     "ninja",
     "sitroom.core",
     "sitroom.accounts",
+    "sitroom.incidents",
+    "sitroom.reports",
     "sitroom.web",
     "sitroom.api",
 ]

@@ -6,6 +6,7 @@ from sitroom.web.urls import auth_urlpatterns
 urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("ogc/", include("sitroom.reports.urls")),
     *auth_urlpatterns,
     path("", include("sitroom.web.urls")),
 ]

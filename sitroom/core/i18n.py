@@ -9,11 +9,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext
 
 
 def described(msgid: str, **params: Any) -> dict[str, Any]:
-    """`summary` and `payload` fields for a system-written entry (msgid: gettext_noop)."""
+    """`summary` and `payload` fields for a system-written entry (msgid: gettext_noop).
+
+    Parameters may be lazy labels (a choice's label): they are stored in English and
+    translated again when read."""
+    with translation.override("en"):
+        params = {k: str(v) if isinstance(v, Promise) else v for k, v in params.items()}
     return {"summary": msgid % params, "i18n": {"msgid": msgid, "params": params}}
 
 
@@ -23,6 +30,8 @@ def render(summary: str, payload: dict[str, Any] | None) -> str:
     if not isinstance(spec, dict):
         return summary
     try:
-        return gettext(spec["msgid"]) % spec["params"]
+        params = {k: gettext(v) if isinstance(v, str) and v else v
+                  for k, v in spec["params"].items()}
+        return gettext(spec["msgid"]) % params
     except (KeyError, TypeError, ValueError):
         return summary

@@ -18,13 +18,17 @@ PLACES_MANAGE = "places.manage"
 ORGANIZATIONS_MANAGE = "organizations.manage"
 AREAS_MANAGE = "areas.manage"
 USERS_MANAGE = "users.manage"
+INCIDENTS_REPORT = "incidents.report"      # report a new incident, edit one's reports
+INCIDENTS_MANAGE = "incidents.manage"      # verify, close, discard, assign, merge
+FIGURES_RECORD = "figures.record"          # casualty figures and area posture
 
-_CONTRIBUTORS = {VIEW, JOURNAL_ADD}
+_CONTRIBUTORS = {VIEW, JOURNAL_ADD, INCIDENTS_REPORT}
 ROLE_ACTIONS: dict[str, set[str]] = {
     Role.DIRECTOR: {VIEW, JOURNAL_ADD, PLACES_MANAGE, ORGANIZATIONS_MANAGE, AREAS_MANAGE,
-                    USERS_MANAGE},
-    Role.DUTY_OFFICER: {VIEW, JOURNAL_ADD, PLACES_MANAGE, ORGANIZATIONS_MANAGE},
-    Role.ANALYST: set(_CONTRIBUTORS),
+                    USERS_MANAGE, INCIDENTS_REPORT, INCIDENTS_MANAGE, FIGURES_RECORD},
+    Role.DUTY_OFFICER: {VIEW, JOURNAL_ADD, PLACES_MANAGE, ORGANIZATIONS_MANAGE,
+                        INCIDENTS_REPORT, INCIDENTS_MANAGE, FIGURES_RECORD},
+    Role.ANALYST: _CONTRIBUTORS | {INCIDENTS_MANAGE, FIGURES_RECORD},
     Role.LIAISON: set(_CONTRIBUTORS),
     Role.COMMISSION_MEMBER: set(_CONTRIBUTORS),
     Role.ASSISTANCE_OFFICER: set(_CONTRIBUTORS),
@@ -90,6 +94,9 @@ _SCOPE_FIELDS = {
     "Place": ("area__path", "organization_id"),
     "Organization": ("area__path", "id"),
     "JournalEntry": ("area_path", "organization_id"),
+    "Incident": ("area_path", None),
+    "CasualtyReport": ("area_path", None),
+    "PostureChange": ("area_path", None),
 }
 
 

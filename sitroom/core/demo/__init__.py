@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.module_loading import import_string
 
 from ..actors import Actor
 from ..choices import JournalSource
@@ -23,6 +24,10 @@ from ..models import Area, Organization, Place
 from ..services import EntryDraft, record_entries, save_area, save_organization, save_place
 
 DATA_DIR = Path(__file__).resolve().parent / "kz2022"
+# Each domain app's part of the scenario: a function (actor) -> {what: how many added}.
+DOMAIN_LOADERS = [
+    "sitroom.incidents.demo.load_demo",
+]
 SOURCE = JournalSource.SCENARIO
 BOUNDARY_FILES = [
     # (file, property holding our area code)
@@ -39,6 +44,7 @@ class DemoReport:
     entries_added: int = 0
     boundaries: list[ImportReport] = field(default_factory=list)
     boundaries_missing: list[str] = field(default_factory=list)
+    domains: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def _read(name: str) -> list[dict]:
@@ -101,6 +107,8 @@ def load_demo(actor: Actor | None = None, boundaries_dir: Path | None = None) ->
         before = _journal_count()
         record_entries(drafts, actor=actor, source=SOURCE)
         report.entries_added = _journal_count() - before
+        for dotted in DOMAIN_LOADERS:
+            report.domains[dotted] = import_string(dotted)(actor)
     return report
 
 

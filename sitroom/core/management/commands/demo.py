@@ -27,6 +27,9 @@ class Command(BaseCommand):
             f"Demo scenario: {report.areas_created} area(s), "
             f"{report.organizations_created} organization(s), {report.places_created} "
             f"place(s) and {report.entries_added} journal entry(ies) added.")
+        for domain, counts in report.domains.items():
+            self.stdout.write(f"{domain.split('.')[1].capitalize()}: " + ", ".join(
+                f"{n} {what}" for what, n in counts.items()) + " added.")
         for boundary_report in report.boundaries:
             self.stdout.write("Boundaries: " + boundary_report.lines()[0])
         for missing in report.boundaries_missing:

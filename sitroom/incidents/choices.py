@@ -1,0 +1,76 @@
+"""Enumerations of the security situation."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class IncidentStatus(models.TextChoices):
+    """reported -> verified -> closed, or discarded as false; merged into another."""
+
+    REPORTED = "reported", _("Reported")
+    VERIFIED = "verified", _("Verified")
+    CLOSED = "closed", _("Closed")
+    DISCARDED = "discarded", _("Discarded as false")
+    MERGED = "merged", _("Merged into another report")
+
+
+# Which status may follow which. Reopening a closed incident is a verification again.
+STATUS_FLOW = {
+    IncidentStatus.REPORTED: {IncidentStatus.VERIFIED, IncidentStatus.DISCARDED,
+                              IncidentStatus.CLOSED},
+    IncidentStatus.VERIFIED: {IncidentStatus.CLOSED, IncidentStatus.DISCARDED},
+    IncidentStatus.CLOSED: {IncidentStatus.VERIFIED},
+    IncidentStatus.DISCARDED: {IncidentStatus.REPORTED},
+    IncidentStatus.MERGED: set(),
+}
+OPEN_STATUSES = (IncidentStatus.REPORTED, IncidentStatus.VERIFIED)
+
+
+class Severity(models.IntegerChoices):
+    MINOR = 1, _("Minor")
+    MODERATE = 2, _("Moderate")
+    SERIOUS = 3, _("Serious")
+    SEVERE = 4, _("Severe")
+    CRITICAL = 5, _("Critical")
+
+
+class CasualtyCategory(models.TextChoices):
+    KILLED = "killed", _("Killed")
+    INJURED = "injured", _("Injured")
+    DETAINED = "detained", _("Detained")
+    MISSING = "missing", _("Missing")
+
+
+class CasualtyGroup(models.TextChoices):
+    ALL = "all", _("All persons")
+    SECURITY = "security", _("Security personnel")
+    CIVILIANS = "civilians", _("Civilians and others")
+
+
+class PostureKind(models.TextChoices):
+    """Measures and states in force in an area, each with its own dated history."""
+
+    STATE_OF_EMERGENCY = "state_of_emergency", _("State of emergency")
+    CURFEW = "curfew", _("Curfew")
+    CTO_REGIME = "cto_regime", _("Counter-terrorist operation regime")
+    THREAT_LEVEL = "threat_level", _("Terrorist threat level")
+    LAW_AND_ORDER = "law_and_order", _("Law and order")
+
+
+# The states each posture kind can be in. "off" ends a measure.
+POSTURE_STATES = {
+    PostureKind.STATE_OF_EMERGENCY: {"in_force": _("In force"), "off": _("Not in force")},
+    PostureKind.CURFEW: {"in_force": _("In force"), "off": _("Not in force")},
+    PostureKind.CTO_REGIME: {"in_force": _("In force"), "off": _("Not in force")},
+    # Kazakhstan's scale of terrorist threat levels (2013): yellow, orange, red; and none.
+    PostureKind.THREAT_LEVEL: {"off": _("No level set"), "yellow": _("Yellow (moderate)"),
+                               "orange": _("Orange (high)"), "red": _("Red (critical)")},
+    PostureKind.LAW_AND_ORDER: {"disorder": _("Disorder"), "stabilising": _("Stabilising"),
+                                "restored": _("Order restored")},
+}
+
+JOURNAL_KINDS = {
+    "incident": _("Incident"),
+    "casualty_report": _("Casualty figures"),
+    "posture": _("Area posture"),
+}

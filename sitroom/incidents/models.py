@@ -1,0 +1,186 @@
+"""The security situation: incidents and their history, casualty figures, area posture."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from sitroom.core.models import Area, Organization, TranslatedName, VisibleQuerySet
+
+from .choices import CasualtyCategory, CasualtyGroup, IncidentStatus, PostureKind, Severity
+
+
+class IncidentType(TranslatedName):
+    """Reference data: the ACLED event types, and their sub-types (with a parent)."""
+
+    code = models.CharField(max_length=60, unique=True)
+    parent = models.ForeignKey("self", models.PROTECT, null=True, blank=True,
+                               related_name="subtypes")
+    disorder_type = models.CharField(max_length=40, blank=True)
+    cameo = models.CharField(_("CAMEO code"), max_length=8, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+        verbose_name = _("incident type")
+
+
+class Incident(models.Model):
+    """Something that happened, somewhere, reported to the EOC.
+
+    The row holds the current state; every change is also an `IncidentRevision` (the
+    state as it was after that change), so the past is kept and the state "as of" any
+    moment can be read back.
+    """
+
+    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    type = models.ForeignKey(IncidentType, models.PROTECT, related_name="+",
+                             verbose_name=_("type"))
+    subtype = models.ForeignKey(IncidentType, models.PROTECT, null=True, blank=True,
+                                related_name="+", verbose_name=_("sub-type"))
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    occurred_at = models.DateTimeField(_("occurred at"))
+    recorded_at = models.DateTimeField(_("recorded at"))
+    lat = models.FloatField(_("latitude"), null=True, blank=True)
+    lon = models.FloatField(_("longitude"), null=True, blank=True)
+    area = models.ForeignKey(Area, models.PROTECT, related_name="incidents",
+                             verbose_name=_("area"))
+    area_path = models.CharField(max_length=400)
+    actors = models.JSONField(_("actors"), default=list, blank=True)
+    fatalities = models.PositiveIntegerField(_("fatalities"), null=True, blank=True)
+    injured = models.PositiveIntegerField(_("injured"), null=True, blank=True)
+    sources = models.JSONField(_("sources"), default=list, blank=True)
+    severity = models.PositiveSmallIntegerField(_("severity"), choices=Severity.choices,
+                                                default=Severity.MODERATE)
+    status = models.CharField(_("status"), max_length=10, choices=IncidentStatus.choices,
+                              default=IncidentStatus.REPORTED)
+    assignee = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True,
+                                 blank=True, related_name="+", verbose_name=_("assigned to"))
+    merged_into = models.ForeignKey("self", models.PROTECT, null=True, blank=True,
+                                    related_name="merged", verbose_name=_("merged into"))
+    estimate = models.BooleanField(_("figures are estimates"), default=False)
+    reported_by = models.CharField(_("reported by"), max_length=200)
+    reporter = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True,
+                                 blank=True, related_name="+")
+    # A client-chosen key (Idempotency-Key, import row id) so that retries never duplicate.
+    external_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+    version = models.PositiveIntegerField(default=1)
+    updated_at = models.DateTimeField()
+
+    objects = VisibleQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            models.Index(fields=["occurred_at", "id"], name="incident_occurred"),
+            models.Index(fields=["area_path", "occurred_at"], name="incident_area_occurred"),
+            models.Index(fields=["status", "occurred_at"], name="incident_status_occurred"),
+            models.Index(fields=["type", "occurred_at"], name="incident_type_occurred"),
+            models.Index(fields=["lat", "lon"], name="incident_point"),
+            models.Index(fields=["recorded_at"], name="incident_recorded"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["external_id"], name="incident_unique_external_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class IncidentRevision(models.Model):
+    """The state of an incident after one change; never updated, never deleted."""
+
+    incident = models.ForeignKey(Incident, models.PROTECT, related_name="revisions")
+    number = models.PositiveIntegerField()
+    recorded_at = models.DateTimeField()
+    actor_label = models.CharField(max_length=200)
+    change = models.CharField(max_length=30)  # created, edited, verified, merged, …
+    status = models.CharField(max_length=10, choices=IncidentStatus.choices)
+    state = models.JSONField()
+    journal_seq = models.BigIntegerField(null=True)
+
+    class Meta:
+        ordering = ["incident_id", "number"]
+        constraints = [models.UniqueConstraint(fields=["incident", "number"],
+                                               name="incident_revision_number")]
+        indexes = [models.Index(fields=["incident", "recorded_at"], name="revision_asof")]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id} r{self.number} {self.change}"
+
+
+class CasualtyReport(models.Model):
+    """One figure from one reporting body: "164 killed nationwide as of 9 January (MoH)".
+
+    Figures evolve and disagree: every report is kept, and one body's figure never
+    replaces another's.
+    """
+
+    area = models.ForeignKey(Area, models.PROTECT, related_name="casualty_reports",
+                             verbose_name=_("area"))
+    area_path = models.CharField(max_length=400, db_index=True)
+    reporting_body = models.ForeignKey(Organization, models.PROTECT, related_name="+",
+                                       verbose_name=_("reporting body"))
+    category = models.CharField(_("category"), max_length=10, choices=CasualtyCategory.choices)
+    group = models.CharField(_("group"), max_length=10, choices=CasualtyGroup.choices,
+                             default=CasualtyGroup.ALL)
+    count = models.PositiveIntegerField(_("count"))
+    as_of = models.DateTimeField(_("figure as of"))
+    recorded_at = models.DateTimeField(_("recorded at"))
+    estimate = models.BooleanField(_("estimate"), default=False)
+    source = models.TextField(_("source"), blank=True)
+    note = models.TextField(_("note"), blank=True)
+    actor_label = models.CharField(max_length=200)
+    external_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+
+    objects = VisibleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-as_of", "-id"]
+        verbose_name = _("casualty figure")
+        constraints = [models.UniqueConstraint(fields=["external_id"],
+                                               name="casualty_unique_external_id")]
+
+    def __str__(self) -> str:
+        return f"{self.reporting_body_id}: {self.count} {self.category} ({self.as_of:%Y-%m-%d})"
+
+
+class PostureChange(models.Model):
+    """A change of a measure or state in an area: a state of emergency declared or lifted,
+    a curfew set, the threat level raised, order restored. The posture at any moment is
+    the latest change of each kind effective by then (and known by then)."""
+
+    area = models.ForeignKey(Area, models.PROTECT, related_name="posture_changes",
+                             verbose_name=_("area"))
+    area_path = models.CharField(max_length=400, db_index=True)
+    kind = models.CharField(_("measure"), max_length=20, choices=PostureKind.choices)
+    state = models.CharField(_("state"), max_length=20)
+    effective_at = models.DateTimeField(_("effective from"))
+    recorded_at = models.DateTimeField(_("recorded at"))
+    hours = models.CharField(_("hours"), max_length=40, blank=True,
+                             help_text=_("for a curfew, e.g. 23:00-07:00"))
+    decree = models.CharField(_("decree reference"), max_length=300, blank=True)
+    source = models.TextField(_("source"), blank=True)
+    note = models.TextField(_("note"), blank=True)
+    estimate = models.BooleanField(_("date or facts are estimates"), default=False)
+    actor_label = models.CharField(max_length=200)
+    external_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+
+    objects = VisibleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["area_id", "kind", "effective_at", "id"]
+        verbose_name = _("posture change")
+        indexes = [models.Index(fields=["kind", "effective_at"], name="posture_kind_effective")]
+        constraints = [models.UniqueConstraint(fields=["external_id"],
+                                               name="posture_unique_external_id")]
+
+    def __str__(self) -> str:
+        return f"{self.area_id} {self.kind}={self.state} from {self.effective_at:%Y-%m-%d %H:%M}"

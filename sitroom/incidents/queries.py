@@ -1,0 +1,215 @@
+"""Every read of the security situation, scoped to the user and aware of `as_of`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Avg, Count, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Floor
+from django.utils import timezone
+
+from sitroom.core.choices import AreaLevel
+from sitroom.core.models import Area
+
+from .choices import POSTURE_STATES, IncidentStatus, PostureKind
+from .models import CasualtyReport, Incident, IncidentRevision, PostureChange
+
+
+@dataclass
+class IncidentFilter:
+    """Filters shared by the incident list page, the API, the map and the exports."""
+
+    area: Area | None = None
+    type: str | None = None
+    subtype: str | None = None
+    statuses: list[str] = field(default_factory=list)
+    since: datetime | None = None
+    until: datetime | None = None
+    q: str | None = None
+    tag: str | None = None
+    min_severity: int | None = None
+    assignee: str | None = None
+    bbox: tuple[float, float, float, float] | None = None  # min lon, min lat, max lon, max lat
+    as_of: datetime | None = None
+    include_merged: bool = False
+
+    def apply(self, qs: QuerySet) -> QuerySet:
+        if self.as_of is not None:
+            qs = qs.filter(recorded_at__lte=self.as_of, occurred_at__lte=self.as_of)
+            qs = qs.annotate(status_then=Subquery(
+                IncidentRevision.objects.filter(incident=OuterRef("pk"),
+                                                recorded_at__lte=self.as_of)
+                .order_by("-number").values("status")[:1]))
+            status_field = "status_then"
+        else:
+            qs = qs.annotate(status_then=F("status"))
+            status_field = "status"
+        if self.statuses:
+            qs = qs.filter(**{f"{status_field}__in": self.statuses})
+        elif not self.include_merged:
+            qs = qs.exclude(**{status_field: IncidentStatus.MERGED})
+        if self.area is not None:
+            qs = qs.filter(area_path__startswith=self.area.path)
+        if self.type:
+            qs = qs.filter(type__code=self.type)
+        if self.subtype:
+            qs = qs.filter(subtype__code=self.subtype)
+        if self.since is not None:
+            qs = qs.filter(occurred_at__gte=self.since)
+        if self.until is not None:
+            qs = qs.filter(occurred_at__lte=self.until)
+        if self.q:
+            for word in self.q.split()[:8]:
+                qs = qs.filter(Q(title__icontains=word) | Q(description__icontains=word))
+        if self.tag:
+            qs = qs.filter(tags__icontains=f'"{self.tag}"')
+        if self.min_severity:
+            qs = qs.filter(severity__gte=self.min_severity)
+        if self.assignee:
+            qs = qs.filter(assignee__username=self.assignee)
+        if self.bbox is not None:
+            min_lon, min_lat, max_lon, max_lat = self.bbox
+            qs = qs.filter(lat__gte=min_lat, lat__lte=max_lat, lon__gte=min_lon,
+                           lon__lte=max_lon)
+        return qs
+
+
+ORDERINGS = {
+    "-occurred_at": ("-occurred_at", "-id"), "occurred_at": ("occurred_at", "id"),
+    "-severity": ("-severity", "-occurred_at", "-id"), "-recorded_at": ("-recorded_at", "-id"),
+    "-fatalities": ("-fatalities", "-occurred_at", "-id"),
+}
+
+
+def incidents(user, flt: IncidentFilter | None = None, order: str = "-occurred_at") -> QuerySet:
+    qs = Incident.objects.visible_to(user)
+    qs = (flt or IncidentFilter()).apply(qs)
+    return qs.select_related("type", "subtype", "area", "assignee").order_by(
+        *ORDERINGS.get(order, ORDERINGS["-occurred_at"]))
+
+
+def history(incident: Incident) -> QuerySet:
+    """Every revision of the incident and of the duplicates merged into it, in order."""
+    ids = [incident.pk, *Incident.objects.filter(merged_into=incident).values_list("pk",
+                                                                                   flat=True)]
+    return IncidentRevision.objects.filter(incident_id__in=ids).select_related(
+        "incident").order_by("recorded_at", "incident_id", "number")
+
+
+def map_cells(user, flt: IncidentFilter, cell_degrees: float) -> list[dict[str, Any]]:
+    """Incidents grouped into square cells of the grid, for the map at any zoom."""
+    qs = flt.apply(Incident.objects.visible_to(user)).exclude(lat=None)
+    rows = (qs.annotate(cy=Floor(F("lat") / cell_degrees), cx=Floor(F("lon") / cell_degrees))
+            .values("cy", "cx").annotate(n=Count("id"), lat=Avg("lat"), lon=Avg("lon"),
+                                         severity=Max("severity")).order_by())
+    return [{"lat": r["lat"], "lon": r["lon"], "count": r["n"], "severity": r["severity"]}
+            for r in rows]
+
+
+# --- Casualty figures -----------------------------------------------------------------
+
+def casualty_reports(user, *, area: Area | None = None, as_of: datetime | None = None
+                     ) -> QuerySet:
+    qs = CasualtyReport.objects.visible_to(user).select_related("area", "reporting_body")
+    if area is not None:
+        qs = qs.filter(area_path__startswith=area.path)
+    if as_of is not None:
+        qs = qs.filter(recorded_at__lte=as_of, as_of__lte=as_of)
+    return qs.order_by("as_of", "recorded_at", "id")
+
+
+def latest_figures(user, *, area: Area | None = None, as_of: datetime | None = None
+                   ) -> list[dict[str, Any]]:
+    """Per area, category and group: each reporting body's latest figure side by side,
+    with the history of that body's figures. One body never replaces another's."""
+    table: dict[tuple, dict[str, Any]] = {}
+    for r in casualty_reports(user, area=area, as_of=as_of):
+        key = (r.area.path, r.category, r.group)
+        row = table.setdefault(key, {"area": r.area, "category": r.category, "group": r.group,
+                                     "bodies": {}})
+        body = row["bodies"].setdefault(r.reporting_body_id, {"body": r.reporting_body,
+                                                              "history": []})
+        body["history"].append(r)
+        body["latest"] = r
+    rows = sorted(table.values(), key=lambda row: (row["area"].path, row["category"],
+                                                   row["group"]))
+    for row in rows:
+        row["bodies"] = sorted(row["bodies"].values(), key=lambda b: b["body"].name)
+    return rows
+
+
+# --- Area posture and the country board --------------------------------------------------
+
+def board_units(user) -> QuerySet:
+    """The top-level units: regions and the cities directly under the country."""
+    return Area.objects.visible_to(user).filter(
+        Q(level=AreaLevel.REGION) | Q(level=AreaLevel.CITY, parent__level=AreaLevel.COUNTRY)
+    ).order_by("name")
+
+
+def posture_at(areas: list[Area], moment: datetime) -> dict[int, dict[str, PostureChange]]:
+    """For each area: the latest change of each kind effective by `moment` and known by
+    then, whether recorded for the area itself or for the whole country (or region)
+    above it."""
+    ancestors: dict[int, list[str]] = {}
+    paths = set()
+    for area in areas:
+        parts = area.path.rstrip("/").split("/")
+        chain = ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+        ancestors[area.pk] = chain
+        paths.update(chain)
+    changes = (PostureChange.objects.filter(area_path__in=paths, effective_at__lte=moment,
+                                            recorded_at__lte=moment)
+               .order_by("effective_at", "recorded_at", "id"))
+    latest: dict[tuple[str, str], PostureChange] = {}
+    for change in changes:
+        latest[(change.area_path, change.kind)] = change  # later rows win
+    result: dict[int, dict[str, PostureChange]] = {}
+    for area in areas:
+        per_kind: dict[str, PostureChange] = {}
+        for kind in PostureKind.values:
+            candidates = [latest[(p, kind)] for p in ancestors[area.pk] if (p, kind) in latest]
+            if candidates:
+                per_kind[kind] = max(candidates, key=lambda c: (c.effective_at, c.recorded_at))
+        result[area.pk] = per_kind
+    return result
+
+
+def country_board(user, moment: datetime | None = None) -> dict[str, Any]:
+    """The board: each unit's posture at a moment, and its incidents of the last day."""
+    moment = moment or timezone.now()
+    units = list(board_units(user))
+    posture = posture_at(units, moment)
+    recent = dict(
+        Incident.objects.visible_to(user)
+        .filter(occurred_at__gt=moment - timedelta(hours=24), occurred_at__lte=moment,
+                recorded_at__lte=moment)
+        .exclude(status__in=[IncidentStatus.DISCARDED, IncidentStatus.MERGED])
+        .values_list("area_path").annotate(n=Count("id")).values_list("area_path", "n"))
+    rows = []
+    for unit in units:
+        count = sum(n for path, n in recent.items() if path.startswith(unit.path))
+        cells = {}
+        for kind in PostureKind.values:
+            change = posture[unit.pk].get(kind)
+            cells[kind] = {
+                "state": change.state if change else None,
+                "label": POSTURE_STATES[kind][change.state] if change else None,
+                "since": change.effective_at if change else None,
+                "hours": change.hours if change else "",
+                "decree": change.decree if change else "",
+                "estimate": change.estimate if change else False,
+                "inherited": bool(change and change.area_id != unit.pk),
+            }
+        rows.append({"area": unit, "cells": cells, "incidents_24h": count})
+    return {"moment": moment, "rows": rows}
+
+
+def posture_history(area: Area) -> QuerySet:
+    """Every posture change of the area and of the areas above it, oldest first."""
+    parts = area.path.rstrip("/").split("/")
+    chain = ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
+    return PostureChange.objects.filter(area_path__in=chain).select_related("area").order_by(
+        "effective_at", "recorded_at", "id")

@@ -1,0 +1,580 @@
+"""Every write of the security situation: domain rows + history row + journal entry."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from sitroom.core.actors import Actor
+from sitroom.core.choices import BACKDATABLE_SOURCES
+from sitroom.core.errors import InvalidInput, NotAllowed
+from sitroom.core.geo import area_at
+from sitroom.core.i18n import described
+from sitroom.core.models import Area, Organization
+from sitroom.core.permissions import (
+    FIGURES_RECORD,
+    INCIDENTS_MANAGE,
+    INCIDENTS_REPORT,
+    require,
+    scope_of,
+)
+from sitroom.core.services import EntryDraft, record_entries
+
+from .choices import (
+    POSTURE_STATES,
+    STATUS_FLOW,
+    CasualtyCategory,
+    CasualtyGroup,
+    IncidentStatus,
+    PostureKind,
+    Severity,
+)
+from .models import CasualtyReport, Incident, IncidentRevision, IncidentType, PostureChange
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+FUTURE_TOLERANCE = timedelta(minutes=5)
+EDITABLE = ("type", "subtype", "title", "description", "tags", "occurred_at", "lat", "lon",
+            "area", "actors", "fatalities", "injured", "sources", "severity", "estimate")
+
+
+# --- Reference data -----------------------------------------------------------------
+
+@transaction.atomic
+def load_incident_types(*, actor: Actor | Any, source: str = "cli") -> int:
+    """Load (or update) the incident taxonomy from data/incident_types.json."""
+    actor = Actor.of(actor)
+    data = json.loads((DATA_DIR / "incident_types.json").read_text(encoding="utf-8"))
+    changed = 0
+    by_code: dict[str, IncidentType] = {}
+    for row in data["types"]:
+        fields = {"name": row["name"]["en"], "name_ru": row["name"]["ru"],
+                  "name_kk": row["name"]["kk"], "disorder_type": row["disorder_type"],
+                  "cameo": row["cameo"], "position": row["position"],
+                  "parent": by_code.get(row["parent"]) if row["parent"] else None}
+        obj, created = IncidentType.objects.get_or_create(code=row["code"], defaults=fields)
+        if not created and any(getattr(obj, k) != v for k, v in fields.items()):
+            for key, value in fields.items():
+                setattr(obj, key, value)
+            obj.save()
+            created = True
+        changed += created
+        by_code[obj.code] = obj
+    if changed:
+        text = described(gettext_noop("Incident taxonomy loaded: %(n)d type(s) added or "
+                                      "changed"), n=changed)
+        record_entries([EntryDraft(kind="incident", summary=text["summary"],
+                                   payload={"i18n": text["i18n"], "version": data["version"]},
+                                   subject=("incidents", "incidenttype", ""))],
+                       actor=actor, source=source, checked=True)
+    return changed
+
+
+# --- Incidents ------------------------------------------------------------------------
+
+@dataclass
+class IncidentDraft:
+    """What a caller reports; `report_incidents` checks and stores it."""
+
+    type: str
+    title: str
+    occurred_at: datetime | None = None
+    subtype: str | None = None
+    description: str = ""
+    tags: list[str] | None = None
+    lat: float | None = None
+    lon: float | None = None
+    area: str | None = None
+    actors: list[str] | None = None
+    fatalities: int | None = None
+    injured: int | None = None
+    sources: list[str] | None = None
+    severity: int = Severity.MODERATE
+    estimate: bool = False
+    recorded_at: datetime | None = None
+    external_id: str | None = None
+
+
+class _Refs:
+    """Reference rows looked up once per batch."""
+
+    def __init__(self):
+        self.types = {t.code: t for t in IncidentType.objects.all()}
+        self.areas: dict[str, Area | None] = {}
+
+    def area(self, code: str) -> Area | None:
+        if code not in self.areas:
+            self.areas[code] = Area.objects.filter(code=code).first()
+        return self.areas[code]
+
+
+def _str_list(value: Any, field: str, errors: dict[str, list[str]], limit: int = 50):
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        errors[field] = [_("must be a list of texts")]
+        return []
+    items = [v.strip() for v in value if v and v.strip()]
+    if len(items) > limit:
+        errors[field] = [_("at most %(n)d items") % {"n": limit}]
+    if any(len(v) > 500 for v in items):
+        errors[field] = [_("each item may be at most 500 characters long")]
+    return items
+
+
+def _check(values: dict[str, Any], refs: _Refs, now: datetime, source: str,
+           ) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Validate incident fields; returns the clean values and the errors by field."""
+    errors: dict[str, list[str]] = {}
+    out: dict[str, Any] = {}
+    if "type" in values:
+        itype = refs.types.get(values["type"] or "")
+        if itype is None or itype.parent_id is not None:
+            errors["type"] = [_("unknown incident type %(code)r") % {"code": values["type"]}]
+        out["type"] = itype
+    if "subtype" in values:
+        sub = refs.types.get(values["subtype"] or "") if values["subtype"] else None
+        if values["subtype"] and (sub is None or sub.parent_id is None):
+            errors["subtype"] = [_("unknown sub-type %(code)r") % {"code": values["subtype"]}]
+        elif sub is not None and out.get("type") is not None and sub.parent_id != out["type"].pk:
+            errors["subtype"] = [_("%(sub)r is not a sub-type of %(type)r")
+                                 % {"sub": sub.code, "type": out["type"].code}]
+        out["subtype"] = sub
+    if "title" in values:
+        title = (values["title"] or "").strip()
+        if not title:
+            errors["title"] = [_("must not be empty")]
+        elif len(title) > 200:
+            errors["title"] = [_("at most 200 characters")]
+        out["title"] = title
+    if "description" in values:
+        out["description"] = (values["description"] or "").strip()
+        if len(out["description"]) > 20_000:
+            errors["description"] = [_("at most 20,000 characters")]
+    for name in ("occurred_at", "recorded_at"):
+        if name in values and values[name] is not None:
+            when = values[name]
+            if not isinstance(when, datetime):
+                errors[name] = [_("must be a date and time")]
+            elif timezone.is_naive(when):
+                errors[name] = [_("needs a time-zone offset, e.g. 2022-01-05T12:00:00+06:00")]
+            elif when > now + FUTURE_TOLERANCE:
+                errors[name] = [_("is in the future")]
+            out[name] = when
+    if values.get("recorded_at") is not None and source not in BACKDATABLE_SOURCES:
+        errors["recorded_at"] = [_("is set by the server for entries from this source")]
+    if "lat" in values or "lon" in values:
+        lat, lon = values.get("lat"), values.get("lon")
+        if (lat is None) != (lon is None):
+            errors["lat" if lat is None else "lon"] = [_("give both latitude and longitude")]
+        for name, value, bound in (("lat", lat, 90), ("lon", lon, 180)):
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                errors[name] = [_("must be a number")]
+            elif not -bound <= value <= bound:
+                errors[name] = [_("must be between %(lo)d and %(hi)d")
+                                % {"lo": -bound, "hi": bound}]
+        out["lat"], out["lon"] = lat, lon
+    if "area" in values:
+        code = values["area"]
+        if code:
+            out["area"] = refs.area(code)
+            if out["area"] is None:
+                errors["area"] = [_("no area with code %(code)r") % {"code": code}]
+        elif out.get("lat") is not None and "lat" not in errors and "lon" not in errors:
+            out["area"] = area_at(out["lat"], out["lon"])
+            if out["area"] is None:
+                errors["area"] = [_("the point lies in no known area; name the area")]
+        else:
+            errors["area"] = [_("give the area or a point on the map")]
+    for name in ("fatalities", "injured"):
+        if name in values:
+            value = values[name]
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                      or value < 0):
+                errors[name] = [_("must be a whole number, 0 or more")]
+            out[name] = value
+    if "severity" in values:
+        if values["severity"] not in Severity.values:
+            errors["severity"] = [_("must be 1 (minor) to 5 (critical)")]
+        out["severity"] = values["severity"]
+    for name in ("tags", "actors", "sources"):
+        if name in values:
+            out[name] = _str_list(values[name], name, errors)
+    if "estimate" in values:
+        out["estimate"] = bool(values["estimate"])
+    return out, errors
+
+
+def snapshot(incident: Incident) -> dict[str, Any]:
+    """The incident's state as stored in a revision."""
+    return {
+        "type": incident.type.code, "subtype": incident.subtype.code if incident.subtype else None,
+        "title": incident.title, "description": incident.description, "tags": incident.tags,
+        "occurred_at": incident.occurred_at.isoformat(), "lat": incident.lat,
+        "lon": incident.lon, "area": incident.area.code, "actors": incident.actors,
+        "fatalities": incident.fatalities, "injured": incident.injured,
+        "sources": incident.sources, "severity": incident.severity,
+        "status": incident.status,
+        "assignee": incident.assignee.get_username() if incident.assignee_id else None,
+        "merged_into": str(incident.merged_into.uid) if incident.merged_into_id else None,
+        "estimate": incident.estimate,
+    }
+
+
+def _journal_and_revisions(items: list[tuple[Incident, str, dict[str, Any]]], actor: Actor,
+                           source: str) -> None:
+    """One journal entry and one revision per (incident, change, text), as of the
+    incident's `updated_at` (its `recorded_at` for a new report)."""
+    drafts = [EntryDraft(
+        kind="incident", summary=text["summary"], area=inc.area,
+        occurred_at=inc.occurred_at if change == "reported" else inc.updated_at,
+        recorded_at=inc.updated_at if source in BACKDATABLE_SOURCES else None,
+        subject=("incidents", "incident", str(inc.uid)),
+        payload={"i18n": text["i18n"], "change": change, "status": inc.status,
+                 "incident": str(inc.uid)},
+        estimate=inc.estimate) for inc, change, text in items]
+    entries = record_entries(drafts, actor=actor, source=source, checked=True)
+    IncidentRevision.objects.bulk_create([
+        IncidentRevision(incident=inc, number=inc.version, recorded_at=inc.updated_at,
+                         actor_label=actor.label, change=change, status=inc.status,
+                         state=snapshot(inc), journal_seq=entry.seq)
+        for (inc, change, _t), entry in zip(items, entries, strict=True)], batch_size=1000)
+
+
+def report_incidents(drafts: list[IncidentDraft], *, actor: Actor | Any, source: str,
+                     ) -> list[tuple[Incident, bool]]:
+    """Store new incident reports, all or nothing. Returns (incident, created) per draft;
+    a draft whose external_id is already stored returns the stored incident."""
+    actor = Actor.of(actor)
+    refs, now = _Refs(), timezone.now()
+    errors: dict[str, list[str]] = {}
+    clean: list[dict[str, Any]] = []
+    for i, d in enumerate(drafts):
+        values = {k: getattr(d, k) for k in ("type", "subtype", "title", "description",
+                                             "tags", "occurred_at", "lat", "lon", "area",
+                                             "actors", "fatalities", "injured", "sources",
+                                             "severity", "estimate", "recorded_at")}
+        if values["occurred_at"] is None:
+            values["occurred_at"] = now
+        out, problems = _check(values, refs, now, source)
+        if d.external_id is not None and not 0 < len(d.external_id) <= 200:
+            problems["external_id"] = [_("must be 1 to 200 characters long")]
+        if not problems and out["recorded_at"] and out["recorded_at"] < out["occurred_at"]:
+            problems["recorded_at"] = [_("is earlier than occurred_at")]
+        for name, messages in problems.items():
+            errors[name if len(drafts) == 1 else f"items[{i}].{name}"] = messages
+        clean.append(out)
+    if errors:
+        raise InvalidInput(errors)
+    for out in clean:
+        require(actor, INCIDENTS_REPORT, area=out["area"])
+
+    with transaction.atomic():
+        keys = [d.external_id for d in drafts if d.external_id]
+        existing = {i.external_id: i for i in Incident.objects.filter(external_id__in=keys)
+                    } if keys else {}
+        results: list[tuple[Incident, bool]] = []
+        new: list[Incident] = []
+        for d, out in zip(drafts, clean, strict=True):
+            if d.external_id and d.external_id in existing:
+                results.append((existing[d.external_id], False))
+                continue
+            recorded = out.pop("recorded_at", None) or now
+            inc = Incident(**out, recorded_at=recorded, updated_at=recorded,
+                           area_path=out["area"].path, reported_by=actor.label,
+                           reporter=actor.user,
+                           external_id=d.external_id)
+            if d.external_id:
+                existing[d.external_id] = inc
+            new.append(inc)
+            results.append((inc, True))
+        Incident.objects.bulk_create(new, batch_size=1000)
+        if new and new[0].pk is None:  # a database that returns no ids from bulk inserts
+            ids = dict(Incident.objects.filter(uid__in=[o.uid for o in new])
+                       .values_list("uid", "id"))
+            for inc in new:
+                inc.pk = ids[inc.uid]
+        _journal_and_revisions(
+            [(inc, "reported", described(gettext_noop("Incident reported: %(title)s"),
+                                         title=inc.title)) for inc in new], actor, source)
+    return results
+
+
+def report_incident(*, actor: Actor | Any, source: str, **fields: Any) -> tuple[Incident, bool]:
+    """Store one incident report (see `report_incidents`)."""
+    return report_incidents([IncidentDraft(**fields)], actor=actor, source=source)[0]
+
+
+def _editable(actor: Actor, incident: Incident, action: str) -> None:
+    require(actor, action, area=incident.area)
+    if incident.status == IncidentStatus.MERGED:
+        raise InvalidInput({"status": [_("this report was merged into another; edit that one")]})
+
+
+@transaction.atomic
+def edit_incident(incident: Incident, changes: dict[str, Any], *, actor: Actor | Any,
+                  source: str, expected_version: int | None = None) -> Incident:
+    """Change an incident's facts. With `expected_version`, a concurrent edit is refused
+    rather than silently overwritten."""
+    actor = Actor.of(actor)
+    incident = Incident.objects.select_for_update().select_related(
+        "area", "type", "subtype").get(pk=incident.pk)
+    unknown = sorted(set(changes) - set(EDITABLE))
+    if unknown:
+        raise InvalidInput({name: [_("cannot be changed here")] for name in unknown})
+    if actor.user is not None and incident.reporter_id != actor.user.pk and \
+            INCIDENTS_MANAGE not in _actions(scope_of(actor.user).role):
+        raise NotAllowed(_("only the reporter or an incident manager may edit this report"))
+    _editable(actor, incident, INCIDENTS_REPORT)
+    if expected_version is not None and expected_version != incident.version:
+        raise InvalidInput({"version": [
+            _("this report was changed by someone else (now version %(v)d); reload it")
+            % {"v": incident.version}]})
+    values = dict(changes)
+    if "type" in values and "subtype" not in values and incident.subtype_id:
+        values["subtype"] = None
+    if "subtype" in values and "type" not in values:
+        values["type"] = incident.type.code
+    if ("lat" in values or "lon" in values) and "area" not in values:
+        values["area"] = None  # found again from the new point
+    out, errors = _check(values, _Refs(), timezone.now(), source)
+    if errors:
+        raise InvalidInput(errors)
+    if "area" in out:
+        require(actor, INCIDENTS_REPORT, area=out["area"])
+        incident.area_path = out["area"].path
+    changed = [k for k, v in out.items() if getattr(incident, k) != v]
+    if not changed:
+        return incident
+    for key in changed:
+        setattr(incident, key, out[key])
+    _bump_and_save(incident, actor, source, "edited",
+                   described(gettext_noop("Incident edited: %(title)s (%(fields)s)"),
+                             title=incident.title, fields=", ".join(changed)))
+    return incident
+
+
+def _actions(role: str | None) -> set[str]:
+    from sitroom.core.permissions import ROLE_ACTIONS
+
+    return ROLE_ACTIONS.get(role, set())
+
+
+def _bump_and_save(incident: Incident, actor: Actor, source: str, change: str,
+                   text: dict[str, Any]) -> None:
+    incident.version += 1
+    incident.updated_at = timezone.now()
+    incident.save()
+    _journal_and_revisions([(incident, change, text)], actor, source)
+
+
+STATUS_TEXT = {
+    IncidentStatus.VERIFIED: gettext_noop("Incident verified: %(title)s"),
+    IncidentStatus.CLOSED: gettext_noop("Incident closed: %(title)s"),
+    IncidentStatus.DISCARDED: gettext_noop("Incident discarded as false: %(title)s"),
+    IncidentStatus.REPORTED: gettext_noop("Incident reopened: %(title)s"),
+}
+
+
+@transaction.atomic
+def set_status(incidents: list[Incident], status: str, *, actor: Actor | Any,
+               source: str) -> list[Incident]:
+    """Verify, close, discard or reopen incidents (a bulk action: all or nothing)."""
+    actor = Actor.of(actor)
+    if status not in STATUS_TEXT:
+        raise InvalidInput({"status": [_("must be one of: %(s)s")
+                                       % {"s": ", ".join(STATUS_TEXT)}]})
+    locked = list(Incident.objects.select_for_update().select_related("area", "type")
+                  .filter(pk__in=[i.pk for i in incidents]).order_by("pk"))
+    errors = {}
+    for inc in locked:
+        require(actor, INCIDENTS_MANAGE, area=inc.area)
+        if status != inc.status and status not in STATUS_FLOW[inc.status]:
+            errors[f"incident {inc.uid}"] = [
+                _("cannot go from %(a)s to %(b)s") % {"a": inc.get_status_display(),
+                                                      "b": IncidentStatus(status).label}]
+    if errors:
+        raise InvalidInput(errors)
+    for inc in locked:
+        if inc.status == status:
+            continue
+        inc.status = status
+        _bump_and_save(inc, actor, source, status,
+                       described(STATUS_TEXT[status], title=inc.title))
+    return locked
+
+
+@transaction.atomic
+def assign(incidents: list[Incident], username: str | None, *, actor: Actor | Any,
+           source: str) -> list[Incident]:
+    """Give incidents to a person to follow up (None: unassign)."""
+    actor = Actor.of(actor)
+    user = None
+    if username:
+        user = get_user_model().objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise InvalidInput({"assignee": [_("no active user %(u)r") % {"u": username}]})
+    locked = list(Incident.objects.select_for_update().select_related("area", "type")
+                  .filter(pk__in=[i.pk for i in incidents]).order_by("pk"))
+    for inc in locked:
+        _editable(actor, inc, INCIDENTS_MANAGE)
+    for inc in locked:
+        if inc.assignee_id == (user.pk if user else None):
+            continue
+        inc.assignee = user
+        _bump_and_save(inc, actor, source, "assigned",
+                       described(gettext_noop("Incident %(title)s assigned to %(user)s"),
+                                 title=inc.title, user=username or "—"))
+    return locked
+
+
+@transaction.atomic
+def merge(keep: Incident, duplicate: Incident, *, actor: Actor | Any,
+          source: str) -> Incident:
+    """Two reports of the same event become one. Nothing is deleted: the duplicate keeps
+    its history and points to the one kept, whose history shows both."""
+    actor = Actor.of(actor)
+    if keep.pk == duplicate.pk:
+        raise InvalidInput({"duplicate": [_("an incident cannot be merged into itself")]})
+    keep, duplicate = (Incident.objects.select_for_update().select_related("area", "type")
+                       .get(pk=p) for p in (keep.pk, duplicate.pk))
+    _editable(actor, keep, INCIDENTS_MANAGE)
+    _editable(actor, duplicate, INCIDENTS_MANAGE)
+    # The kept report gains what only the duplicate knew.
+    keep.sources = keep.sources + [s for s in duplicate.sources if s not in keep.sources]
+    keep.tags = keep.tags + [t for t in duplicate.tags if t not in keep.tags]
+    keep.actors = keep.actors + [a for a in duplicate.actors if a not in keep.actors]
+    if keep.description and duplicate.description and \
+            duplicate.description not in keep.description:
+        keep.description += "\n\n" + duplicate.description
+    elif not keep.description:
+        keep.description = duplicate.description
+    for name in ("fatalities", "injured"):
+        if getattr(keep, name) is None:
+            setattr(keep, name, getattr(duplicate, name))
+    duplicate.status, duplicate.merged_into = IncidentStatus.MERGED, keep
+    _bump_and_save(duplicate, actor, source, "merged",
+                   described(gettext_noop("Incident %(dup)s merged into %(keep)s"),
+                             dup=duplicate.title, keep=keep.title))
+    _bump_and_save(keep, actor, source, "absorbed",
+                   described(gettext_noop("Incident %(keep)s absorbed the duplicate %(dup)s"),
+                             dup=duplicate.title, keep=keep.title))
+    return keep
+
+
+# --- Casualty figures and area posture ---------------------------------------------------
+
+def _aware(name: str, value: Any, now: datetime, errors: dict[str, list[str]]) -> None:
+    if not isinstance(value, datetime):
+        errors[name] = [_("must be a date and time")]
+    elif timezone.is_naive(value):
+        errors[name] = [_("needs a time-zone offset, e.g. 2022-01-05T12:00:00+06:00")]
+    elif value > now + FUTURE_TOLERANCE:
+        errors[name] = [_("is in the future")]
+
+
+@transaction.atomic
+def record_casualties(*, area: str, reporting_body: str, category: str, count: int,
+                      as_of: datetime, group: str = CasualtyGroup.ALL, estimate: bool = False,
+                      source_ref: str = "", note: str = "", recorded_at: datetime | None = None,
+                      external_id: str | None = None, actor: Actor | Any,
+                      source: str) -> tuple[CasualtyReport, bool]:
+    """Keep one body's figure. Never replaces another body's (or its own earlier) figure."""
+    actor = Actor.of(actor)
+    now, errors = timezone.now(), {}
+    area_obj = Area.objects.filter(code=area).first()
+    if area_obj is None:
+        errors["area"] = [_("no area with code %(code)r") % {"code": area}]
+    body = Organization.objects.filter(code=reporting_body).first()
+    if body is None:
+        errors["reporting_body"] = [_("no organization with code %(code)r")
+                                    % {"code": reporting_body}]
+    if category not in CasualtyCategory.values:
+        errors["category"] = [_("must be one of: %(s)s") % {"s": ", ".join(CasualtyCategory)}]
+    if group not in CasualtyGroup.values:
+        errors["group"] = [_("must be one of: %(s)s") % {"s": ", ".join(CasualtyGroup)}]
+    if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+        errors["count"] = [_("must be a whole number, 0 or more")]
+    _aware("as_of", as_of, now, errors)
+    if recorded_at is not None and source not in BACKDATABLE_SOURCES:
+        errors["recorded_at"] = [_("is set by the server for entries from this source")]
+    if errors:
+        raise InvalidInput(errors)
+    require(actor, FIGURES_RECORD, area=area_obj)
+    if external_id:
+        found = CasualtyReport.objects.filter(external_id=external_id).first()
+        if found:
+            return found, False
+    report = CasualtyReport.objects.create(
+        area=area_obj, area_path=area_obj.path, reporting_body=body, category=category,
+        group=group, count=count, as_of=as_of, recorded_at=recorded_at or now,
+        estimate=estimate, source=source_ref, note=note, actor_label=actor.label,
+        external_id=external_id)
+    text = described(gettext_noop("%(body)s: %(count)d %(category)s in %(area)s as of "
+                                  "%(as_of)s"), body=body.name, count=count,
+                     category=CasualtyCategory(category).label, area=area_obj.name,
+                     as_of=timezone.localtime(as_of).strftime("%Y-%m-%d %H:%M"))
+    record_entries([EntryDraft(
+        kind="casualty_report", summary=text["summary"], area=area_obj, organization=body,
+        occurred_at=as_of, recorded_at=report.recorded_at if recorded_at else None,
+        subject=("incidents", "casualtyreport", str(report.pk)), estimate=estimate,
+        payload={"i18n": text["i18n"], "category": category, "group": group, "count": count,
+                 "sources": [s.strip() for s in source_ref.split(";") if s.strip()]})],
+        actor=actor, source=source, checked=True)
+    return report, True
+
+
+@transaction.atomic
+def change_posture(*, area: str, kind: str, state: str, effective_at: datetime,
+                   hours: str = "", decree: str = "", source_ref: str = "", note: str = "",
+                   estimate: bool = False, recorded_at: datetime | None = None,
+                   external_id: str | None = None, actor: Actor | Any,
+                   source: str) -> tuple[PostureChange, bool]:
+    """Record that a measure or state changed in an area from a given moment."""
+    actor = Actor.of(actor)
+    now, errors = timezone.now(), {}
+    area_obj = Area.objects.filter(code=area).first()
+    if area_obj is None:
+        errors["area"] = [_("no area with code %(code)r") % {"code": area}]
+    if kind not in PostureKind.values:
+        errors["kind"] = [_("must be one of: %(s)s") % {"s": ", ".join(PostureKind)}]
+    elif state not in POSTURE_STATES[kind]:
+        errors["state"] = [_("must be one of: %(s)s") % {"s": ", ".join(POSTURE_STATES[kind])}]
+    _aware("effective_at", effective_at, now + timedelta(days=366), errors)
+    if recorded_at is not None and source not in BACKDATABLE_SOURCES:
+        errors["recorded_at"] = [_("is set by the server for entries from this source")]
+    if len(hours) > 40:
+        errors["hours"] = [_("at most 40 characters")]
+    if errors:
+        raise InvalidInput(errors)
+    require(actor, FIGURES_RECORD, area=area_obj)
+    if external_id:
+        found = PostureChange.objects.filter(external_id=external_id).first()
+        if found:
+            return found, False
+    change = PostureChange.objects.create(
+        area=area_obj, area_path=area_obj.path, kind=kind, state=state,
+        effective_at=effective_at, recorded_at=recorded_at or now, hours=hours, decree=decree,
+        source=source_ref, note=note, estimate=estimate, actor_label=actor.label,
+        external_id=external_id)
+    text = described(gettext_noop("%(area)s: %(kind)s — %(state)s"), area=area_obj.name,
+                     kind=PostureKind(kind).label, state=POSTURE_STATES[kind][state])
+    record_entries([EntryDraft(
+        kind="posture", summary=text["summary"], area=area_obj, occurred_at=effective_at
+        if effective_at <= now else now, recorded_at=change.recorded_at if recorded_at else None,
+        subject=("incidents", "posturechange", str(change.pk)), estimate=estimate,
+        payload={"i18n": text["i18n"], "kind": kind, "state": state, "hours": hours,
+                 "decree": decree,
+                 "sources": [s.strip() for s in source_ref.split(";") if s.strip()]})],
+        actor=actor, source=source, checked=True)
+    return change, True
