@@ -269,7 +269,7 @@ def report_incidents(drafts: list[IncidentDraft], *, actor: Actor | Any, source:
         out, problems = _check(values, refs, now, source)
         if d.external_id is not None and not 0 < len(d.external_id) <= 200:
             problems["external_id"] = [_("must be 1 to 200 characters long")]
-        if not problems and out["recorded_at"] and out["recorded_at"] < out["occurred_at"]:
+        if not problems and out.get("recorded_at") and out["recorded_at"] < out["occurred_at"]:
             problems["recorded_at"] = [_("is earlier than occurred_at")]
         for name, messages in problems.items():
             errors[name if len(drafts) == 1 else f"items[{i}].{name}"] = messages

@@ -1,0 +1,242 @@
+"""The security situation on the API: incidents, casualty figures, posture, the board."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.http import Http404
+from ninja import Header, Query, Router, Status
+from pydantic import AwareDatetime
+
+from sitroom.api.auth import actor_of
+from sitroom.api.pagination import check_limit, decode_cursor, encode_cursor, next_url
+from sitroom.core.choices import JournalSource
+from sitroom.core.errors import InvalidInput
+from sitroom.core.models import Area
+
+from . import queries, services
+from .choices import IncidentStatus
+from .models import Incident
+from .schemas import (
+    BoardOut,
+    BulkAction,
+    CasualtyIn,
+    CasualtyOut,
+    CellOut,
+    IncidentIn,
+    IncidentOut,
+    IncidentPage,
+    IncidentPatch,
+    MergeIn,
+    PostureIn,
+    PostureOut,
+    RevisionOut,
+)
+
+router = Router(tags=["security situation"])
+API = JournalSource.API
+
+
+def _area(user, code: str | None, field: str = "area") -> Area | None:
+    if not code:
+        return None
+    area = Area.objects.visible_to(user).filter(code=code).first()
+    if area is None:
+        raise InvalidInput({field: f"no area with code {code!r}"})
+    return area
+
+
+def _bbox(raw: str | None) -> tuple[float, float, float, float] | None:
+    if not raw:
+        return None
+    try:
+        parts = [float(p) for p in raw.split(",")]
+    except ValueError:
+        parts = []
+    if len(parts) != 4 or parts[0] > parts[2] or parts[1] > parts[3]:
+        raise InvalidInput({"bbox": "expected min_lon,min_lat,max_lon,max_lat"})
+    return parts[0], parts[1], parts[2], parts[3]
+
+
+def _incident(user, uid: str) -> Incident:
+    try:
+        found = queries.incidents(user, queries.IncidentFilter(include_merged=True)).filter(
+            uid=uid).first()
+    except Exception:  # a malformed UUID is simply no such incident
+        found = None
+    if found is None:
+        raise Http404(f"no incident {uid!r}")
+    return found
+
+
+def incident_filter(request, area=None, type=None, subtype=None, status=None, since=None,
+                    until=None, q=None, tag=None, min_severity=None, assignee=None, bbox=None,
+                    as_of=None) -> queries.IncidentFilter:
+    statuses = [s for s in (status or "").split(",") if s]
+    if bad := [s for s in statuses if s not in IncidentStatus.values]:
+        raise InvalidInput({"status": f"unknown status {bad[0]!r}; expected one of "
+                                      + ", ".join(IncidentStatus.values)})
+    return queries.IncidentFilter(
+        area=_area(request.user, area), type=type, subtype=subtype, statuses=statuses,
+        since=since, until=until, q=q, tag=tag, min_severity=min_severity, assignee=assignee,
+        bbox=_bbox(bbox), as_of=as_of)
+
+
+@router.get("/incidents", response=IncidentPage, summary="Incidents, newest first")
+def list_incidents(
+    request, area: str | None = None, type: str | None = None, subtype: str | None = None,
+    status: str | None = None, since: Query[AwareDatetime | None] = None,
+    until: Query[AwareDatetime | None] = None, q: str | None = None, tag: str | None = None,
+    min_severity: int | None = None, assignee: str | None = None, bbox: str | None = None,
+    as_of: Query[AwareDatetime | None] = None, limit: int = 50, cursor: str | None = None,
+):
+    """`status` takes a comma-separated list; `bbox` is min_lon,min_lat,max_lon,max_lat;
+    `as_of` shows what was known then, with each incident's status at that moment."""
+    check_limit(limit)
+    flt = incident_filter(request, area, type, subtype, status, since, until, q, tag,
+                          min_severity, assignee, bbox, as_of)
+    qs = queries.incidents(request.user, flt)
+    if cursor:
+        value = decode_cursor(cursor)
+        try:
+            occurred, last_id = datetime.fromisoformat(value[0]), int(value[1])
+        except (IndexError, TypeError, ValueError):
+            raise InvalidInput({"cursor": "is not a cursor this API issued"}) from None
+        from django.db.models import Q
+
+        qs = qs.filter(Q(occurred_at__lt=occurred) | Q(occurred_at=occurred, id__lt=last_id))
+    rows = list(qs[: limit + 1])
+    more, rows = len(rows) > limit, rows[:limit]
+    nxt = encode_cursor([rows[-1].occurred_at.isoformat(), rows[-1].pk]) if more else None
+    return IncidentPage(items=[IncidentOut.of(i) for i in rows], next=next_url(request, nxt))
+
+
+@router.post("/incidents", response={201: IncidentOut, 200: IncidentOut},
+             summary="Report an incident")
+def create_incident(request, body: IncidentIn,
+                    idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
+    """Send an `Idempotency-Key` so that a device retrying on a flaky connection never
+    creates a duplicate: a repeated key returns the incident first created (status 200)."""
+    external_id = None
+    if idempotency_key is not None:
+        if not 1 <= len(idempotency_key) <= 100:
+            raise InvalidInput({"Idempotency-Key": "must be 1 to 100 characters long"})
+        external_id = f"api:{request.user.pk}:{idempotency_key}"
+    if body.area:
+        _area(request.user, body.area)
+    incident, created = services.report_incident(
+        actor=actor_of(request), source=API, external_id=external_id, **body.dict())
+    return Status(201 if created else 200, IncidentOut.of(incident))
+
+
+@router.get("/incidents/map", response=list[CellOut],
+            summary="Incident counts by grid cell, for the map")
+def incident_map(
+    request, cell: float = 0.5, area: str | None = None, type: str | None = None,
+    status: str | None = None, since: Query[AwareDatetime | None] = None,
+    until: Query[AwareDatetime | None] = None, bbox: str | None = None,
+    as_of: Query[AwareDatetime | None] = None,
+):
+    if not 0.0001 <= cell <= 10:
+        raise InvalidInput({"cell": "must be between 0.0001 and 10 degrees"})
+    flt = incident_filter(request, area, type, None, status, since, until, bbox=bbox,
+                          as_of=as_of)
+    return queries.map_cells(request.user, flt, cell)
+
+
+BULK_STATUS = {"verify": IncidentStatus.VERIFIED, "close": IncidentStatus.CLOSED,
+               "discard": IncidentStatus.DISCARDED, "reopen": IncidentStatus.REPORTED}
+
+
+@router.post("/incidents/bulk", response=list[IncidentOut],
+             summary="Verify, close, discard, reopen or assign many incidents at once")
+def bulk(request, body: BulkAction):
+    found = {str(i.uid): i for i in queries.incidents(
+        request.user, queries.IncidentFilter(include_merged=True)).filter(uid__in=body.ids)}
+    if missing := [i for i in body.ids if i not in found]:
+        raise InvalidInput({"ids": f"no incident {missing[0]!r}"})
+    items = list(found.values())
+    if body.action == "assign":
+        done = services.assign(items, body.assignee, actor=actor_of(request), source=API)
+    else:
+        done = services.set_status(items, BULK_STATUS[body.action], actor=actor_of(request),
+                                   source=API)
+    return [IncidentOut.of(i) for i in done]
+
+
+@router.get("/incidents/{uid}", response=IncidentOut)
+def get_incident(request, uid: str):
+    return IncidentOut.of(_incident(request.user, uid))
+
+
+@router.patch("/incidents/{uid}", response=IncidentOut, summary="Correct an incident's facts")
+def patch_incident(request, uid: str, body: IncidentPatch):
+    changes = body.dict(exclude_unset=True)
+    version = changes.pop("version", None)
+    if changes.get("area"):
+        _area(request.user, changes["area"])
+    incident = services.edit_incident(_incident(request.user, uid), changes,
+                                      actor=actor_of(request), source=API,
+                                      expected_version=version)
+    return IncidentOut.of(incident)
+
+
+@router.get("/incidents/{uid}/history", response=list[RevisionOut])
+def incident_history(request, uid: str):
+    return [RevisionOut(incident=str(r.incident.uid), number=r.number,
+                        recorded_at=r.recorded_at, actor=r.actor_label, change=r.change,
+                        status=r.status, state=r.state)
+            for r in queries.history(_incident(request.user, uid))]
+
+
+@router.post("/incidents/{uid}/merge", response=IncidentOut,
+             summary="Merge a duplicate report into this incident")
+def merge(request, uid: str, body: MergeIn):
+    keep = services.merge(_incident(request.user, uid), _incident(request.user, body.duplicate),
+                          actor=actor_of(request), source=API)
+    return IncidentOut.of(keep)
+
+
+@router.get("/casualties", response=list[CasualtyOut],
+            summary="Casualty and detention figures, every report kept")
+def list_casualties(request, area: str | None = None,
+                    as_of: Query[AwareDatetime | None] = None):
+    return [CasualtyOut.of(r) for r in queries.casualty_reports(
+        request.user, area=_area(request.user, area), as_of=as_of)]
+
+
+@router.post("/casualties", response={201: CasualtyOut}, summary="Record one body's figure")
+def create_casualty(request, body: CasualtyIn):
+    _area(request.user, body.area)
+    data = body.dict()
+    report, _created = services.record_casualties(
+        source_ref=data.pop("source"), actor=actor_of(request), source=API, **data)
+    return Status(201, CasualtyOut.of(report))
+
+
+@router.get("/posture", response=list[PostureOut],
+            summary="Posture changes that apply to an area (its own and those above it)")
+def list_posture(request, area: str):
+    """A measure declared for the whole country applies to the area too, so it is shown to
+    whoever may see the area."""
+    return [PostureOut.of(c) for c in queries.posture_history(_area(request.user, area))]
+
+
+@router.post("/posture", response={201: PostureOut},
+             summary="Record a change of measure or state in an area")
+def create_posture(request, body: PostureIn):
+    _area(request.user, body.area)
+    data = body.dict()
+    change, _created = services.change_posture(
+        source_ref=data.pop("source"), actor=actor_of(request), source=API, **data)
+    return Status(201, PostureOut.of(change))
+
+
+@router.get("/board", response=BoardOut, summary="The country board at a moment")
+def board(request, as_of: Query[AwareDatetime | None] = None):
+    data = queries.country_board(request.user, as_of)
+    return BoardOut(moment=data["moment"], rows=[
+        {"area": r["area"].code, "name": r["area"].name, "incidents_24h": r["incidents_24h"],
+         "posture": {k: {key: v[key] for key in ("state", "since", "hours", "decree",
+                                                  "estimate", "inherited")}
+                     for k, v in r["cells"].items()}} for r in data["rows"]])

@@ -1,0 +1,207 @@
+"""API shapes of the security situation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from ninja import Schema
+from pydantic import AwareDatetime, Field
+
+
+def utc(value: datetime | None) -> datetime | None:
+    return value.astimezone(UTC) if value else None
+
+
+class IncidentIn(Schema):
+    type: str = Field(description="ACLED event type code, e.g. riots")
+    subtype: str | None = Field(None, description="sub-type code, e.g. riots.mob_violence")
+    title: str = Field(min_length=1, max_length=200)
+    description: str = ""
+    occurred_at: AwareDatetime | None = Field(None, description="default: now")
+    lat: float | None = None
+    lon: float | None = None
+    area: str | None = Field(None, description="area code; found from the point if omitted")
+    actors: list[str] = []
+    fatalities: int | None = Field(None, ge=0)
+    injured: int | None = Field(None, ge=0)
+    sources: list[str] = []
+    tags: list[str] = []
+    severity: int = Field(2, ge=1, le=5)
+    estimate: bool = False
+
+
+class IncidentPatch(Schema):
+    version: int | None = Field(None, description="the version you edited; refused if stale")
+    type: str | None = None
+    subtype: str | None = None
+    title: str | None = None
+    description: str | None = None
+    occurred_at: AwareDatetime | None = None
+    lat: float | None = None
+    lon: float | None = None
+    area: str | None = None
+    actors: list[str] | None = None
+    fatalities: int | None = Field(None, ge=0)
+    injured: int | None = Field(None, ge=0)
+    sources: list[str] | None = None
+    tags: list[str] | None = None
+    severity: int | None = Field(None, ge=1, le=5)
+    estimate: bool | None = None
+
+
+class IncidentOut(Schema):
+    id: str
+    type: str
+    subtype: str | None
+    title: str
+    description: str
+    tags: list[str]
+    occurred_at: datetime
+    recorded_at: datetime
+    lat: float | None
+    lon: float | None
+    area: str
+    actors: list[str]
+    fatalities: int | None
+    injured: int | None
+    sources: list[str]
+    severity: int
+    status: str
+    assignee: str | None
+    merged_into: str | None
+    estimate: bool
+    reported_by: str
+    version: int
+
+    @staticmethod
+    def of(i) -> IncidentOut:
+        return IncidentOut(
+            id=str(i.uid), type=i.type.code, subtype=i.subtype.code if i.subtype_id else None,
+            title=i.title, description=i.description, tags=i.tags,
+            occurred_at=utc(i.occurred_at), recorded_at=utc(i.recorded_at), lat=i.lat,
+            lon=i.lon, area=i.area.code, actors=i.actors, fatalities=i.fatalities,
+            injured=i.injured, sources=i.sources, severity=i.severity,
+            status=getattr(i, "status_then", None) or i.status,
+            assignee=i.assignee.get_username() if i.assignee_id else None,
+            merged_into=str(i.merged_into.uid) if i.merged_into_id else None,
+            estimate=i.estimate, reported_by=i.reported_by, version=i.version)
+
+
+class IncidentPage(Schema):
+    items: list[IncidentOut]
+    next: str | None
+
+
+class RevisionOut(Schema):
+    incident: str
+    number: int
+    recorded_at: datetime
+    actor: str
+    change: str
+    status: str
+    state: dict
+
+
+class BulkAction(Schema):
+    ids: list[str] = Field(min_length=1, max_length=1000)
+    action: Literal["verify", "close", "discard", "reopen", "assign"]
+    assignee: str | None = Field(None, description="user name, with action=assign")
+
+
+class MergeIn(Schema):
+    duplicate: str = Field(description="id of the report to merge into this one")
+
+
+class CellOut(Schema):
+    lat: float
+    lon: float
+    count: int
+    severity: int
+
+
+class CasualtyIn(Schema):
+    area: str
+    reporting_body: str = Field(description="organization code")
+    category: str
+    group: str = "all"
+    count: int = Field(ge=0)
+    as_of: AwareDatetime
+    estimate: bool = False
+    source: str = ""
+    note: str = ""
+
+
+class CasualtyOut(Schema):
+    id: int
+    area: str
+    reporting_body: str
+    category: str
+    group: str
+    count: int
+    as_of: datetime
+    recorded_at: datetime
+    estimate: bool
+    source: str
+    note: str
+
+    @staticmethod
+    def of(r) -> CasualtyOut:
+        return CasualtyOut(id=r.pk, area=r.area.code, reporting_body=r.reporting_body.code,
+                           category=r.category, group=r.group, count=r.count,
+                           as_of=utc(r.as_of), recorded_at=utc(r.recorded_at),
+                           estimate=r.estimate, source=r.source, note=r.note)
+
+
+class PostureIn(Schema):
+    area: str
+    kind: str
+    state: str
+    effective_at: AwareDatetime
+    hours: str = ""
+    decree: str = ""
+    source: str = ""
+    note: str = ""
+    estimate: bool = False
+
+
+class PostureOut(Schema):
+    id: int
+    area: str
+    kind: str
+    state: str
+    effective_at: datetime
+    recorded_at: datetime
+    hours: str
+    decree: str
+    source: str
+    note: str
+    estimate: bool
+
+    @staticmethod
+    def of(c) -> PostureOut:
+        return PostureOut(id=c.pk, area=c.area.code, kind=c.kind, state=c.state,
+                          effective_at=utc(c.effective_at), recorded_at=utc(c.recorded_at),
+                          hours=c.hours, decree=c.decree, source=c.source, note=c.note,
+                          estimate=c.estimate)
+
+
+class BoardCell(Schema):
+    state: str | None
+    since: datetime | None
+    hours: str
+    decree: str
+    estimate: bool
+    inherited: bool
+
+
+class BoardRow(Schema):
+    area: str
+    name: str
+    incidents_24h: int
+    posture: dict[str, BoardCell]
+
+
+class BoardOut(Schema):
+    moment: datetime
+    rows: list[BoardRow]

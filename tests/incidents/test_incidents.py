@@ -1,0 +1,191 @@
+"""Incidents: reporting, editing, status flow, bulk actions, merging, as-of, scope, API."""
+
+import json
+from datetime import datetime
+
+import pytest
+from django.test import Client
+
+from sitroom.accounts.services import create_token
+from sitroom.core.actors import Actor
+from sitroom.core.errors import InvalidInput, NotAllowed
+from sitroom.core.models import JournalEntry
+from sitroom.incidents import queries, services
+from sitroom.incidents.models import Incident, IncidentRevision
+
+T = datetime.fromisoformat
+
+
+def report(world, who="reporter", **kw):
+    kw.setdefault("type", "riots")
+    kw.setdefault("title", "Crowd storms the akimat")
+    kw.setdefault("occurred_at", T("2022-01-05T10:00:00+06:00"))
+    kw.setdefault("area", "KZ751110")
+    return services.report_incident(actor=world.users[who], source="web", **kw)[0]
+
+
+def test_report_keeps_facts_history_and_journal(sec_world):
+    inc = report(sec_world, subtype="riots.violent_demonstration", fatalities=2, injured=10,
+                 sources=["https://example.org/a"], tags=["akimat"])
+    assert inc.status == "reported" and inc.area_path == "KZ/KZ-ALA/KZ751110/"
+    rev = IncidentRevision.objects.get(incident=inc)
+    assert rev.state["fatalities"] == 2 and rev.change == "reported"
+    entry = JournalEntry.objects.get(seq=rev.journal_seq)
+    assert entry.kind == "incident" and entry.summary == "Incident reported: Crowd storms the akimat"
+
+
+def test_bad_report_names_fields_and_writes_nothing(sec_world):
+    before = Incident.objects.count()
+    with pytest.raises(InvalidInput) as exc:
+        report(sec_world, type="riots", subtype="protests.peaceful_protest", title=" ",
+               lat=95.0, lon=76.9, fatalities=-1)
+    assert set(exc.value.errors) >= {"subtype", "title", "lat", "fatalities"}
+    assert Incident.objects.count() == before
+
+
+def test_area_is_found_from_the_point(sec_world, tmp_path):
+    from django.core.management import call_command
+
+    square = [[[76.8, 43.2], [77.0, 43.2], [77.0, 43.4], [76.8, 43.4], [76.8, 43.2]]]
+    path = tmp_path / "b.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "KZ751110"},
+         "geometry": {"type": "Polygon", "coordinates": square}}]}))
+    call_command("import_areas", str(path), "--code-property", "code")
+    inc = report(sec_world, area=None, lat=43.25, lon=76.9)
+    assert inc.area.code == "KZ751110"
+    with pytest.raises(InvalidInput) as exc:
+        report(sec_world, area=None, lat=10.0, lon=10.0)
+    assert "area" in exc.value.errors
+
+
+def test_reporter_scope_and_viewer(sec_world):
+    with pytest.raises(NotAllowed):
+        report(sec_world, area="KZ-MAN")
+    with pytest.raises(NotAllowed):
+        report(sec_world, who="viewer")
+
+
+def test_status_flow_and_bulk_actions_are_all_or_nothing(sec_world):
+    a, b = report(sec_world), report(sec_world, title="Second")
+    services.set_status([a, b], "verified", actor=sec_world.users["duty"], source="web")
+    services.set_status([a], "closed", actor=sec_world.users["duty"], source="web")
+    with pytest.raises(InvalidInput):  # a closed incident cannot be discarded in one go
+        services.set_status([a, b], "discarded", actor=sec_world.users["duty"], source="web")
+    b.refresh_from_db()
+    assert b.status == "verified"
+    with pytest.raises(NotAllowed):  # a field reporter may not verify
+        services.set_status([b], "closed", actor=sec_world.users["reporter"], source="web")
+
+
+def test_concurrent_edit_is_refused_not_overwritten(sec_world):
+    inc = report(sec_world)
+    services.edit_incident(inc, {"injured": 12}, actor=sec_world.users["duty"], source="web",
+                           expected_version=1)
+    with pytest.raises(InvalidInput) as exc:
+        services.edit_incident(inc, {"injured": 3}, actor=sec_world.users["reporter"],
+                               source="web", expected_version=1)
+    assert "version" in exc.value.errors
+    inc.refresh_from_db()
+    assert inc.injured == 12 and inc.version == 2
+
+
+def test_merge_keeps_both_histories_and_deletes_nothing(sec_world):
+    keep = report(sec_world, sources=["https://a.example"])
+    dup = report(sec_world, title="Akimat on fire", sources=["https://b.example"], injured=4)
+    services.merge(keep, dup, actor=sec_world.users["duty"], source="web")
+    keep.refresh_from_db()
+    dup.refresh_from_db()
+    assert dup.status == "merged" and dup.merged_into == keep
+    assert keep.sources == ["https://a.example", "https://b.example"] and keep.injured == 4
+    changes = [(r.incident_id, r.change) for r in queries.history(keep)]
+    assert (dup.pk, "reported") in changes and (dup.pk, "merged") in changes
+    assert (keep.pk, "absorbed") in changes
+    assert Incident.objects.count() == 2
+    listed = queries.incidents(sec_world.users["viewer"])
+    assert [i.pk for i in listed] == [keep.pk]
+
+
+def test_as_of_shows_status_then(sec_world):
+    inc = report(sec_world)
+    before = services.report_incident  # keep a moment between the two changes
+    assert before
+    from django.utils import timezone
+
+    moment = timezone.now()
+    services.set_status([inc], "verified", actor=sec_world.users["duty"], source="web")
+    then = queries.incidents(sec_world.users["viewer"], queries.IncidentFilter(as_of=moment))
+    assert [i.status_then for i in then] == ["reported"]
+    now = queries.incidents(sec_world.users["viewer"], queries.IncidentFilter())
+    assert [i.status_then for i in now] == ["verified"]
+
+
+# --- API -----------------------------------------------------------------------------
+
+@pytest.fixture
+def token(sec_world):
+    def make(name):
+        user = sec_world.users[name]
+        return create_token(user, "t", actor=Actor(user=user), source="cli")[1]
+    return make
+
+
+def call(token, method, path, data=None, **headers):
+    client = Client()
+    kw = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+    kw.update({f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()})
+    if method == "get":
+        return client.get(path, data or {}, **kw)
+    return getattr(client, method)(path, json.dumps(data), content_type="application/json",
+                                   **kw)
+
+
+def test_api_idempotency_key_never_duplicates(token):
+    t = token("reporter")
+    body = {"type": "protests", "subtype": "protests.peaceful_protest", "title": "Rally",
+            "area": "KZ751110", "occurred_at": "2022-01-04T19:00:00+06:00"}
+    first = call(t, "post", "/api/v1/incidents", body, **{"Idempotency-Key": "dev-9-001"})
+    again = call(t, "post", "/api/v1/incidents", body, **{"Idempotency-Key": "dev-9-001"})
+    assert (first.status_code, again.status_code) == (201, 200)
+    assert first.json()["id"] == again.json()["id"]
+    assert Incident.objects.count() == 1
+
+
+def test_api_filters_bulk_merge_and_history(token, sec_world):
+    a = report(sec_world, title="Looting on Zhibek Zholy", type="strategic_developments",
+               subtype="strategic_developments.looting")
+    b = report(sec_world, title="Looting on Zhibek Zholy street")
+    t = token("duty")
+    r = call(t, "get", "/api/v1/incidents", {"type": "strategic_developments"})
+    assert [i["id"] for i in r.json()["items"]] == [str(a.uid)]
+    r = call(t, "post", "/api/v1/incidents/bulk", {"ids": [str(a.uid), str(b.uid)],
+                                                     "action": "verify"})
+    assert {i["status"] for i in r.json()} == {"verified"}
+    r = call(t, "post", f"/api/v1/incidents/{a.uid}/merge", {"duplicate": str(b.uid)})
+    assert r.status_code == 200
+    hist = call(t, "get", f"/api/v1/incidents/{a.uid}/history").json()
+    assert {h["incident"] for h in hist} == {str(a.uid), str(b.uid)}
+    r = call(t, "get", "/api/v1/incidents", {"status": "bogus"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "status"
+
+
+def test_api_scope_and_wrong_users(token, sec_world):
+    inc = report(sec_world)
+    assert call(token("outsider"), "get", f"/api/v1/incidents/{inc.uid}").status_code == 404
+    assert call(token("outsider"), "get", "/api/v1/incidents").json()["items"] == []
+    r = call(token("viewer"), "post", "/api/v1/incidents",
+             {"type": "riots", "title": "x", "area": "KZ-ALA"})
+    assert r.status_code == 403
+    r = call(token("reporter"), "post", "/api/v1/incidents/bulk",
+             {"ids": [str(inc.uid)], "action": "verify"})
+    assert r.status_code == 403
+
+
+def test_api_map_cells(token, sec_world):
+    for i in range(3):
+        report(sec_world, lat=43.25 + i * 0.001, lon=76.9)
+    report(sec_world, area="KZ-MAN", who="outsider", lat=43.6, lon=51.2)
+    cells = call(token("viewer"), "get", "/api/v1/incidents/map", {"cell": 1}).json()
+    assert sorted(c["count"] for c in cells) == [1, 3]
+    cells = call(token("outsider"), "get", "/api/v1/incidents/map", {"cell": 1}).json()
+    assert [c["count"] for c in cells] == [1]
