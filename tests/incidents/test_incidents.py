@@ -31,7 +31,8 @@ def test_report_keeps_facts_history_and_journal(sec_world):
     rev = IncidentRevision.objects.get(incident=inc)
     assert rev.state["fatalities"] == 2 and rev.change == "reported"
     entry = JournalEntry.objects.get(seq=rev.journal_seq)
-    assert entry.kind == "incident" and entry.summary == "Incident reported: Crowd storms the akimat"
+    assert entry.kind == "incident"
+    assert entry.summary == "Incident reported: Crowd storms the akimat"
 
 
 def test_bad_report_names_fields_and_writes_nothing(sec_world):
