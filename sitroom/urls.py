@@ -8,5 +8,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("ogc/", include("sitroom.reports.urls")),
     *auth_urlpatterns,
+    path("", include("sitroom.incidents.urls")),
     path("", include("sitroom.web.urls")),
 ]

@@ -93,6 +93,11 @@ class Incident(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def status_label(self) -> str:
+        """The status shown: as of the moment asked for (`status_then`), else current."""
+        return str(IncidentStatus(getattr(self, "status_then", None) or self.status).label)
+
 
 class IncidentRevision(models.Model):
     """The state of an incident after one change; never updated, never deleted."""

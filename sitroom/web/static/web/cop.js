@@ -4,7 +4,6 @@
   var mapEl = document.getElementById("map");
   var config = JSON.parse(mapEl.dataset.config || "{}");
   var lang = (config.language || "en").slice(0, 2);
-  var liveCfg = JSON.parse(document.getElementById("live-config").textContent);
 
   function nameOf(props) {
     return (lang === "ru" && props.name_ru) || (lang === "kk" && props.name_kk) || props.name;
@@ -112,22 +111,8 @@
     if (layer.setTooltipContent) { layer.setTooltipContent(tooltipFor(p)); }
   }
 
-  // Live journal: server-sent events; the browser resumes from Last-Event-ID itself.
-  var status = document.getElementById("live-status");
-  if (liveCfg.past || !window.EventSource) { return; }
-  var source = new EventSource(liveCfg.url);
-  source.onopen = function () {
-    status.textContent = liveCfg.strings.live;
-    status.dataset.state = "live";
-    status.className = "mode live";
-  };
-  source.onerror = function () {
-    status.textContent = liveCfg.strings.reconnecting;
-    status.dataset.state = "reconnecting";
-    status.className = "mode reconnecting";
-  };
-  source.addEventListener("entry", function (ev) {
-    var data = JSON.parse(ev.data);
+  // Live journal: server-sent events (see live.js).
+  window.SitroomLive.connect(function (data) {
     if (document.getElementById("entry-" + data.seq)) { return; }
     var q = (document.getElementById("id_q") || {}).value;
     if (q && data.summary.toLowerCase().indexOf(q.toLowerCase()) < 0) { return; }

@@ -1,0 +1,132 @@
+"""Forms of the security situation pages."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from sitroom.core.models import Area
+from sitroom.web.forms import AreaChoiceField, LocalDateTimeField
+
+from .choices import IncidentStatus, PostureKind, Severity
+from .models import IncidentType
+from .queries import ORDERINGS, IncidentFilter
+
+
+def _type_choices(sub: bool):
+    qs = IncidentType.objects.filter(parent__isnull=not sub).order_by("position")
+    return [("", _("— any —") if not sub else _("— none —"))] + [
+        (t.code, t.label()) for t in qs]
+
+
+class IncidentFilterForm(forms.Form):
+    area = AreaChoiceField(label=_("Area"), queryset=Area.objects.none(), to_field_name="code",
+                           required=False, empty_label=_("All areas"))
+    type = forms.ChoiceField(label=_("Type"), required=False)
+    status = forms.MultipleChoiceField(label=_("Status"), required=False,
+                                       choices=IncidentStatus.choices,
+                                       widget=forms.SelectMultiple(attrs={"size": 3}))
+    min_severity = forms.TypedChoiceField(label=_("Severity at least"), required=False,
+                                          coerce=int, empty_value=None,
+                                          choices=[("", "—")] + list(Severity.choices))
+    since = LocalDateTimeField(label=_("From"), required=False)
+    until = LocalDateTimeField(label=_("To"), required=False)
+    q = forms.CharField(label=_("Text"), required=False, max_length=200)
+    order = forms.ChoiceField(label=_("Sort by"), required=False, choices=[
+        ("-occurred_at", _("Newest first")), ("occurred_at", _("Oldest first")),
+        ("-severity", _("Most severe first")), ("-fatalities", _("Most fatalities first")),
+        ("-recorded_at", _("Latest reported first"))])
+    as_of = LocalDateTimeField(label=_("As of"), required=False)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["area"].queryset = Area.objects.visible_to(user).order_by("path")
+        self.fields["type"].choices = _type_choices(sub=False)
+
+    def to_filter(self) -> IncidentFilter:
+        d = self.cleaned_data if self.is_valid() else {}
+        return IncidentFilter(area=d.get("area"), type=d.get("type") or None,
+                              statuses=d.get("status") or [], since=d.get("since"),
+                              until=d.get("until"), q=d.get("q") or None,
+                              min_severity=d.get("min_severity"), as_of=d.get("as_of"))
+
+    def order(self) -> str:
+        d = self.cleaned_data if self.is_valid() else {}
+        return d.get("order") if d.get("order") in ORDERINGS else "-occurred_at"
+
+
+class IncidentForm(forms.Form):
+    """Report or correct an incident. Click the map to place it."""
+
+    type = forms.ChoiceField(label=_("Type"))
+    subtype = forms.ChoiceField(label=_("Sub-type"), required=False)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(label=_("Description"), required=False,
+                                  widget=forms.Textarea(attrs={"rows": 4}))
+    occurred_at = LocalDateTimeField(label=_("When it happened"), required=False,
+                                     help_text=_("Leave empty for now."))
+    lat = forms.FloatField(label=_("Latitude"), required=False, min_value=-90, max_value=90)
+    lon = forms.FloatField(label=_("Longitude"), required=False, min_value=-180,
+                           max_value=180)
+    area = AreaChoiceField(label=_("Area"), queryset=Area.objects.none(), to_field_name="code",
+                           required=False, empty_label=_("— from the point —"))
+    severity = forms.TypedChoiceField(label=_("Severity"), coerce=int,
+                                      choices=Severity.choices, initial=Severity.MODERATE)
+    fatalities = forms.IntegerField(label=_("Fatalities"), required=False, min_value=0)
+    injured = forms.IntegerField(label=_("Injured"), required=False, min_value=0)
+    actors = forms.CharField(label=_("Actors"), required=False,
+                             help_text=_("Separate with semicolons."))
+    sources = forms.CharField(label=_("Sources"), required=False,
+                              widget=forms.Textarea(attrs={"rows": 2}),
+                              help_text=_("Links or documents, one per line."))
+    tags = forms.CharField(label=_("Tags"), required=False,
+                           help_text=_("Separate with commas."))
+    estimate = forms.BooleanField(label=_("Figures are estimates"), required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["area"].queryset = Area.objects.visible_to(user).order_by("path")
+        self.fields["type"].choices = _type_choices(sub=False)[1:]
+        self.fields["subtype"].choices = _type_choices(sub=True)
+
+    def values(self) -> dict:
+        d = self.cleaned_data
+        return {
+            "type": d["type"], "subtype": d.get("subtype") or None, "title": d["title"],
+            "description": d.get("description", ""), "occurred_at": d.get("occurred_at"),
+            "lat": d.get("lat"), "lon": d.get("lon"),
+            "area": d["area"].code if d.get("area") else None,
+            "severity": d["severity"], "fatalities": d.get("fatalities"),
+            "injured": d.get("injured"),
+            "actors": [a.strip() for a in d.get("actors", "").split(";") if a.strip()],
+            "sources": [s.strip() for s in d.get("sources", "").splitlines() if s.strip()],
+            "tags": [t.strip() for t in d.get("tags", "").split(",") if t.strip()],
+            "estimate": d.get("estimate", False),
+        }
+
+    @classmethod
+    def initial_for(cls, incident) -> dict:
+        return {
+            "type": incident.type.code, "subtype": incident.subtype.code if incident.subtype_id
+            else "", "title": incident.title, "description": incident.description,
+            "occurred_at": incident.occurred_at, "lat": incident.lat, "lon": incident.lon,
+            "area": incident.area.code, "severity": incident.severity,
+            "fatalities": incident.fatalities, "injured": incident.injured,
+            "actors": "; ".join(incident.actors), "sources": "\n".join(incident.sources),
+            "tags": ", ".join(incident.tags), "estimate": incident.estimate,
+            "version": incident.version,
+        }
+
+
+class BoardForm(forms.Form):
+    as_of = LocalDateTimeField(label=_("Board as of"), required=False)
+
+
+class PostureForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Measure"), choices=PostureKind.choices)
+    state = forms.CharField(label=_("State"), max_length=20)
+    effective_at = LocalDateTimeField(label=_("Effective from"))
+    hours = forms.CharField(label=_("Hours"), required=False, max_length=40)
+    decree = forms.CharField(label=_("Decree reference"), required=False, max_length=300)
+    source = forms.CharField(label=_("Source"), required=False)

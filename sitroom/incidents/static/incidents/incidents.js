@@ -1,0 +1,115 @@
+/* Incident pages: the clustered incident map, click-to-place on the form, live refresh. */
+(function () {
+  "use strict";
+
+  function baseMap(el) {
+    var map = L.map(el, { zoomSnap: 0.5 });
+    map.setView([48.0, 67.0], 4);
+    fetch(el.dataset.areasUrl + "?level=region", { credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (fc) {
+        var polygons = fc.features.filter(function (f) { return f.geometry.type !== "Point"; });
+        if (!polygons.length) { return; }
+        var layer = L.geoJSON({ type: "FeatureCollection", features: polygons }, {
+          style: { color: "#607d8b", weight: 1, fillOpacity: 0.05 }, interactive: false,
+        }).addTo(map);
+        if (!el.dataset.keepView) { map.fitBounds(layer.getBounds()); }
+      });
+    return map;
+  }
+
+  // --- The incident map: server-side grid aggregation, so it stays fast at any size ----
+  var mapEl = document.getElementById("incident-map");
+  if (mapEl) {
+    var map = baseMap(mapEl);
+    var cells = L.layerGroup().addTo(map);
+    var pending = null;
+    var loadCells = function () {
+      var zoom = map.getZoom();
+      var cell = Math.max(0.0005, 360 / Math.pow(2, zoom + 4));
+      var b = map.getBounds();
+      var params = new URLSearchParams(mapEl.dataset.query || "");
+      ["page", "order", "q", "min_severity"].forEach(function (k) { params.delete(k); });
+      params.delete("status");
+      new URLSearchParams(mapEl.dataset.query || "").getAll("status").forEach(function (s) {
+        params.append("status_list", s);
+      });
+      var statuses = params.getAll("status_list");
+      params.delete("status_list");
+      if (statuses.length) { params.set("status", statuses.join(",")); }
+      var asOf = params.get("as_of");
+      params.delete("as_of");
+      if (asOf) { params.set("as_of", new Date(asOf).toISOString()); }
+      ["since", "until"].forEach(function (k) {
+        var v = params.get(k);
+        if (v) { params.set(k, new Date(v).toISOString()); } else { params.delete(k); }
+      });
+      params.set("cell", String(cell));
+      params.set("bbox", [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]
+        .map(function (v) { return Math.max(-180, Math.min(180, v)).toFixed(4); }).join(","));
+      if (pending) { pending.abort(); }
+      pending = new AbortController();
+      fetch(mapEl.dataset.cellsUrl + "?" + params.toString(),
+            { credentials: "same-origin", signal: pending.signal })
+        .then(function (r) { return r.json(); })
+        .then(function (rows) {
+          cells.clearLayers();
+          var total = 0;
+          rows.forEach(function (c) {
+            total += c.count;
+            var radius = c.count === 1 ? 6 : Math.min(30, 8 + 4 * Math.log2(c.count));
+            var colour = ["#90a4ae", "#fdd835", "#fb8c00", "#e53935", "#b71c1c", "#4a148c"][c.severity] || "#e53935";
+            var marker = L.circleMarker([c.lat, c.lon], {
+              radius: radius, color: "#263238", weight: 1, fillColor: colour, fillOpacity: 0.8,
+              className: "incident-cell",
+            });
+            if (c.count > 1) {
+              marker.bindTooltip(String(c.count), { permanent: true, direction: "center", className: "cell-count" });
+            }
+            marker.on("click", function () { map.setView([c.lat, c.lon], Math.min(map.getZoom() + 2, 17)); });
+            marker.addTo(cells);
+          });
+          mapEl.dataset.cells = String(rows.length);
+          mapEl.dataset.total = String(total);
+          mapEl.dataset.ready = "true";
+        })
+        .catch(function (err) { if (err.name !== "AbortError") { mapEl.dataset.error = String(err); } });
+    };
+    map.on("moveend", loadCells);
+    loadCells();
+
+    if (window.SitroomLive) {
+      window.SitroomLive.connect(function (entry) {
+        if (entry.kind !== "incident") { return; }
+        loadCells();
+        if (window.htmx) {
+          window.htmx.ajax("GET", window.location.href, { target: "#incident-list", swap: "outerHTML" });
+        }
+      });
+    }
+  }
+
+  // --- Click the map to place an incident ------------------------------------------
+  var placeEl = document.getElementById("place-map");
+  if (placeEl) {
+    var lat = document.getElementById("id_lat"), lon = document.getElementById("id_lon");
+    var placeMap = baseMap(placeEl);
+    var marker = null;
+    var put = function (latlng) {
+      if (marker) { marker.setLatLng(latlng); } else { marker = L.marker(latlng).addTo(placeMap); }
+    };
+    if (lat.value && lon.value) {
+      placeEl.dataset.keepView = "1";
+      put([parseFloat(lat.value), parseFloat(lon.value)]);
+      placeMap.setView([parseFloat(lat.value), parseFloat(lon.value)], 11);
+    }
+    placeMap.on("click", function (ev) {
+      lat.value = ev.latlng.lat.toFixed(5);
+      lon.value = ev.latlng.lng.toFixed(5);
+      put(ev.latlng);
+      var area = document.getElementById("id_area");
+      if (area) { area.value = ""; }
+    });
+    placeEl.dataset.ready = "true";
+  }
+})();

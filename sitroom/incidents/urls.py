@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+app_name = "incidents"
+urlpatterns = [
+    path("incidents/", views.incident_list, name="list"),
+    path("incidents/new", views.incident_new, name="new"),
+    path("incidents/bulk", views.bulk_action, name="bulk"),
+    path("incidents/<uuid:uid>/", views.incident_detail, name="detail"),
+    path("incidents/<uuid:uid>/edit", views.incident_edit, name="edit"),
+    path("incidents/<uuid:uid>/merge", views.incident_merge, name="merge"),
+    path("security/board", views.board, name="board"),
+    path("security/figures", views.figures, name="figures"),
+    path("security/areas/<str:code>", views.area_security, name="area"),
+]

@@ -1,0 +1,208 @@
+"""Pages of the security situation: incident list, map, detail, forms; the country board."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from sitroom.core.actors import Actor
+from sitroom.core.choices import JournalSource
+from sitroom.core.errors import InvalidInput, NotAllowed
+from sitroom.core.journal import chain_head
+from sitroom.core.models import Area
+from sitroom.core.permissions import (
+    FIGURES_RECORD,
+    INCIDENTS_MANAGE,
+    INCIDENTS_REPORT,
+    ROLE_ACTIONS,
+    scope_of,
+)
+
+from . import queries, services
+from .choices import POSTURE_STATES, IncidentStatus, PostureKind
+from .forms import BoardForm, IncidentFilterForm, IncidentForm
+from .models import Incident
+
+WEB = JournalSource.WEB
+PAGE = 50
+
+
+def _rights(user) -> set[str]:
+    return ROLE_ACTIONS.get(scope_of(user).role, set())
+
+
+def _incident_or_404(user, uid: str) -> Incident:
+    try:
+        found = queries.incidents(user, queries.IncidentFilter(include_merged=True)).filter(
+            uid=uid).first()
+    except Exception:  # malformed uuid
+        found = None
+    if found is None:
+        raise Http404(_("No such incident."))
+    return found
+
+
+@login_required
+def incident_list(request):
+    """The incident log: filters, sorting, bulk actions, the map; live."""
+    head = chain_head()[0]
+    form = IncidentFilterForm(request.GET or None, user=request.user)
+    flt = form.to_filter()
+    page = Paginator(queries.incidents(request.user, flt, form.order()), PAGE).get_page(
+        request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode(), "as_of": flt.as_of,
+               "can_manage": INCIDENTS_MANAGE in _rights(request.user),
+               "can_report": INCIDENTS_REPORT in _rights(request.user),
+               "live_url": f"?kind=incident&after={head}", "map_query": query.urlencode()}
+    if request.headers.get("HX-Request"):
+        return render(request, "incidents/partials/list.html", context)
+    return render(request, "incidents/list.html", context)
+
+
+@login_required
+@require_POST
+def bulk_action(request):
+    ids = request.POST.getlist("ids")
+    action = request.POST.get("action", "")
+    items = list(queries.incidents(request.user, queries.IncidentFilter(include_merged=True))
+                 .filter(uid__in=ids)) if ids else []
+    actor = Actor(user=request.user)
+    statuses = {"verify": IncidentStatus.VERIFIED, "close": IncidentStatus.CLOSED,
+                "discard": IncidentStatus.DISCARDED, "reopen": IncidentStatus.REPORTED}
+    try:
+        if not items:
+            raise InvalidInput({"ids": [_("Select at least one incident.")]})
+        if action == "assign":
+            services.assign(items, request.POST.get("assignee") or None, actor=actor,
+                            source=WEB)
+        elif action in statuses:
+            services.set_status(items, statuses[action], actor=actor, source=WEB)
+        else:
+            raise InvalidInput({"action": [_("Choose an action.")]})
+    except InvalidInput as exc:
+        messages.error(request, exc.message())
+    except NotAllowed:
+        return HttpResponseForbidden(_("You may not do this to these incidents."))
+    else:
+        messages.success(request, _("%(n)d incident(s) updated.") % {"n": len(items)})
+    return redirect(request.POST.get("next") or "incidents:list")
+
+
+@login_required
+def incident_new(request):
+    if INCIDENTS_REPORT not in _rights(request.user):
+        return HttpResponseForbidden(_("You may not report incidents."))
+    form = IncidentForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            incident, _created = services.report_incident(
+                actor=Actor(user=request.user), source=WEB, **form.values())
+        except InvalidInput as exc:
+            _form_errors(form, exc)
+        except NotAllowed:
+            form.add_error("area", _("You may not report incidents in this area."))
+        else:
+            messages.success(request, _("Incident reported."))
+            return redirect("incidents:detail", uid=incident.uid)
+    return render(request, "incidents/form.html", {"form": form, "incident": None},
+                  status=422 if form.errors else 200)
+
+
+def _form_errors(form, exc: InvalidInput) -> None:
+    for field, msgs in exc.errors.items():
+        form.add_error(field if field in form.fields else None, " ".join(msgs))
+
+
+@login_required
+def incident_edit(request, uid):
+    incident = _incident_or_404(request.user, uid)
+    form = IncidentForm(request.POST or None, user=request.user,
+                        initial=IncidentForm.initial_for(incident))
+    if request.method == "POST" and form.is_valid():
+        values = form.values()
+        try:
+            services.edit_incident(incident, values, actor=Actor(user=request.user),
+                                   source=WEB, expected_version=form.cleaned_data["version"])
+        except InvalidInput as exc:
+            _form_errors(form, exc)
+        except NotAllowed as exc:
+            return HttpResponseForbidden(str(exc))
+        else:
+            messages.success(request, _("Incident updated."))
+            return redirect("incidents:detail", uid=incident.uid)
+    return render(request, "incidents/form.html", {"form": form, "incident": incident},
+                  status=422 if form.errors else 200)
+
+
+@login_required
+def incident_detail(request, uid):
+    incident = _incident_or_404(request.user, uid)
+    return render(request, "incidents/detail.html", {
+        "incident": incident, "history": queries.history(incident),
+        "merged": Incident.objects.filter(merged_into=incident),
+        "can_manage": INCIDENTS_MANAGE in _rights(request.user),
+        "point": json.dumps([incident.lat, incident.lon] if incident.lat is not None else None),
+    })
+
+
+@login_required
+@require_POST
+def incident_merge(request, uid):
+    keep = _incident_or_404(request.user, uid)
+    raw = (request.POST.get("duplicate") or "").strip().rstrip("/").split("/")[-1]
+    try:
+        duplicate = _incident_or_404(request.user, raw)
+        services.merge(keep, duplicate, actor=Actor(user=request.user), source=WEB)
+    except Http404:
+        messages.error(request, _("No incident %(id)s to merge.") % {"id": raw})
+    except InvalidInput as exc:
+        messages.error(request, exc.message())
+    except NotAllowed:
+        return HttpResponseForbidden(_("You may not merge these incidents."))
+    else:
+        messages.success(request, _("Duplicate merged; both histories are kept."))
+    return redirect("incidents:detail", uid=keep.uid)
+
+
+@login_required
+def board(request):
+    """Which units are under a state of emergency, curfew, counter-terrorist regime; where
+    order is restored — at any moment."""
+    form = BoardForm(request.GET or None)
+    moment = form.cleaned_data.get("as_of") if form.is_valid() else None
+    data = queries.country_board(request.user, moment)
+    return render(request, "incidents/board.html", {
+        "form": form, "board": data, "kinds": PostureKind.choices, "as_of": moment})
+
+
+@login_required
+def area_security(request, code):
+    """A unit's drill-down: its posture history, its figures, its recent incidents."""
+    area = Area.objects.visible_to(request.user).filter(code=code).first()
+    if area is None:
+        raise Http404(_("No such area."))
+    changes = list(queries.posture_history(area))
+    for change in changes:
+        change.state_label = POSTURE_STATES[change.kind].get(change.state, change.state)
+    return render(request, "incidents/area.html", {
+        "area": area, "changes": changes,
+        "figures": queries.latest_figures(request.user, area=area),
+        "incidents": queries.incidents(request.user, queries.IncidentFilter(area=area))[:20],
+        "can_record": FIGURES_RECORD in _rights(request.user),
+    })
+
+
+@login_required
+def figures(request):
+    """Casualty and detention figures: each body's latest side by side, with history."""
+    return render(request, "incidents/figures.html",
+                  {"rows": queries.latest_figures(request.user)})

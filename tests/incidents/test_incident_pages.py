@@ -1,0 +1,99 @@
+"""Incident pages: list filters, report form, detail history, bulk actions, merge, board."""
+
+from datetime import datetime
+
+from sitroom.incidents import services
+from sitroom.incidents.models import Incident
+
+T = datetime.fromisoformat
+
+
+def report(world, title, area="KZ751110", who="duty", **kw):
+    kw.setdefault("type", "riots")
+    kw.setdefault("occurred_at", T("2022-01-05T10:00:00+06:00"))
+    return services.report_incident(actor=world.users[who], source="web", title=title,
+                                    area=area, **kw)[0]
+
+
+def test_list_filters_by_type_and_text(client, sec_world):
+    report(sec_world, "Akimat stormed")
+    report(sec_world, "Peaceful rally", type="protests")
+    client.force_login(sec_world.users["viewer"])
+    html = client.get("/incidents/", {"type": "protests"}).content.decode()
+    assert "Peaceful rally" in html and "Akimat stormed" not in html
+    html = client.get("/incidents/", {"q": "akimat"}, HTTP_HX_REQUEST="true").content.decode()
+    assert "Akimat stormed" in html and "<html" not in html
+
+
+def test_report_form_places_and_records(client, sec_world):
+    client.force_login(sec_world.users["reporter"])
+    r = client.post("/incidents/new", {"type": "riots", "title": "Shop looted",
+                                       "severity": "3", "area": "KZ751110",
+                                       "occurred_at": "2022-01-05T21:00"})
+    assert r.status_code == 302, r.content.decode()[:2000]
+    inc = Incident.objects.get(title="Shop looted")
+    assert inc.reporter == sec_world.users["reporter"]
+    assert inc.occurred_at == T("2022-01-05T21:00:00+06:00")
+
+
+def test_report_form_names_bad_fields(client, sec_world):
+    client.force_login(sec_world.users["reporter"])
+    r = client.post("/incidents/new", {"type": "riots", "title": "", "severity": "3",
+                                       "lat": "200"})
+    assert r.status_code == 422
+    html = r.content.decode()
+    assert "This field is required." in html
+    assert "Ensure this value is less than or equal to 180." in html or "lat" in html
+    assert not Incident.objects.exists()
+
+
+def test_viewer_cannot_open_the_report_form(client, sec_world):
+    client.force_login(sec_world.users["viewer"])
+    assert client.get("/incidents/new").status_code == 403
+
+
+def test_bulk_verify_and_merge_from_the_pages(client, sec_world):
+    a, b = report(sec_world, "Fire at akimat"), report(sec_world, "Akimat on fire")
+    client.force_login(sec_world.users["duty"])
+    r = client.post("/incidents/bulk", {"ids": [str(a.uid), str(b.uid)], "action": "verify"})
+    assert r.status_code == 302
+    assert set(Incident.objects.values_list("status", flat=True)) == {"verified"}
+    client.post(f"/incidents/{a.uid}/merge", {"duplicate": f"/incidents/{b.uid}/"})
+    b.refresh_from_db()
+    assert b.merged_into_id == a.pk
+    html = client.get(f"/incidents/{a.uid}/").content.decode()
+    assert "Akimat on fire" in html and "absorbed" in html and "merged" in html
+
+
+def test_field_reporter_cannot_bulk_verify(client, sec_world):
+    a = report(sec_world, "Fire")
+    client.force_login(sec_world.users["reporter"])
+    r = client.post("/incidents/bulk", {"ids": [str(a.uid)], "action": "verify"})
+    assert r.status_code == 403
+    a.refresh_from_db()
+    assert a.status == "reported"
+
+
+def test_outsider_cannot_open_an_incident_outside_scope(client, sec_world):
+    a = report(sec_world, "Almaty only")
+    client.force_login(sec_world.users["outsider"])
+    assert client.get(f"/incidents/{a.uid}/").status_code == 404
+    assert "Almaty only" not in client.get("/incidents/").content.decode()
+
+
+def test_board_shows_posture_of_the_moment(client, sec_world):
+    services.change_posture(area="KZ-MAN", kind="state_of_emergency", state="in_force",
+                            effective_at=T("2022-01-05T00:00:00+06:00"),
+                            recorded_at=T("2022-01-05T00:00:00+06:00"),
+                            actor=sec_world.users["duty"], source="scenario")
+    services.change_posture(area="KZ-MAN", kind="state_of_emergency", state="off",
+                            effective_at=T("2022-01-19T00:00:00+06:00"),
+                            recorded_at=T("2022-01-19T00:00:00+06:00"),
+                            actor=sec_world.users["duty"], source="scenario")
+    client.force_login(sec_world.users["viewer"])
+    html = client.get("/security/board", {"as_of": "2022-01-06T12:00"}).content.decode()
+    assert 'data-kind="state_of_emergency" data-state="in_force"' in html
+    html = client.get("/security/board", {"as_of": "2022-01-20T12:00"}).content.decode()
+    assert 'data-kind="state_of_emergency" data-state="off"' in html
+    html = client.get("/security/board", {"as_of": "2022-01-01T12:00"}).content.decode()
+    assert 'data-state="in_force"' not in html
