@@ -1,0 +1,70 @@
+"""Incidents in a real Chromium: place one on the map, watch it arrive on another page."""
+
+import pytest
+from playwright.sync_api import expect
+
+from sitroom.core.actors import Actor
+from sitroom.incidents.services import load_incident_types
+from sitroom.testing.world import PASSWORD
+
+from .conftest import sign_in
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def security_world(demo_world):
+    load_incident_types(actor=Actor.system_actor("tests"), source="cli")
+
+
+def test_place_an_incident_on_the_map_and_see_it_live_elsewhere(browser, page, server,
+                                                                security_world):
+    watcher = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    sign_in(watcher, server, "viewer", PASSWORD)
+    watcher.goto(server + "/incidents/")
+    expect(watcher.locator("#live-status")).to_have_attribute("data-state", "live")
+    expect(watcher.locator("#incident-map")).to_have_attribute("data-ready", "true")
+    before = int(watcher.locator("#incident-map").get_attribute("data-total") or 0)
+
+    sign_in(page, server, "duty", PASSWORD)
+    page.goto(server + "/incidents/new")
+    expect(page.locator("#place-map")).to_have_attribute("data-ready", "true")
+    page.select_option("#id_type", "riots")
+    page.fill("#id_title", "Crowd sets cars on fire near the akimat")
+    # Clicking the map fills in the point.
+    box = page.locator("#place-map").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
+    expect(page.locator("#id_lat")).not_to_have_value("")
+    lat = float(page.locator("#id_lat").input_value())
+    lon = float(page.locator("#id_lon").input_value())
+    # Put the point exactly in Almaty (the centre of the country view is in the steppe).
+    page.fill("#id_lat", "43.2389")
+    page.fill("#id_lon", "76.9455")
+    assert -90 <= lat <= 90 and -180 <= lon <= 180
+    page.click("#incident-form button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Crowd sets cars on fire near the akimat")
+    expect(page.locator(".facts")).to_contain_text("Bostandyk")  # the district holding it
+
+    row = watcher.locator("#incident-list tr", has_text="Crowd sets cars on fire")
+    expect(row).to_have_count(1)
+    expect(watcher.locator("#incident-map")).to_have_attribute("data-total", str(before + 1))
+    watcher.context.close()
+
+
+def test_filter_the_incident_list(page, server, security_world):
+    from datetime import datetime
+
+    from sitroom.incidents.services import report_incident
+
+    for title, itype in (("Bank looted", "strategic_developments"),
+                         ("March on the square", "protests")):
+        report_incident(actor=Actor.system_actor("tests"), source="cli", type=itype,
+                        title=title, area="KZ-ALA",
+                        occurred_at=datetime.fromisoformat("2022-01-05T10:00:00+06:00"))
+    sign_in(page, server, "viewer", PASSWORD)
+    page.goto(server + "/incidents/")
+    expect(page.locator("#incident-list tbody tr")).to_have_count(2)
+    page.select_option("#incident-filter select[name=type]", "protests")
+    expect(page.locator("#incident-list tbody tr")).to_have_count(1)
+    expect(page.locator("#incident-list")).to_contain_text("March on the square")
+    assert "type=protests" in page.url
