@@ -4,7 +4,8 @@ import os
 import sys
 
 # Verbs as users type them -> Django command names.
-ALIASES = {"import-areas": "import_areas"}
+ALIASES = {"import-areas": "import_areas", "rebuild-incident-cells": "rebuild_incident_cells",
+           "import-incidents": "import_incidents", "export-incidents": "export_incidents"}
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -50,7 +50,7 @@ class IncidentFilterForm(forms.Form):
                               until=d.get("until"), q=d.get("q") or None,
                               min_severity=d.get("min_severity"), as_of=d.get("as_of"))
 
-    def order(self) -> str:
+    def ordering(self) -> str:
         d = self.cleaned_data if self.is_valid() else {}
         return d.get("order") if d.get("order") in ORDERINGS else "-occurred_at"
 

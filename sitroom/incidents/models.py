@@ -189,3 +189,31 @@ class PostureChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area_id} {self.kind}={self.state} from {self.effective_at:%Y-%m-%d %H:%M}"
+
+
+class IncidentCell(models.Model):
+    """Running counts of incidents per grid cell, type and status, kept by the services.
+
+    The country-wide map reads a few thousand of these rows instead of grouping millions
+    of incidents. Rebuilt from the incidents by `sitroom rebuild-incident-cells`.
+    """
+
+    size = models.FloatField()  # cell edge in degrees: one of CELL_SIZES
+    cx = models.IntegerField()
+    cy = models.IntegerField()
+    type = models.ForeignKey(IncidentType, models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10)
+    n = models.IntegerField(default=0)
+    sum_lat = models.FloatField(default=0)
+    sum_lon = models.FloatField(default=0)
+    sum_severity = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["size", "cx", "cy", "type", "status"],
+                                               name="incident_cell_key")]
+
+    def __str__(self) -> str:
+        return f"{self.size}:{self.cx},{self.cy} {self.type_id}/{self.status}={self.n}"
+
+
+CELL_SIZES = (4.0, 1.0, 0.25)

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Avg, Count, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Avg, Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Floor
 from django.utils import timezone
 
 from sitroom.core.choices import AreaLevel
 from sitroom.core.models import Area
+from sitroom.core.permissions import scope_of
 
 from .choices import POSTURE_STATES, IncidentStatus, PostureKind
-from .models import CasualtyReport, Incident, IncidentRevision, PostureChange
+from .models import (
+    CELL_SIZES,
+    CasualtyReport,
+    Incident,
+    IncidentCell,
+    IncidentRevision,
+    PostureChange,
+)
 
 
 @dataclass
@@ -98,14 +107,49 @@ def history(incident: Incident) -> QuerySet:
         "incident").order_by("recorded_at", "incident_id", "number")
 
 
+def _counts_serve(user, flt: IncidentFilter, cell_degrees: float) -> float | None:
+    """The cell size of the kept counts that can answer this map request, if any: the
+    counts know type, status and place only, and cover everything, so they serve users
+    who see everything and filters on type, status and bounding box."""
+    if not scope_of(user).everything or cell_degrees < min(CELL_SIZES):
+        return None
+    if any([flt.area, flt.subtype, flt.since, flt.until, flt.q, flt.tag, flt.min_severity,
+            flt.assignee, flt.as_of, flt.include_merged]):
+        return None
+    return max(size for size in CELL_SIZES if size <= cell_degrees)
+
+
 def map_cells(user, flt: IncidentFilter, cell_degrees: float) -> list[dict[str, Any]]:
-    """Incidents grouped into square cells of the grid, for the map at any zoom."""
+    """Incidents grouped into square cells of the grid, for the map at any zoom.
+
+    Zoomed out, with simple filters, it reads the kept counts (IncidentCell); otherwise it
+    groups the incidents themselves, which a zoomed-in bounding box keeps few."""
+    size = _counts_serve(user, flt, cell_degrees)
+    if size is not None:
+        return _cells_from_counts(flt, size)
     qs = flt.apply(Incident.objects.visible_to(user)).exclude(lat=None)
     rows = (qs.annotate(cy=Floor(F("lat") / cell_degrees), cx=Floor(F("lon") / cell_degrees))
             .values("cy", "cx").annotate(n=Count("id"), lat=Avg("lat"), lon=Avg("lon"),
                                          severity=Max("severity")).order_by())
     return [{"lat": r["lat"], "lon": r["lon"], "count": r["n"], "severity": r["severity"]}
             for r in rows]
+
+
+def _cells_from_counts(flt: IncidentFilter, size: float) -> list[dict[str, Any]]:
+    qs = IncidentCell.objects.filter(size=size, n__gt=0)
+    statuses = flt.statuses or [s for s in IncidentStatus.values if s != IncidentStatus.MERGED]
+    qs = qs.filter(status__in=statuses)
+    if flt.type:
+        qs = qs.filter(type__code=flt.type)
+    if flt.bbox is not None:
+        min_lon, min_lat, max_lon, max_lat = flt.bbox
+        qs = qs.filter(cx__gte=math.floor(min_lon / size), cx__lte=math.floor(max_lon / size),
+                       cy__gte=math.floor(min_lat / size), cy__lte=math.floor(max_lat / size))
+    rows = qs.values("cx", "cy").annotate(
+        n=Sum("n"), slat=Sum("sum_lat"), slon=Sum("sum_lon"), ssev=Sum("sum_severity")
+    ).filter(n__gt=0).order_by()
+    return [{"lat": r["slat"] / r["n"], "lon": r["slon"] / r["n"], "count": r["n"],
+             "severity": round(r["ssev"] / r["n"])} for r in rows]
 
 
 # --- Casualty figures -----------------------------------------------------------------

@@ -29,6 +29,7 @@ from sitroom.core.permissions import (
 )
 from sitroom.core.services import EntryDraft, record_entries
 
+from . import cells
 from .choices import (
     POSTURE_STATES,
     STATUS_FLOW,
@@ -307,6 +308,7 @@ def report_incidents(drafts: list[IncidentDraft], *, actor: Actor | Any, source:
         _journal_and_revisions(
             [(inc, "reported", described(gettext_noop("Incident reported: %(title)s"),
                                          title=inc.title)) for inc in new], actor, source)
+        cells.apply((inc, 1) for inc in new)
     return results
 
 
@@ -356,11 +358,12 @@ def edit_incident(incident: Incident, changes: dict[str, Any], *, actor: Actor |
     changed = [k for k, v in out.items() if getattr(incident, k) != v]
     if not changed:
         return incident
+    before = cells.state(incident)
     for key in changed:
         setattr(incident, key, out[key])
     _bump_and_save(incident, actor, source, "edited",
                    described(gettext_noop("Incident edited: %(title)s (%(fields)s)"),
-                             title=incident.title, fields=", ".join(changed)))
+                             title=incident.title, fields=", ".join(changed)), before)
     return incident
 
 
@@ -371,7 +374,10 @@ def _actions(role: str | None) -> set[str]:
 
 
 def _bump_and_save(incident: Incident, actor: Actor, source: str, change: str,
-                   text: dict[str, Any]) -> None:
+                   text: dict[str, Any], before: dict[str, Any]) -> None:
+    """Save a change with its revision and journal entry; move it on the map's counts."""
+    if cells.state(incident) != before:
+        cells.apply([(before, -1), (incident, 1)])
     incident.version += 1
     incident.updated_at = timezone.now()
     incident.save()
@@ -408,9 +414,10 @@ def set_status(incidents: list[Incident], status: str, *, actor: Actor | Any,
     for inc in locked:
         if inc.status == status:
             continue
+        before = cells.state(inc)
         inc.status = status
         _bump_and_save(inc, actor, source, status,
-                       described(STATUS_TEXT[status], title=inc.title))
+                       described(STATUS_TEXT[status], title=inc.title), before)
     return locked
 
 
@@ -431,10 +438,11 @@ def assign(incidents: list[Incident], username: str | None, *, actor: Actor | An
     for inc in locked:
         if inc.assignee_id == (user.pk if user else None):
             continue
+        before = cells.state(inc)
         inc.assignee = user
         _bump_and_save(inc, actor, source, "assigned",
                        described(gettext_noop("Incident %(title)s assigned to %(user)s"),
-                                 title=inc.title, user=username or "—"))
+                                 title=inc.title, user=username or "—"), before)
     return locked
 
 
@@ -450,6 +458,7 @@ def merge(keep: Incident, duplicate: Incident, *, actor: Actor | Any,
                        .get(pk=p) for p in (keep.pk, duplicate.pk))
     _editable(actor, keep, INCIDENTS_MANAGE)
     _editable(actor, duplicate, INCIDENTS_MANAGE)
+    keep_before, duplicate_before = cells.state(keep), cells.state(duplicate)
     # The kept report gains what only the duplicate knew.
     keep.sources = keep.sources + [s for s in duplicate.sources if s not in keep.sources]
     keep.tags = keep.tags + [t for t in duplicate.tags if t not in keep.tags]
@@ -465,10 +474,10 @@ def merge(keep: Incident, duplicate: Incident, *, actor: Actor | Any,
     duplicate.status, duplicate.merged_into = IncidentStatus.MERGED, keep
     _bump_and_save(duplicate, actor, source, "merged",
                    described(gettext_noop("Incident %(dup)s merged into %(keep)s"),
-                             dup=duplicate.title, keep=keep.title))
+                             dup=duplicate.title, keep=keep.title), duplicate_before)
     _bump_and_save(keep, actor, source, "absorbed",
                    described(gettext_noop("Incident %(keep)s absorbed the duplicate %(dup)s"),
-                             dup=duplicate.title, keep=keep.title))
+                             dup=duplicate.title, keep=keep.title), keep_before)
     return keep
 
 

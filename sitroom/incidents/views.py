@@ -55,7 +55,7 @@ def incident_list(request):
     head = chain_head()[0]
     form = IncidentFilterForm(request.GET or None, user=request.user)
     flt = form.to_filter()
-    page = Paginator(queries.incidents(request.user, flt, form.order()), PAGE).get_page(
+    page = Paginator(queries.incidents(request.user, flt, form.ordering()), PAGE).get_page(
         request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)

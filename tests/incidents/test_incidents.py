@@ -190,3 +190,37 @@ def test_api_map_cells(token, sec_world):
     assert sorted(c["count"] for c in cells) == [1, 3]
     cells = call(token("outsider"), "get", "/api/v1/incidents/map", {"cell": 1}).json()
     assert [c["count"] for c in cells] == [1]
+
+
+def test_map_counts_stay_in_step_with_every_change(token, sec_world):
+    """The kept per-cell counts answer exactly what grouping the incidents would."""
+    from sitroom.incidents import cells
+    from sitroom.incidents.models import IncidentCell
+
+    a = report(sec_world, lat=43.25, lon=76.91)
+    b = report(sec_world, lat=43.26, lon=76.92, title="Second", severity=5)
+    c = report(sec_world, area="KZ-MAN", who="outsider", lat=43.6, lon=51.2)
+    duty = sec_world.users["duty"]
+    services.set_status([a], "verified", actor=duty, source="web")
+    services.edit_incident(b, {"lat": 44.9, "lon": 78.1, "area": "KZ-ALA"}, actor=duty,
+                           source="web")
+    services.merge(a, c, actor=duty, source="web")
+
+    def both(params):
+        kept = call(token("viewer"), "get", "/api/v1/incidents/map", params).json()
+        raw = queries.map_cells(sec_world.users["viewer"],
+                                queries.IncidentFilter(statuses=params.get("status", "").split(
+                                    ",") if params.get("status") else []), 0.0999)
+        return sorted((round(x["lat"], 4), x["count"]) for x in kept), sorted(
+            (round(x["lat"], 4), x["count"]) for x in raw)
+
+    kept, raw = both({"cell": 1})
+    assert kept == raw and sum(n for _lat, n in kept) == 2  # the merged one is gone
+    kept, _raw = both({"cell": 1, "status": "verified"})
+    assert [n for _lat, n in kept] == [1]
+    before = sorted(IncidentCell.objects.filter(n__gt=0).values_list(
+        "size", "cx", "cy", "type_id", "status", "n"))
+    cells.rebuild()
+    after = sorted(IncidentCell.objects.filter(n__gt=0).values_list(
+        "size", "cx", "cy", "type_id", "status", "n"))
+    assert before == after
