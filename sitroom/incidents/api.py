@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 
 from django.http import Http404
@@ -53,8 +54,10 @@ def _bbox(raw: str | None) -> tuple[float, float, float, float] | None:
         parts = [float(p) for p in raw.split(",")]
     except ValueError:
         parts = []
-    if len(parts) != 4 or parts[0] > parts[2] or parts[1] > parts[3]:
-        raise InvalidInput({"bbox": "expected min_lon,min_lat,max_lon,max_lat"})
+    if (len(parts) != 4 or not all(math.isfinite(p) for p in parts)
+            or not (-180 <= parts[0] <= parts[2] <= 180 and -90 <= parts[1] <= parts[3] <= 90)):
+        raise InvalidInput({"bbox": "expected min_lon,min_lat,max_lon,max_lat in degrees "
+                                    "(longitude -180 to 180, latitude -90 to 90)"})
     return parts[0], parts[1], parts[2], parts[3]
 
 

@@ -374,12 +374,14 @@ def _actions(role: str | None) -> set[str]:
 
 
 def _bump_and_save(incident: Incident, actor: Actor, source: str, change: str,
-                   text: dict[str, Any], before: dict[str, Any]) -> None:
-    """Save a change with its revision and journal entry; move it on the map's counts."""
+                   text: dict[str, Any], before: dict[str, Any],
+                   at: datetime | None = None) -> None:
+    """Save a change with its revision and journal entry; move it on the map's counts.
+    `at` backdates the change, for sources that replay the past (scenario, import)."""
     if cells.state(incident) != before:
         cells.apply([(before, -1), (incident, 1)])
     incident.version += 1
-    incident.updated_at = timezone.now()
+    incident.updated_at = at or timezone.now()
     incident.save()
     _journal_and_revisions([(incident, change, text)], actor, source)
 
@@ -394,9 +396,12 @@ STATUS_TEXT = {
 
 @transaction.atomic
 def set_status(incidents: list[Incident], status: str, *, actor: Actor | Any,
-               source: str) -> list[Incident]:
-    """Verify, close, discard or reopen incidents (a bulk action: all or nothing)."""
+               source: str, at: datetime | None = None) -> list[Incident]:
+    """Verify, close, discard or reopen incidents (a bulk action: all or nothing).
+    `at` (scenario and import sources only) says when the change was made."""
     actor = Actor.of(actor)
+    if at is not None and source not in BACKDATABLE_SOURCES:
+        raise InvalidInput({"at": [_("is set by the server for changes from this source")]})
     if status not in STATUS_TEXT:
         raise InvalidInput({"status": [_("must be one of: %(s)s")
                                        % {"s": ", ".join(STATUS_TEXT)}]})
@@ -414,10 +419,12 @@ def set_status(incidents: list[Incident], status: str, *, actor: Actor | Any,
     for inc in locked:
         if inc.status == status:
             continue
+        if at is not None and at < inc.recorded_at:
+            raise InvalidInput({"at": [_("is earlier than the report itself")]})
         before = cells.state(inc)
         inc.status = status
         _bump_and_save(inc, actor, source, status,
-                       described(STATUS_TEXT[status], title=inc.title), before)
+                       described(STATUS_TEXT[status], title=inc.title), before, at)
     return locked
 
 
@@ -578,9 +585,11 @@ def change_posture(*, area: str, kind: str, state: str, effective_at: datetime,
         external_id=external_id)
     text = described(gettext_noop("%(area)s: %(kind)s — %(state)s"), area=area_obj.name,
                      kind=PostureKind(kind).label, state=POSTURE_STATES[kind][state])
+    # A change announced ahead ("lifted from 07:00 tomorrow") is journaled when announced.
     record_entries([EntryDraft(
-        kind="posture", summary=text["summary"], area=area_obj, occurred_at=effective_at
-        if effective_at <= now else now, recorded_at=change.recorded_at if recorded_at else None,
+        kind="posture", summary=text["summary"], area=area_obj,
+        occurred_at=min(effective_at, change.recorded_at),
+        recorded_at=change.recorded_at if recorded_at else None,
         subject=("incidents", "posturechange", str(change.pk)), estimate=estimate,
         payload={"i18n": text["i18n"], "kind": kind, "state": state, "hours": hours,
                  "decree": decree,
