@@ -1,18 +1,17 @@
-"""The `sitroom` console script: `sitroom <verb> ...` runs the matching command."""
+"""The `sitroom` console script: `sitroom <verb> ...` runs the matching command.
+
+Verbs are typed with hyphens (`sitroom import-areas`); Django's command modules use
+underscores (`import_areas`)."""
 
 import os
 import sys
-
-# Verbs as users type them -> Django command names.
-ALIASES = {"import-areas": "import_areas", "rebuild-incident-cells": "rebuild_incident_cells",
-           "import-incidents": "import_incidents", "export-incidents": "export_incidents"}
 
 
 def main(argv: list[str] | None = None) -> None:
     argv = list(sys.argv if argv is None else argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sitroom.settings")
-    if len(argv) > 1:
-        argv[1] = ALIASES.get(argv[1], argv[1])
+    if len(argv) > 1 and not argv[1].startswith("-"):
+        argv[1] = argv[1].replace("-", "_")
     argv[0] = "sitroom"
     from django.core.management import execute_from_command_line
 
