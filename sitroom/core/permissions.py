@@ -94,7 +94,9 @@ _SCOPE_FIELDS = {
     "Place": ("area__path", "organization_id"),
     "Organization": ("area__path", "id"),
     "JournalEntry": ("area_path", "organization_id"),
-    "Incident": ("area_path", None),
+    # Through the area's own path: the small area table is searched first, and the
+    # incidents are then found by their indexed area id.
+    "Incident": ("area__path", None),
     "CasualtyReport": ("area_path", None),
     "PostureChange": ("area_path", None),
 }

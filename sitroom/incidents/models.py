@@ -80,7 +80,10 @@ class Incident(models.Model):
         ordering = ["-occurred_at", "-id"]
         indexes = [
             models.Index(fields=["occurred_at", "id"], name="incident_occurred"),
-            models.Index(fields=["area_path", "occurred_at"], name="incident_area_occurred"),
+            models.Index(fields=["area", "occurred_at"], name="incident_area_occurred"),
+            # Covers the country board's count of the last 24 hours per area.
+            models.Index(fields=["occurred_at", "status", "recorded_at", "area"],
+                         name="incident_board"),
             models.Index(fields=["status", "occurred_at"], name="incident_status_occurred"),
             models.Index(fields=["type", "occurred_at"], name="incident_type_occurred"),
             models.Index(fields=["lat", "lon"], name="incident_point"),

@@ -60,7 +60,7 @@ class IncidentFilter:
         elif not self.include_merged:
             qs = qs.exclude(**{status_field: IncidentStatus.MERGED})
         if self.area is not None:
-            qs = qs.filter(area_path__startswith=self.area.path)
+            qs = qs.filter(area__path__startswith=self.area.path)
         if self.type:
             qs = qs.filter(type__code=self.type)
         if self.subtype:
@@ -226,12 +226,16 @@ def country_board(user, moment: datetime | None = None) -> dict[str, Any]:
     moment = moment or timezone.now()
     units = list(board_units(user))
     posture = posture_at(units, moment)
-    recent = dict(
+    per_area = (
         Incident.objects.visible_to(user)
         .filter(occurred_at__gt=moment - timedelta(hours=24), occurred_at__lte=moment,
                 recorded_at__lte=moment)
         .exclude(status__in=[IncidentStatus.DISCARDED, IncidentStatus.MERGED])
-        .values_list("area_path").annotate(n=Count("id")).values_list("area_path", "n"))
+        .values_list("area_id").annotate(n=Count("id")).values_list("area_id", "n"))
+    paths = dict(Area.objects.values_list("id", "path"))
+    recent: dict[str, int] = {}
+    for area_id, n in per_area:
+        recent[paths[area_id]] = recent.get(paths[area_id], 0) + n
     rows = []
     for unit in units:
         count = sum(n for path, n in recent.items() if path.startswith(unit.path))
