@@ -68,3 +68,22 @@ def test_filter_the_incident_list(page, server, security_world):
     expect(page.locator("#incident-list tbody tr")).to_have_count(1)
     expect(page.locator("#incident-list")).to_contain_text("March on the square")
     assert "type=protests" in page.url
+
+
+def test_country_board_on_6_and_14_january(page, server, demo_world):
+    sign_in(page, server, "viewer", PASSWORD)
+    page.goto(server + "/security/board")
+    soe = page.locator("#board td[data-kind=state_of_emergency]")
+    page.fill("#id_as_of", "2022-01-06T12:00")
+    page.click("#board-form button[type=submit]")
+    expect(soe).to_have_count(17)
+    expect(page.locator("#board td[data-kind=state_of_emergency][data-state=in_force]")
+           ).to_have_count(17)
+    page.fill("#id_as_of", "2022-01-14T12:00")
+    page.click("#board-form button[type=submit]")
+    lifted = page.locator("#board tr:has(td[data-kind=state_of_emergency][data-state=off])")
+    expect(lifted).to_have_count(3)
+    codes = sorted(lifted.evaluate_all("rows => rows.map(r => r.dataset.area)"))
+    assert codes == ["KZ-PAV", "KZ-SEV", "KZ-ZAP"]
+    page.click("#board a:text('Almaty Region')")
+    expect(page.locator("#posture-history")).to_contain_text("State of emergency")
