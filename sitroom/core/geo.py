@@ -28,20 +28,32 @@ def _prepared(version: int) -> list[tuple[int, Any, int]]:
     return shapes
 
 
-_version = [0]
+def _boundaries_version() -> int:
+    """Changes whenever any boundary does, in any process: every boundary change is
+    journaled as an "area" entry, so the newest such entry's number identifies the set."""
+    from .models import JournalEntry
 
-
-def boundaries_changed() -> None:
-    _version[0] += 1
+    return JournalEntry.objects.filter(kind="area").order_by("-seq").values_list(
+        "seq", flat=True).first() or 0
 
 
 def area_at(lat: float, lon: float) -> Area | None:
     """The most specific area whose boundary holds the point, if any."""
+    found = area_id_at(lat, lon, _prepared(_boundaries_version()))
+    return Area.objects.defer("boundary").get(pk=found) if found else None
+
+
+def area_id_at(lat: float, lon: float, shapes: list[tuple[int, Any, int]]) -> int | None:
     point = Point(lon, lat)
-    for _rank, geom, pk in _prepared(_version[0] + Area.objects.exclude(boundary=None).count()):
+    for _rank, geom, pk in shapes:
         if geom.covers(point):
-            return Area.objects.get(pk=pk)
+            return pk
     return None
+
+
+def boundaries() -> list[tuple[int, Any, int]]:
+    """The prepared boundaries, deepest level first (for callers looking up many points)."""
+    return _prepared(_boundaries_version())
 
 
 @dataclass
@@ -154,7 +166,6 @@ def import_areas(path: Path, *, code_property: str | None, name_property: str | 
                 report.matched.append((label, area.code))
             else:
                 report.unchanged.append(area.code)
-    boundaries_changed()
     report.areas_without_boundary = list(
         Area.objects.filter(boundary=None).values_list("code", flat=True))
     return report

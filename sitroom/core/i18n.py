@@ -19,8 +19,9 @@ def described(msgid: str, **params: Any) -> dict[str, Any]:
 
     Parameters may be lazy labels (a choice's label): they are stored in English and
     translated again when read."""
-    with translation.override("en"):
-        params = {k: str(v) if isinstance(v, Promise) else v for k, v in params.items()}
+    if any(isinstance(v, Promise) for v in params.values()):
+        with translation.override("en"):
+            params = {k: str(v) if isinstance(v, Promise) else v for k, v in params.items()}
     return {"summary": msgid % params, "i18n": {"msgid": msgid, "params": params}}
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from . import journal, live
+from . import bulk, journal, live
 from .actors import Actor
 from .choices import (
     AREA_LEVEL_RANK,
@@ -173,7 +173,7 @@ def record_entries(
                 existing[draft.external_id] = entry
             new.append(entry)
             result.append(entry)
-        JournalEntry.objects.bulk_create(new, batch_size=1000)
+        bulk.insert(new)
         if new:
             last = new[-1].seq
             transaction.on_commit(lambda: live.notify(last))

@@ -14,10 +14,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from sitroom.core import bulk
 from sitroom.core.actors import Actor
 from sitroom.core.choices import BACKDATABLE_SOURCES
 from sitroom.core.errors import InvalidInput, NotAllowed
-from sitroom.core.geo import area_at
+from sitroom.core.geo import area_id_at, boundaries
 from sitroom.core.i18n import described
 from sitroom.core.models import Area, Organization
 from sitroom.core.permissions import (
@@ -110,11 +111,21 @@ class _Refs:
     def __init__(self):
         self.types = {t.code: t for t in IncidentType.objects.all()}
         self.areas: dict[str, Area | None] = {}
+        self.by_id: dict[int, Area] = {}
+        self.shapes = None
 
     def area(self, code: str) -> Area | None:
         if code not in self.areas:
-            self.areas[code] = Area.objects.filter(code=code).first()
+            self.areas[code] = Area.objects.defer("boundary").filter(code=code).first()
         return self.areas[code]
+
+    def area_at(self, lat: float, lon: float) -> Area | None:
+        if self.shapes is None:
+            self.shapes = boundaries()
+        pk = area_id_at(lat, lon, self.shapes)
+        if pk is not None and pk not in self.by_id:
+            self.by_id[pk] = Area.objects.defer("boundary").get(pk=pk)
+        return self.by_id.get(pk) if pk is not None else None
 
 
 def _str_list(value: Any, field: str, errors: dict[str, list[str]], limit: int = 50):
@@ -192,7 +203,7 @@ def _check(values: dict[str, Any], refs: _Refs, now: datetime, source: str,
             if out["area"] is None:
                 errors["area"] = [_("no area with code %(code)r") % {"code": code}]
         elif out.get("lat") is not None and "lat" not in errors and "lon" not in errors:
-            out["area"] = area_at(out["lat"], out["lon"])
+            out["area"] = refs.area_at(out["lat"], out["lon"])
             if out["area"] is None:
                 errors["area"] = [_("the point lies in no known area; name the area")]
         else:
@@ -245,11 +256,15 @@ def _journal_and_revisions(items: list[tuple[Incident, str, dict[str, Any]]], ac
                  "incident": str(inc.uid)},
         estimate=inc.estimate) for inc, change, text in items]
     entries = record_entries(drafts, actor=actor, source=source, checked=True)
-    IncidentRevision.objects.bulk_create([
+    revisions = [
         IncidentRevision(incident=inc, number=inc.version, recorded_at=inc.updated_at,
                          actor_label=actor.label, change=change, status=inc.status,
                          state=snapshot(inc), journal_seq=entry.seq)
-        for (inc, change, _t), entry in zip(items, entries, strict=True)], batch_size=1000)
+        for (inc, change, _t), entry in zip(items, entries, strict=True)]
+    for revision, pk in zip(revisions, bulk.reserve_ids(IncidentRevision, len(revisions)),
+                            strict=True):
+        revision.pk = pk
+    bulk.insert(revisions)
 
 
 def report_incidents(drafts: list[IncidentDraft], *, actor: Actor | Any, source: str,
@@ -299,12 +314,9 @@ def report_incidents(drafts: list[IncidentDraft], *, actor: Actor | Any, source:
                 existing[d.external_id] = inc
             new.append(inc)
             results.append((inc, True))
-        Incident.objects.bulk_create(new, batch_size=1000)
-        if new and new[0].pk is None:  # a database that returns no ids from bulk inserts
-            ids = dict(Incident.objects.filter(uid__in=[o.uid for o in new])
-                       .values_list("uid", "id"))
-            for inc in new:
-                inc.pk = ids[inc.uid]
+        for inc, pk in zip(new, bulk.reserve_ids(Incident, len(new)), strict=True):
+            inc.pk = pk
+        bulk.insert(new)
         _journal_and_revisions(
             [(inc, "reported", described(gettext_noop("Incident reported: %(title)s"),
                                          title=inc.title)) for inc in new], actor, source)
@@ -329,7 +341,7 @@ def edit_incident(incident: Incident, changes: dict[str, Any], *, actor: Actor |
     """Change an incident's facts. With `expected_version`, a concurrent edit is refused
     rather than silently overwritten."""
     actor = Actor.of(actor)
-    incident = Incident.objects.select_for_update().select_related(
+    incident = Incident.objects.select_for_update(of=("self",)).select_related(
         "area", "type", "subtype").get(pk=incident.pk)
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
@@ -405,7 +417,7 @@ def set_status(incidents: list[Incident], status: str, *, actor: Actor | Any,
     if status not in STATUS_TEXT:
         raise InvalidInput({"status": [_("must be one of: %(s)s")
                                        % {"s": ", ".join(STATUS_TEXT)}]})
-    locked = list(Incident.objects.select_for_update().select_related("area", "type")
+    locked = list(Incident.objects.select_for_update(of=("self",)).select_related("area", "type")
                   .filter(pk__in=[i.pk for i in incidents]).order_by("pk"))
     errors = {}
     for inc in locked:
@@ -438,7 +450,7 @@ def assign(incidents: list[Incident], username: str | None, *, actor: Actor | An
         user = get_user_model().objects.filter(username=username, is_active=True).first()
         if user is None:
             raise InvalidInput({"assignee": [_("no active user %(u)r") % {"u": username}]})
-    locked = list(Incident.objects.select_for_update().select_related("area", "type")
+    locked = list(Incident.objects.select_for_update(of=("self",)).select_related("area", "type")
                   .filter(pk__in=[i.pk for i in incidents]).order_by("pk"))
     for inc in locked:
         _editable(actor, inc, INCIDENTS_MANAGE)
@@ -461,8 +473,8 @@ def merge(keep: Incident, duplicate: Incident, *, actor: Actor | Any,
     actor = Actor.of(actor)
     if keep.pk == duplicate.pk:
         raise InvalidInput({"duplicate": [_("an incident cannot be merged into itself")]})
-    keep, duplicate = (Incident.objects.select_for_update().select_related("area", "type")
-                       .get(pk=p) for p in (keep.pk, duplicate.pk))
+    locked = Incident.objects.select_for_update(of=("self",)).select_related("area", "type")
+    keep, duplicate = (locked.get(pk=p) for p in (keep.pk, duplicate.pk))
     _editable(actor, keep, INCIDENTS_MANAGE)
     _editable(actor, duplicate, INCIDENTS_MANAGE)
     keep_before, duplicate_before = cells.state(keep), cells.state(duplicate)

@@ -1,0 +1,75 @@
+"""`sitroom export-incidents --format csv|xlsx|geojson|kml`: every incident, to a file."""
+
+from datetime import datetime, time, timedelta
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from sitroom.core.actors import Actor
+from sitroom.core.models import Area
+from sitroom.incidents.exchange import EXPORT_FORMATS, export_chunks
+from sitroom.incidents.queries import IncidentFilter
+
+
+def moment(text: str, *, end: bool = False) -> datetime:
+    """ISO 8601; without an offset, in the deployment's zone; a date alone is its start
+    (or, with `end`, its last moment)."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise CommandError(_("%(value)r is not an ISO 8601 date or date and time")
+                           % {"value": text}) from None
+    if len(text) == 10 and end:
+        value = datetime.combine(value.date() + timedelta(days=1), time()) \
+            - timedelta(microseconds=1)
+    if value.tzinfo is None:
+        value = timezone.make_aware(value, timezone.get_default_timezone())
+    return value
+
+
+class Command(BaseCommand):
+    help = ("Export incidents as CSV or XLSX (with a HXL hashtag row), GeoJSON or KML. "
+            "Times are ISO 8601 with the offset of the deployment's zone.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--format", required=True, choices=EXPORT_FORMATS)
+        parser.add_argument("--no-hxl", action="store_true",
+                            help="leave out the HXL hashtag row (CSV, XLSX)")
+        parser.add_argument("--area", metavar="CODE", help="only this area and those in it")
+        parser.add_argument("--since", help="occurred at or after (ISO 8601 date or time)")
+        parser.add_argument("--until", help="occurred at or before (ISO 8601 date or time)")
+        parser.add_argument("--as-of", help="each incident as it stood at this moment")
+        parser.add_argument("-o", "--output", metavar="FILE", help="default: standard output")
+
+    def handle(self, *args, format, no_hxl, area, since, until, as_of, output, **options):
+        flt = IncidentFilter(
+            since=moment(since) if since else None,
+            until=moment(until, end=True) if until else None,
+            as_of=moment(as_of) if as_of else None)
+        if area:
+            flt.area = Area.objects.filter(code=area).first()
+            if flt.area is None:
+                raise CommandError(_("no area with code %(code)r") % {"code": area})
+        chunks = export_chunks(format, Actor.system_actor("cli"), flt, hxl=not no_hxl)
+        if output is None:
+            if format == "xlsx":
+                raise CommandError(_("an XLSX workbook is binary: name a file with -o FILE"))
+            for chunk in chunks:
+                self.stdout.write(chunk, ending="")
+            return
+        path = Path(output)
+        try:
+            if format == "xlsx":
+                with path.open("wb") as out:
+                    for chunk in chunks:
+                        out.write(chunk)
+            else:
+                with path.open("w", encoding="utf-8", newline="") as out:
+                    for chunk in chunks:
+                        out.write(chunk)
+        except OSError as exc:
+            raise CommandError(_("cannot write %(file)s: %(error)s")
+                               % {"file": output, "error": exc.strerror}) from None
+        self.stderr.write(_("written to %(file)s") % {"file": output})
