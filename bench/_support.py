@@ -10,10 +10,11 @@ import os
 import platform
 import secrets
 import socket
+from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
 
-def throwaway_database(url: str) -> tuple[str, callable]:
+def throwaway_database(url: str) -> tuple[str, Callable[[], None]]:
     """Create an empty database on the server that `url` names; return its URL and a dropper.
 
     The database in `url` is only used to connect (any existing one works, e.g. `postgres`);

@@ -40,6 +40,7 @@ import io
 import os
 import pstats
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -95,11 +96,19 @@ def setup_environment(args):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _interrupt)  # so the clean-up below runs on SIGTERM too
     cleanup = setup_environment(args)
     try:
         return run(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
     finally:
         cleanup()
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def run(args) -> int:

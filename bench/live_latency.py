@@ -1,7 +1,7 @@
 """Live delivery latency: an entry posted to the API reaches every open event stream.
 
-    .venv/bin/python bench/live_latency.py [--streams 100] [--entries 50]
-        [--database-url postgres://user@127.0.0.1:5432/postgres]
+    .venv/bin/python bench/live_latency.py [--streams 100] [--entries 50] [--wait 10]
+        [--database-url postgres://user@127.0.0.1:5432/postgres] [--per-entry] [--logs DIR]
 
 What it does, all on 127.0.0.1:
 
@@ -17,15 +17,22 @@ What it does, all on 127.0.0.1:
    opens --streams event streams to /live/journal with that session cookie, each on its
    own connection; waits until every stream has said it is connected (subscribed).
 4. Posts --entries entries one at a time with POST /api/v1/journal (Bearer token), each
-   summary carrying its send time ("bench <i> <t_sent>"). After each POST it waits until
+   summary carrying its send time ("bench <phase> <i> <t_sent>", wall clock of this
+   process, which also stamps the receipts). After each POST it waits until
    every stream has the entry (at most --wait seconds) before posting the next one.
    Latency of a delivery = time the stream received the event - send time.
-   Baseline, same run: the round-trip time of the POST itself.
+   Baseline, same run: the round-trip time of the POST itself (successful ones). It is the
+   reference, not a strict floor: the hub is woken on commit, so a delivery can arrive
+   before the POST's own response does.
 5. With PostgreSQL it repeats step 4 posting to the second server while the streams stay
    on the first, so the entries cross processes through LISTEN/NOTIFY.
 
-Target: p95 delivery latency < 1 s, and deliveries = streams x entries.
-The servers are stopped at the end, also on error or Ctrl-C.
+Target: p95 delivery latency < 1 s, and deliveries = streams x entries (each phase).
+With PostgreSQL the number of database connections the servers hold while the streams are
+open is printed too. --per-entry prints each entry's POST RTT and first/median/last
+delivery; --logs keeps the servers' logs. Exit status 0 only when every phase passes.
+The servers are stopped at the end (SIGTERM, then SIGKILL, to their own process groups),
+also on error or Ctrl-C; the temporary directory and throwaway database are removed.
 """
 
 from __future__ import annotations
@@ -321,13 +328,28 @@ def report(phase: Phase, label: str, per_entry: bool = False) -> bool:
         for i in range(phase.entries):
             got = sorted(phase.by_entry.get(i, []))
             if got:
-                print(f"      entry {i:4d}: POST {ms(phase.rtt.get(i, float('nan')))}   first {ms(got[0])}   "
+                post = ms(phase.rtt.get(i, float("nan")))
+                print(f"      entry {i:4d}: POST {post}   first {ms(got[0])}   "
                       f"median {ms(got[len(got) // 2])}   last {ms(got[-1])}   n={len(got)}")
     ratio = p95 / pct(rtt, 95) if rtt else float("nan")
     print(f"    ratio p95 delivery / p95 POST RTT   {ratio:6.1f} x")
     print(f"    target p95 < {TARGET_P95 * 1000:.0f} ms and all delivered: "
           f"{'PASS' if ok else 'FAIL'}")
     return ok
+
+
+def journal_size(home: Path, url: str | None) -> int:
+    """Entries in the journal before the benchmark posts anything (the demo's and the token's)."""
+    query = "SELECT count(*) FROM core_journalentry"
+    if url:
+        import psycopg
+
+        with psycopg.connect(url) as conn:
+            return conn.execute(query).fetchone()[0]
+    import sqlite3
+
+    with sqlite3.connect(home / "sitroom.sqlite3") as conn:
+        return conn.execute(query).fetchone()[0]
 
 
 def pg_connections(url: str) -> str:
@@ -407,7 +429,8 @@ def main(argv=None) -> int:
         run_cli(env, "demo")
         password = (home / "demo_password").read_text(encoding="utf-8").strip()
         token = run_cli(env, "token", "create", "--user", "demo", "--name", "bench").strip()
-        print(f"  prepared (sitroom demo, token) in {time.perf_counter() - t0:.1f} s")
+        print(f"  prepared (sitroom demo, token) in {time.perf_counter() - t0:.1f} s; "
+              f"journal holds {journal_size(home, url):,} entries")
         servers.append(start_server(env, "A", home))
         if args.database_url:
             servers.append(start_server(env, "B", home))

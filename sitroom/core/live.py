@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +36,9 @@ def notify(seq: int) -> None:
 class Subscription:
     queue: asyncio.Queue = field(default_factory=lambda: asyncio.Queue(maxsize=10_000))
     overflowed: bool = False
+    # The last journal entry this subscriber has (a real position in the journal, read
+    # from the database or sent by the browser); the hub never starts after it.
+    cursor: int | None = None
 
 
 class Hub:
@@ -47,7 +49,7 @@ class Hub:
         self.last_seq: int | None = None
         self.last_hash: str | None = None
         self.tasks: list[asyncio.Task] = []
-        self._lock = threading.Lock()
+        self._starting: asyncio.Lock | None = None
 
     # -- called from request handlers, in the server's event loop --------------------
     async def subscribe(self) -> Subscription:
@@ -72,15 +74,26 @@ class Hub:
         else:
             loop.call_soon_threadsafe(event.set)
 
+    def _running(self, loop: asyncio.AbstractEventLoop) -> bool:
+        return self.loop is loop and bool(self.tasks) and not any(t.done() for t in self.tasks)
+
     async def _ensure_started(self) -> None:
+        """Start the one reader (and, on PostgreSQL, the one listener) of this process."""
         loop = asyncio.get_running_loop()
-        if self.loop is loop and self.tasks and not all(t.done() for t in self.tasks):
+        if self._running(loop):
             return
-        self.loop, self.event = loop, asyncio.Event()
-        self.last_seq, self.last_hash = await sync_to_async(_head)()
-        self.tasks = [loop.create_task(self._run())]
-        if connection.vendor == "postgresql":
-            self.tasks.append(loop.create_task(self._listen()))
+        if self._starting is None or self.loop is not loop:
+            self._starting, self.loop = asyncio.Lock(), loop
+        async with self._starting:  # streams opening together start it once
+            if self._running(loop):
+                return
+            for task in self.tasks:
+                task.cancel()
+            self.event = asyncio.Event()
+            self.last_seq, self.last_hash = await sync_to_async(_head)()
+            self.tasks = [loop.create_task(self._run())]
+            if connection.vendor == "postgresql":
+                self.tasks.append(loop.create_task(self._listen()))
 
     async def _run(self) -> None:
         assert self.event is not None
@@ -100,8 +113,12 @@ class Hub:
         """Read what is new since the last entry seen and hand it to every subscriber."""
         if self.last_seq and _hash_at(self.last_seq) != self.last_hash:
             # The journal was replaced under us (a restore, or a test database being
-            # emptied): start over from its beginning.
-            self.last_seq, self.last_hash = 0, None
+            # emptied): go on from the earliest position a subscriber actually holds.
+            cursors = [s.cursor for s in list(self.subscribers) if s.cursor is not None]
+            self.last_seq, self.last_hash = _head()
+            if cursors and min(cursors) < self.last_seq:
+                self.last_seq = min(cursors)
+                self.last_hash = _hash_at(self.last_seq)
         if not self.subscribers:
             self.last_seq, self.last_hash = _head()
             return

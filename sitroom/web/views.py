@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import connection
 from django.http import HttpResponse, HttpResponseForbidden, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -118,11 +119,12 @@ async def live_journal(request):
             cursor = last_seq
             if cursor is None:  # a fresh page: everything up to now is on it already
                 cursor = (await sync_to_async(chain_head)())[0]
+            sub.cursor = cursor
             yield f"retry: 2000\n: connected at {timezone.now().isoformat()}\n\n"
             backlog = await sync_to_async(_backlog)(user, form, cursor)
             for item in backlog:
                 yield _sse(item, language)
-                cursor = item["seq"]
+                cursor = sub.cursor = item["seq"]
             while True:
                 try:
                     item = await asyncio.wait_for(sub.queue.get(),
@@ -132,7 +134,7 @@ async def live_journal(request):
                     continue
                 if item["seq"] <= cursor:
                     continue
-                cursor = item["seq"]
+                cursor = sub.cursor = item["seq"]
                 if scope.covers(item["area_path"], item["organization_id"]) and \
                         form.matches(item):
                     yield _sse(item, language)
@@ -159,7 +161,11 @@ def _backlog(user, flt, after: int, limit: int = 500):
 
     qs = flt.apply(JournalEntry.objects.visible_to(user)).filter(seq__gt=after)
     entries = qs.select_related("area", "place", "organization").order_by("seq")[:limit]
-    return [queries.entry_event(e) for e in entries]
+    events = [queries.entry_event(e) for e in entries]
+    # From here on the stream needs no database: give the connection back rather than
+    # hold one per open page (PostgreSQL's connection limit).
+    connection.close()
+    return events
 
 
 def _sse(item, language: str) -> str:
