@@ -243,10 +243,50 @@ def snapshot(incident: Incident) -> dict[str, Any]:
     }
 
 
+# An import of more reports than this is journaled as one entry per batch (with the
+# incidents' ids), not one per incident: the journal keeps the fact, and the live picture
+# is not flooded with thousands of lines at once. Each incident still gets its revision.
+IMPORT_SUMMARY_OVER = 50
+
+
+def _common_area(areas: list[Area]) -> Area | None:
+    """The most specific area holding all of them (None if they share no country)."""
+    chains = [a.path.rstrip("/").split("/") for a in areas]
+    common: list[str] = []
+    for parts in zip(*chains, strict=False):
+        if len(set(parts)) > 1:
+            break
+        common.append(parts[0])
+    if not common:
+        return None
+    return Area.objects.defer("boundary").filter(path="/".join(common) + "/").first()
+
+
+def _import_summary(items: list[tuple[Incident, str, dict[str, Any]]], actor: Actor,
+                    source: str):
+    incidents = [inc for inc, _c, _t in items]
+    text = described(gettext_noop("Incidents imported: %(n)d"), n=len(incidents))
+    entry = record_entries([EntryDraft(
+        kind="incident", summary=text["summary"],
+        area=_common_area(list({i.area_id: i.area for i in incidents}.values())),
+        occurred_at=min(i.occurred_at for i in incidents),
+        recorded_at=max(i.recorded_at for i in incidents) if source in BACKDATABLE_SOURCES
+        else None, subject=("incidents", "incident", ""),
+        payload={"i18n": text["i18n"], "change": "imported", "count": len(incidents),
+                 # every incident's revision points to this entry; the first ids for a reader
+                 "first_incidents": [str(i.uid) for i in incidents[:1000]]})],
+        actor=actor, source=source, checked=True)[0]
+    return [entry] * len(items)
+
+
 def _journal_and_revisions(items: list[tuple[Incident, str, dict[str, Any]]], actor: Actor,
                            source: str) -> None:
     """One journal entry and one revision per (incident, change, text), as of the
-    incident's `updated_at` (its `recorded_at` for a new report)."""
+    incident's `updated_at` (its `recorded_at` for a new report). A large import is one
+    journal entry for the batch."""
+    if len(items) > IMPORT_SUMMARY_OVER and all(c == "reported" for _i, c, _t in items):
+        _write_revisions(items, _import_summary(items, actor, source), actor)
+        return
     drafts = [EntryDraft(
         kind="incident", summary=text["summary"], area=inc.area,
         occurred_at=inc.occurred_at if change == "reported" else inc.updated_at,
@@ -255,7 +295,12 @@ def _journal_and_revisions(items: list[tuple[Incident, str, dict[str, Any]]], ac
         payload={"i18n": text["i18n"], "change": change, "status": inc.status,
                  "incident": str(inc.uid)},
         estimate=inc.estimate) for inc, change, text in items]
-    entries = record_entries(drafts, actor=actor, source=source, checked=True)
+    _write_revisions(items, record_entries(drafts, actor=actor, source=source, checked=True),
+                     actor)
+
+
+def _write_revisions(items: list[tuple[Incident, str, dict[str, Any]]], entries: list,
+                     actor: Actor) -> None:
     revisions = [
         IncidentRevision(incident=inc, number=inc.version, recorded_at=inc.updated_at,
                          actor_label=actor.label, change=change, status=inc.status,

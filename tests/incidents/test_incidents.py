@@ -224,3 +224,20 @@ def test_map_counts_stay_in_step_with_every_change(token, sec_world):
     after = sorted(IncidentCell.objects.filter(n__gt=0).values_list(
         "size", "cx", "cy", "type_id", "status", "n"))
     assert before == after
+
+
+def test_a_large_import_is_one_journal_entry_with_a_revision_per_incident(sec_world):
+    from sitroom.incidents.services import IMPORT_SUMMARY_OVER, IncidentDraft, report_incidents
+
+    n = IMPORT_SUMMARY_OVER + 5
+    drafts = [IncidentDraft(type="riots", title=f"row {i}", area="KZ751110" if i % 2 else
+                            "KZ751910", occurred_at=T("2022-01-05T10:00:00+06:00"))
+              for i in range(n)]
+    before = JournalEntry.objects.count()
+    results = report_incidents(drafts, actor=sec_world.users["duty"], source="import")
+    assert JournalEntry.objects.count() == before + 1
+    entry = JournalEntry.objects.latest("seq")
+    assert entry.summary == f"Incidents imported: {n}"
+    assert entry.area.code == "KZ-ALA"  # the area holding both districts
+    revisions = IncidentRevision.objects.filter(incident__in=[i for i, _c in results])
+    assert revisions.count() == n and {r.journal_seq for r in revisions} == {entry.seq}
