@@ -7,6 +7,7 @@ urlpatterns = [
     path("incidents/", views.incident_list, name="list"),
     path("incidents/new", views.incident_new, name="new"),
     path("incidents/bulk", views.bulk_action, name="bulk"),
+    path("incidents/import", views.incident_import, name="import"),
     path("incidents/<uuid:uid>/", views.incident_detail, name="detail"),
     path("incidents/<uuid:uid>/edit", views.incident_edit, name="edit"),
     path("incidents/<uuid:uid>/merge", views.incident_merge, name="merge"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -27,6 +28,7 @@ from sitroom.core.permissions import (
 
 from . import queries, services
 from .choices import POSTURE_STATES, IncidentStatus, PostureKind
+from .exchange import import_incidents
 from .forms import BoardForm, IncidentFilterForm, IncidentForm
 from .models import Incident
 
@@ -62,10 +64,21 @@ def incident_list(request):
     context = {"form": form, "page": page, "query": query.urlencode(), "as_of": flt.as_of,
                "can_manage": INCIDENTS_MANAGE in _rights(request.user),
                "can_report": INCIDENTS_REPORT in _rights(request.user),
-               "live_url": f"?kind=incident&after={head}", "map_query": query.urlencode()}
+               "live_url": f"?kind=incident&after={head}", "map_query": query.urlencode(),
+               "export_formats": ["csv", "xlsx", "geojson", "kml"],
+               "export_query": _export_query(flt)}
     if request.headers.get("HX-Request"):
         return render(request, "incidents/partials/list.html", context)
     return render(request, "incidents/list.html", context)
+
+
+def _export_query(flt: queries.IncidentFilter) -> str:
+    """The list's filters as the export API takes them."""
+    params = {"area": flt.area.code if flt.area else None, "type": flt.type,
+              "status": ",".join(flt.statuses) or None,
+              **{k: v.isoformat() if v else None for k, v in (
+                  ("since", flt.since), ("until", flt.until), ("as_of", flt.as_of))}}
+    return urlencode({k: v for k, v in params.items() if v})
 
 
 @login_required
@@ -171,6 +184,29 @@ def incident_merge(request, uid):
     else:
         messages.success(request, _("Duplicate merged; both histories are kept."))
     return redirect("incidents:detail", uid=keep.uid)
+
+
+@login_required
+def incident_import(request):
+    """Upload a CSV or XLSX file; see the row-by-row report. All or nothing by default."""
+    if INCIDENTS_REPORT not in _rights(request.user):
+        return HttpResponseForbidden(_("You may not report incidents."))
+    report, error = None, None
+    if request.method == "POST":
+        upload = request.FILES.get("file")
+        if upload is None:
+            error = _("Choose a file to import.")
+        else:
+            try:
+                report = import_incidents(upload, actor=Actor(user=request.user),
+                                          source=JournalSource.IMPORT,
+                                          skip_invalid=bool(request.POST.get("skip_invalid")))
+            except InvalidInput as exc:
+                error = exc.message()
+            except NotAllowed as exc:
+                return HttpResponseForbidden(str(exc))
+    return render(request, "incidents/import.html", {"report": report, "error": error},
+                  status=422 if error or (report and not report.written) else 200)
 
 
 @login_required

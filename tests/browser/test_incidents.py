@@ -87,3 +87,27 @@ def test_country_board_on_6_and_14_january(page, server, demo_world):
     assert codes == ["KZ-PAV", "KZ-SEV", "KZ-ZAP"]
     page.click("#board a:text('Almaty Region')")
     expect(page.locator("#posture-history")).to_contain_text("State of emergency")
+
+
+def test_import_a_file_with_one_bad_row_writes_nothing(page, server, security_world, tmp_path):
+    from sitroom.incidents.models import Incident
+
+    file = tmp_path / "incidents.csv"
+    file.write_text(
+        "id,type,title,occurred_at,area,severity\n"
+        "r1,riots,Crowd at the akimat,2022-01-05T10:00:00+06:00,KZ-ALA,3\n"
+        "r2,riots,Second report,2022-01-05T11:00:00+06:00,KZ-ALA,9\n"
+        "r3,protests,Rally,2022-01-05T12:00:00+06:00,KZ-ALA,2\n", encoding="utf-8")
+    sign_in(page, server, "duty", PASSWORD)
+    page.goto(server + "/incidents/")
+    page.click("text=Import a file")
+    page.set_input_files("#import-form input[type=file]", str(file))
+    page.click("#import-form button[type=submit]")
+    report = page.locator("#import-report")
+    expect(report).to_have_attribute("data-written", "false")
+    expect(report).to_contain_text("Nothing was imported")
+    problem = page.locator("#import-problems tbody tr")
+    expect(problem).to_have_count(1)
+    expect(problem).to_contain_text("3")
+    expect(problem).to_contain_text("severity")
+    assert not Incident.objects.filter(external_id__in=["r1", "r2", "r3"]).exists()

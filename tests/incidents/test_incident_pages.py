@@ -97,3 +97,29 @@ def test_board_shows_posture_of_the_moment(client, sec_world):
     assert 'data-kind="state_of_emergency" data-state="off"' in html
     html = client.get("/security/board", {"as_of": "2022-01-01T12:00"}).content.decode()
     assert 'data-state="in_force"' not in html
+
+
+def test_import_page_reports_and_writes_nothing_on_a_bad_row(client, sec_world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    csv_text = ("id,type,title,occurred_at,area\n"
+                "a1,riots,Good,2022-01-05T10:00:00+06:00,KZ-ALA\n"
+                "a2,nonsense,Bad,2022-01-05T10:00:00+06:00,KZ-ALA\n")
+    client.force_login(sec_world.users["duty"])
+    r = client.post("/incidents/import", {"file": SimpleUploadedFile(
+        "x.csv", csv_text.encode(), content_type="text/csv")})
+    assert r.status_code == 422
+    assert "Nothing was imported" in r.content.decode()
+    assert not Incident.objects.exists()
+    r = client.post("/incidents/import", {"skip_invalid": "1", "file": SimpleUploadedFile(
+        "x.csv", csv_text.encode(), content_type="text/csv")})
+    assert r.status_code == 200
+    assert list(Incident.objects.values_list("title", flat=True)) == ["Good"]
+    client.force_login(sec_world.users["viewer"])
+    assert client.get("/incidents/import").status_code == 403
+
+
+def test_list_links_exports_with_the_same_filters(client, sec_world):
+    client.force_login(sec_world.users["viewer"])
+    html = client.get("/incidents/", {"area": "KZ-ALA", "type": "riots"}).content.decode()
+    assert "/api/v1/incidents/export.csv?area=KZ-ALA&amp;type=riots" in html
