@@ -237,7 +237,7 @@ def _check_named(data: dict[str, Any], kinds: list[str] | None = None
     return errors, names
 
 
-def _lookup(model, field: str, code: Any, errors: dict[str, list[str]]):
+def lookup_by_code(model, field: str, code: Any, errors: dict[str, list[str]]):
     """The row with this code, or None; an unknown code is recorded in `errors`."""
     if not code:
         return None
@@ -259,7 +259,7 @@ def save_area(data: dict[str, Any], *, actor: Actor | Any, source: str) -> tuple
     if level not in AreaLevel.values:
         errors["level"] = [_("must be one of: %(levels)s")
                            % {"levels": ", ".join(AreaLevel.values)}]
-    parent = _lookup(Area, "parent", data.get("parent"), errors)
+    parent = lookup_by_code(Area, "parent", data.get("parent"), errors)
     if parent is not None:
         if level in AreaLevel.values and AREA_LEVEL_RANK[parent.level] >= AREA_LEVEL_RANK[level]:
             errors["parent"] = [_("a %(level)s cannot lie inside a %(parent)s")
@@ -329,12 +329,12 @@ def save_place(data: dict[str, Any], *, actor: Actor | Any, source: str) -> tupl
     actor = Actor.of(actor)
     errors, names = _check_named(data, PlaceKind.values)
     errors |= _check_point(data.get("lat"), data.get("lon"))
-    area = _lookup(Area, "area", data.get("area"), errors)
+    area = lookup_by_code(Area, "area", data.get("area"), errors)
     if not data.get("area") and not errors:
         area = area_at(float(data["lat"]), float(data["lon"]))
         if area is None:
             errors["area"] = [_("the point lies in no known area; name the area")]
-    organization = _lookup(Organization, "organization", data.get("organization"), errors)
+    organization = lookup_by_code(Organization, "organization", data.get("organization"), errors)
     if errors:
         raise InvalidInput(errors)
     require(actor, PLACES_MANAGE, area=area)
@@ -369,7 +369,7 @@ def save_organization(data: dict[str, Any], *, actor: Actor | Any,
     """Create or update an organization by its code."""
     actor = Actor.of(actor)
     errors, names = _check_named(data, OrganizationKind.values)
-    area = _lookup(Area, "area", data.get("area"), errors)
+    area = lookup_by_code(Area, "area", data.get("area"), errors)
     country = data.get("country", "") or ""
     if country and (len(country) != 2 or not country.isalpha()):
         errors["country"] = [_("must be an ISO 3166-1 alpha-2 code")]

@@ -28,7 +28,7 @@ from sitroom.core.permissions import (
     require,
     scope_of,
 )
-from sitroom.core.services import EntryDraft, record_entries
+from sitroom.core.services import EntryDraft, lookup_by_code, record_entries
 
 from . import cells
 from .choices import (
@@ -547,6 +547,20 @@ def merge(keep: Incident, duplicate: Incident, *, actor: Actor | Any,
 
 # --- Casualty figures and area posture ---------------------------------------------------
 
+def _figure_checks(area: str, recorded_at: datetime | None, source: str,
+                   errors: dict[str, list[str]]) -> Area | None:
+    """Checks shared by casualty figures and posture changes: the area, and who may set
+    recorded_at."""
+    area_obj = lookup_by_code(Area, "area", area, errors)
+    if recorded_at is not None and source not in BACKDATABLE_SOURCES:
+        errors["recorded_at"] = [_("is set by the server for entries from this source")]
+    return area_obj
+
+
+def _source_list(source_ref: str) -> list[str]:
+    return [s.strip() for s in source_ref.split(";") if s.strip()]
+
+
 def _aware(name: str, value: Any, now: datetime, errors: dict[str, list[str]]) -> None:
     if not isinstance(value, datetime):
         errors[name] = [_("must be a date and time")]
@@ -565,13 +579,8 @@ def record_casualties(*, area: str, reporting_body: str, category: str, count: i
     """Keep one body's figure. Never replaces another body's (or its own earlier) figure."""
     actor = Actor.of(actor)
     now, errors = timezone.now(), {}
-    area_obj = Area.objects.filter(code=area).first()
-    if area_obj is None:
-        errors["area"] = [_("no area with code %(code)r") % {"code": area}]
-    body = Organization.objects.filter(code=reporting_body).first()
-    if body is None:
-        errors["reporting_body"] = [_("no organization with code %(code)r")
-                                    % {"code": reporting_body}]
+    area_obj = _figure_checks(area, recorded_at, source, errors)
+    body = lookup_by_code(Organization, "reporting_body", reporting_body, errors)
     if category not in CasualtyCategory.values:
         errors["category"] = [_("must be one of: %(s)s") % {"s": ", ".join(CasualtyCategory)}]
     if group not in CasualtyGroup.values:
@@ -579,15 +588,11 @@ def record_casualties(*, area: str, reporting_body: str, category: str, count: i
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
         errors["count"] = [_("must be a whole number, 0 or more")]
     _aware("as_of", as_of, now, errors)
-    if recorded_at is not None and source not in BACKDATABLE_SOURCES:
-        errors["recorded_at"] = [_("is set by the server for entries from this source")]
     if errors:
         raise InvalidInput(errors)
     require(actor, FIGURES_RECORD, area=area_obj)
-    if external_id:
-        found = CasualtyReport.objects.filter(external_id=external_id).first()
-        if found:
-            return found, False
+    if external_id and (found := CasualtyReport.objects.filter(external_id=external_id).first()):
+        return found, False
     report = CasualtyReport.objects.create(
         area=area_obj, area_path=area_obj.path, reporting_body=body, category=category,
         group=group, count=count, as_of=as_of, recorded_at=recorded_at or now,
@@ -602,7 +607,7 @@ def record_casualties(*, area: str, reporting_body: str, category: str, count: i
         occurred_at=as_of, recorded_at=report.recorded_at if recorded_at else None,
         subject=("incidents", "casualtyreport", str(report.pk)), estimate=estimate,
         payload={"i18n": text["i18n"], "category": category, "group": group, "count": count,
-                 "sources": [s.strip() for s in source_ref.split(";") if s.strip()]})],
+                 "sources": _source_list(source_ref)})],
         actor=actor, source=source, checked=True)
     return report, True
 
@@ -616,25 +621,19 @@ def change_posture(*, area: str, kind: str, state: str, effective_at: datetime,
     """Record that a measure or state changed in an area from a given moment."""
     actor = Actor.of(actor)
     now, errors = timezone.now(), {}
-    area_obj = Area.objects.filter(code=area).first()
-    if area_obj is None:
-        errors["area"] = [_("no area with code %(code)r") % {"code": area}]
+    area_obj = _figure_checks(area, recorded_at, source, errors)
     if kind not in PostureKind.values:
         errors["kind"] = [_("must be one of: %(s)s") % {"s": ", ".join(PostureKind)}]
     elif state not in POSTURE_STATES[kind]:
         errors["state"] = [_("must be one of: %(s)s") % {"s": ", ".join(POSTURE_STATES[kind])}]
     _aware("effective_at", effective_at, now + timedelta(days=366), errors)
-    if recorded_at is not None and source not in BACKDATABLE_SOURCES:
-        errors["recorded_at"] = [_("is set by the server for entries from this source")]
     if len(hours) > 40:
         errors["hours"] = [_("at most 40 characters")]
     if errors:
         raise InvalidInput(errors)
     require(actor, FIGURES_RECORD, area=area_obj)
-    if external_id:
-        found = PostureChange.objects.filter(external_id=external_id).first()
-        if found:
-            return found, False
+    if external_id and (found := PostureChange.objects.filter(external_id=external_id).first()):
+        return found, False
     change = PostureChange.objects.create(
         area=area_obj, area_path=area_obj.path, kind=kind, state=state,
         effective_at=effective_at, recorded_at=recorded_at or now, hours=hours, decree=decree,
@@ -649,7 +648,6 @@ def change_posture(*, area: str, kind: str, state: str, effective_at: datetime,
         recorded_at=change.recorded_at if recorded_at else None,
         subject=("incidents", "posturechange", str(change.pk)), estimate=estimate,
         payload={"i18n": text["i18n"], "kind": kind, "state": state, "hours": hours,
-                 "decree": decree,
-                 "sources": [s.strip() for s in source_ref.split(";") if s.strip()]})],
+                 "decree": decree, "sources": _source_list(source_ref)})],
         actor=actor, source=source, checked=True)
     return change, True
