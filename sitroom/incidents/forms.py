@@ -5,10 +5,17 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from sitroom.core.models import Area
+from sitroom.core.models import Area, Organization
 from sitroom.web.forms import AreaChoiceField, LocalDateTimeField
 
-from .choices import IncidentStatus, PostureKind, Severity
+from .choices import (
+    POSTURE_STATES,
+    CasualtyCategory,
+    CasualtyGroup,
+    IncidentStatus,
+    PostureKind,
+    Severity,
+)
 from .models import IncidentType
 from .queries import ORDERINGS, IncidentFilter
 
@@ -124,9 +131,35 @@ class BoardForm(forms.Form):
 
 
 class PostureForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Measure"), choices=PostureKind.choices)
-    state = forms.CharField(label=_("State"), max_length=20)
+    """Record that a measure or state changed in an area (declared, lifted, restored…)."""
+
+    prefix = "posture"
+    change = forms.ChoiceField(label=_("Change"))
     effective_at = LocalDateTimeField(label=_("Effective from"))
-    hours = forms.CharField(label=_("Hours"), required=False, max_length=40)
+    hours = forms.CharField(label=_("Hours"), required=False, max_length=40,
+                            help_text=_("for a curfew, e.g. 23:00-07:00"))
     decree = forms.CharField(label=_("Decree reference"), required=False, max_length=300)
     source = forms.CharField(label=_("Source"), required=False)
+    estimate = forms.BooleanField(label=_("Date or facts are estimates"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["change"].choices = [
+            (str(kind_label), [(f"{kind}:{state}", f"{kind_label}: {label}")
+                               for state, label in POSTURE_STATES[kind].items()])
+            for kind, kind_label in PostureKind.choices]
+
+
+class CasualtyForm(forms.Form):
+    """Record one reporting body's figure for the area."""
+
+    prefix = "figure"
+    reporting_body = forms.ModelChoiceField(label=_("Reporting body"),
+                                            queryset=Organization.objects.all(),
+                                            to_field_name="code")
+    category = forms.ChoiceField(label=_("Category"), choices=CasualtyCategory.choices)
+    group = forms.ChoiceField(label=_("Group"), choices=CasualtyGroup.choices)
+    count = forms.IntegerField(label=_("Count"), min_value=0)
+    as_of = LocalDateTimeField(label=_("Figure as of"))
+    source = forms.CharField(label=_("Source"), required=False)
+    estimate = forms.BooleanField(label=_("Estimate"), required=False)

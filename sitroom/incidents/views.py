@@ -29,7 +29,7 @@ from sitroom.core.permissions import (
 from . import queries, services
 from .choices import POSTURE_STATES, IncidentStatus, PostureKind
 from .exchange import import_incidents
-from .forms import BoardForm, IncidentFilterForm, IncidentForm
+from .forms import BoardForm, CasualtyForm, IncidentFilterForm, IncidentForm, PostureForm
 from .models import Incident
 
 WEB = JournalSource.WEB
@@ -222,10 +222,42 @@ def board(request):
 
 @login_required
 def area_security(request, code):
-    """A unit's drill-down: its posture history, its figures, its recent incidents."""
+    """A unit's drill-down: its posture history, its figures, its recent incidents; and
+    forms to record a posture change or a figure."""
     area = Area.objects.visible_to(request.user).filter(code=code).first()
     if area is None:
         raise Http404(_("No such area."))
+    can_record = FIGURES_RECORD in _rights(request.user)
+    posture_form = PostureForm(request.POST if "posture-change" in request.POST else None)
+    figure_form = CasualtyForm(request.POST if "figure-count" in request.POST else None)
+    if request.method == "POST":
+        if not can_record:
+            return HttpResponseForbidden(_("You may not record figures or measures."))
+        actor = Actor(user=request.user)
+        try:
+            if posture_form.is_bound and posture_form.is_valid():
+                d = posture_form.cleaned_data
+                kind, state = d["change"].split(":")
+                services.change_posture(
+                    area=area.code, kind=kind, state=state, effective_at=d["effective_at"],
+                    hours=d["hours"], decree=d["decree"], source_ref=d["source"],
+                    estimate=d["estimate"], actor=actor, source=WEB)
+                messages.success(request, _("Change recorded."))
+                return redirect("incidents:area", code=area.code)
+            if figure_form.is_bound and figure_form.is_valid():
+                d = figure_form.cleaned_data
+                services.record_casualties(
+                    area=area.code, reporting_body=d["reporting_body"].code,
+                    category=d["category"], group=d["group"], count=d["count"],
+                    as_of=d["as_of"], source_ref=d["source"], estimate=d["estimate"],
+                    actor=actor, source=WEB)
+                messages.success(request, _("Figure recorded."))
+                return redirect("incidents:area", code=area.code)
+        except InvalidInput as exc:
+            form = posture_form if posture_form.is_bound else figure_form
+            _form_errors(form, exc)
+        except NotAllowed:
+            return HttpResponseForbidden(_("You may not record figures or measures here."))
     changes = list(queries.posture_history(area))
     for change in changes:
         change.state_label = POSTURE_STATES[change.kind].get(change.state, change.state)
@@ -233,8 +265,8 @@ def area_security(request, code):
         "area": area, "changes": changes,
         "figures": queries.latest_figures(request.user, area=area),
         "incidents": queries.incidents(request.user, queries.IncidentFilter(area=area))[:20],
-        "can_record": FIGURES_RECORD in _rights(request.user),
-    })
+        "can_record": can_record, "posture_form": posture_form, "figure_form": figure_form,
+    }, status=422 if (posture_form.errors or figure_form.errors) else 200)
 
 
 @login_required

@@ -123,3 +123,31 @@ def test_list_links_exports_with_the_same_filters(client, sec_world):
     client.force_login(sec_world.users["viewer"])
     html = client.get("/incidents/", {"area": "KZ-ALA", "type": "riots"}).content.decode()
     assert "/api/v1/incidents/export.csv?area=KZ-ALA&amp;type=riots" in html
+
+
+def test_record_posture_and_a_figure_from_the_area_page(client, sec_world):
+    from sitroom.core.services import save_organization
+    from sitroom.incidents.models import CasualtyReport, PostureChange
+    from sitroom.testing.world import SYSTEM
+
+    save_organization({"code": "KZ-MOH", "kind": "agency", "name": "Ministry of Health"},
+                      actor=SYSTEM, source="cli")
+    client.force_login(sec_world.users["duty"])
+    r = client.post("/security/areas/KZ-MAN", {
+        "posture-change": "curfew:in_force", "posture-effective_at": "2022-01-05T23:00",
+        "posture-hours": "23:00-07:00", "posture-decree": "Decree 1"})
+    assert r.status_code == 302
+    change = PostureChange.objects.get()
+    assert (change.kind, change.state, change.hours) == ("curfew", "in_force", "23:00-07:00")
+    r = client.post("/security/areas/KZ-MAN", {
+        "figure-reporting_body": "KZ-MOH", "figure-category": "injured",
+        "figure-group": "all", "figure-count": "49", "figure-as_of": "2022-01-09T12:00"})
+    assert r.status_code == 302 and CasualtyReport.objects.get().count == 49
+    r = client.post("/security/areas/KZ-MAN", {
+        "figure-reporting_body": "KZ-MOH", "figure-category": "injured",
+        "figure-group": "all", "figure-count": "-3", "figure-as_of": "2022-01-09T12:00"})
+    assert r.status_code == 422 and CasualtyReport.objects.count() == 1
+    client.force_login(sec_world.users["reporter"])  # field reporters do not record these
+    r = client.post("/security/areas/KZ-ALA", {
+        "posture-change": "curfew:off", "posture-effective_at": "2022-01-19T00:00"})
+    assert r.status_code == 403 and PostureChange.objects.count() == 1
