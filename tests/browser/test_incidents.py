@@ -51,11 +51,12 @@ def test_place_an_incident_on_the_map_and_see_it_live_elsewhere(browser, page, s
     watcher.context.close()
 
 
-def test_filter_the_incident_list(page, server, security_world):
+def test_filter_the_incident_list(page, server, live_world):
     from datetime import datetime
 
     from sitroom.incidents.services import report_incident
 
+    load_incident_types(actor=Actor.system_actor("tests"), source="cli")
     for title, itype in (("Bank looted", "strategic_developments"),
                          ("March on the square", "protests")):
         report_incident(actor=Actor.system_actor("tests"), source="cli", type=itype,
