@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "sitroom.core",
     "sitroom.accounts",
     "sitroom.incidents",
+    "sitroom.lifelines",
     "sitroom.reports",
     "sitroom.web",
     "sitroom.api",
@@ -206,6 +207,12 @@ BOUNDARIES_DIR = Path(env("BOUNDARIES_DIR", str(REPO_DIR.parent / "shared" / "sc
 LIVE_POLL_SECONDS = env_float("LIVE_POLL_SECONDS", 5.0 if USING_POSTGRES else 0.5)
 LIVE_HEARTBEAT_SECONDS = env_float("LIVE_HEARTBEAT_SECONDS", 15.0)
 API_PAGE_SIZE_MAX = 500
+# Lifelines board: a cell whose newest report is older than this is shown as stale, never
+# silently as its old colour; and how an area's status is rolled up from the areas inside.
+LIFELINE_FRESH_HOURS = env_float("LIFELINE_FRESH_HOURS", 24.0)
+LIFELINE_ROLLUP = env("LIFELINE_ROLLUP", "worst")
+if LIFELINE_ROLLUP not in ("worst", "majority"):
+    raise ImproperlyConfigured("SITROOM_LIFELINE_ROLLUP: expected worst or majority")
 
 LOGGING = {
     "version": 1,

@@ -17,7 +17,7 @@ from typing import Any
 from django.db import connection, models
 
 
-def _converter(field: models.Field) -> Callable[[Any], Any]:
+def converter(field: models.Field) -> Callable[[Any], Any]:
     postgres = connection.vendor == "postgresql"
     if isinstance(field, models.DateTimeField):
         if postgres:
@@ -61,7 +61,7 @@ def insert(objs: Sequence[models.Model]) -> None:
         return
     meta = type(objs[0])._meta
     fields = list(meta.concrete_fields)  # defaults were applied when the objects were made
-    convert = [_converter(f) for f in fields]
+    convert = [converter(f) for f in fields]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
     sql = f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) VALUES ({marks})"

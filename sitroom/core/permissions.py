@@ -21,13 +21,16 @@ USERS_MANAGE = "users.manage"
 INCIDENTS_REPORT = "incidents.report"      # report a new incident, edit one's reports
 INCIDENTS_MANAGE = "incidents.manage"      # verify, close, discard, assign, merge
 FIGURES_RECORD = "figures.record"          # casualty figures and area posture
+LIFELINES_REPORT = "lifelines.report"      # report the status of services in an area
+REFERENCE_MANAGE = "reference.manage"      # edit reference data (lifeline components, …)
 
-_CONTRIBUTORS = {VIEW, JOURNAL_ADD, INCIDENTS_REPORT}
+_CONTRIBUTORS = {VIEW, JOURNAL_ADD, INCIDENTS_REPORT, LIFELINES_REPORT}
 ROLE_ACTIONS: dict[str, set[str]] = {
     Role.DIRECTOR: {VIEW, JOURNAL_ADD, PLACES_MANAGE, ORGANIZATIONS_MANAGE, AREAS_MANAGE,
-                    USERS_MANAGE, INCIDENTS_REPORT, INCIDENTS_MANAGE, FIGURES_RECORD},
+                    USERS_MANAGE, INCIDENTS_REPORT, INCIDENTS_MANAGE, FIGURES_RECORD,
+                    LIFELINES_REPORT, REFERENCE_MANAGE},
     Role.DUTY_OFFICER: {VIEW, JOURNAL_ADD, PLACES_MANAGE, ORGANIZATIONS_MANAGE,
-                        INCIDENTS_REPORT, INCIDENTS_MANAGE, FIGURES_RECORD},
+                        INCIDENTS_REPORT, INCIDENTS_MANAGE, FIGURES_RECORD, LIFELINES_REPORT},
     Role.ANALYST: _CONTRIBUTORS | {INCIDENTS_MANAGE, FIGURES_RECORD},
     Role.LIAISON: set(_CONTRIBUTORS),
     Role.COMMISSION_MEMBER: set(_CONTRIBUTORS),
@@ -99,6 +102,7 @@ _SCOPE_FIELDS = {
     "Incident": ("area__path", None),
     "CasualtyReport": ("area_path", None),
     "PostureChange": ("area_path", None),
+    "StatusReport": ("area__path", None),
 }
 
 

@@ -27,6 +27,7 @@ DATA_DIR = Path(__file__).resolve().parent / "kz2022"
 # Each domain app's part of the scenario: a function (actor) -> {what: how many added}.
 DOMAIN_LOADERS = [
     "sitroom.incidents.demo.load_demo",
+    "sitroom.lifelines.demo.load_demo",
 ]
 SOURCE = JournalSource.SCENARIO
 BOUNDARY_FILES = [

@@ -1,0 +1,14 @@
+"""`sitroom load-lifeline-components`: load or update the lifelines reference data."""
+
+from django.core.management.base import BaseCommand
+
+from sitroom.core.actors import Actor
+from sitroom.lifelines.services import load_components
+
+
+class Command(BaseCommand):
+    help = "Load (or update) the lifelines and their components from the shipped data file."
+
+    def handle(self, *args, **options):
+        n = load_components(actor=Actor.system_actor("cli"), source="cli")
+        self.stdout.write(f"{n} lifeline(s) or component(s) added or changed")

@@ -1,0 +1,96 @@
+"""Lifelines: components as reference data; status reports per area and component."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from sitroom.core.models import Area, TranslatedName, VisibleQuerySet
+
+from .choices import Status, Trend
+
+
+class Lifeline(TranslatedName):
+    """One of FEMA's Community Lifelines (Toolkit 2.1)."""
+
+    code = models.CharField(max_length=40, unique=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+        verbose_name = _("lifeline")
+
+
+class Component(TranslatedName):
+    """A service or facility whose status is reported: electricity, bakeries, metro…"""
+
+    code = models.CharField(max_length=40, unique=True)
+    lifeline = models.ForeignKey(Lifeline, models.PROTECT, related_name="components")
+    position = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+    unit = models.CharField(_("counted in"), max_length=60, blank=True,
+                            help_text=_("what a count means, e.g. shops, stations"))
+
+    class Meta:
+        ordering = ["position"]
+        verbose_name = _("component")
+
+
+class StatusReport(models.Model):
+    """What someone reported about a component in an area at a moment. Never changed;
+    a later report supersedes it on the board, and both stay in the history."""
+
+    area = models.ForeignKey(Area, models.PROTECT, related_name="lifeline_reports",
+                             verbose_name=_("area"))
+    area_path = models.CharField(max_length=400)
+    component = models.ForeignKey(Component, models.PROTECT, related_name="reports",
+                                  verbose_name=_("component"))
+    status = models.CharField(_("status"), max_length=6, choices=Status.choices)
+    percent_operating = models.PositiveSmallIntegerField(_("percent operating"), null=True,
+                                                         blank=True)
+    count_operating = models.PositiveIntegerField(_("number operating"), null=True,
+                                                  blank=True)
+    count_total = models.PositiveIntegerField(_("number in all"), null=True, blank=True)
+    trend = models.CharField(_("trend"), max_length=10, choices=Trend.choices, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    source = models.TextField(_("source"), blank=True)
+    estimate = models.BooleanField(_("estimate"), default=False)
+    occurred_at = models.DateTimeField(_("status at"))
+    recorded_at = models.DateTimeField(_("recorded at"))
+    actor_label = models.CharField(max_length=200)
+    external_id = models.CharField(max_length=200, null=True, blank=True)  # noqa: DJ001
+    journal_seq = models.BigIntegerField(null=True)
+
+    objects = VisibleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("status report")
+        indexes = [
+            # The board as of a moment: the newest report of each cell by then.
+            models.Index(fields=["area", "component", "occurred_at", "recorded_at"],
+                         name="lifeline_cell_asof"),
+            models.Index(fields=["occurred_at"], name="lifeline_occurred"),
+        ]
+        constraints = [models.UniqueConstraint(fields=["external_id"],
+                                               name="lifeline_unique_external_id")]
+
+    def __str__(self) -> str:
+        return f"{self.area_id}/{self.component_id}={self.status} at {self.occurred_at:%Y-%m-%d}"
+
+
+class CurrentStatus(models.Model):
+    """The newest report of each cell, kept by the services, so the board "now" is one
+    read. The as-of board reads the reports themselves."""
+
+    area = models.ForeignKey(Area, models.CASCADE, related_name="+")
+    component = models.ForeignKey(Component, models.CASCADE, related_name="+")
+    report = models.ForeignKey(StatusReport, models.CASCADE, related_name="+")
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["area", "component"],
+                                               name="lifeline_current_cell")]
+
+    def __str__(self) -> str:
+        return f"{self.area_id}/{self.component_id} -> {self.report_id}"

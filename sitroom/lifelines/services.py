@@ -1,0 +1,289 @@
+"""Every write of the lifelines board: reference data, and status reports (single or in
+batches of up to 10,000, idempotent by a client-chosen key)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from sitroom.core import bulk
+from sitroom.core.actors import Actor
+from sitroom.core.choices import BACKDATABLE_SOURCES
+from sitroom.core.errors import InvalidInput, NotAllowed
+from sitroom.core.i18n import described
+from sitroom.core.models import Area
+from sitroom.core.permissions import (
+    LIFELINES_REPORT,
+    REFERENCE_MANAGE,
+    ROLE_ACTIONS,
+    can,
+    require,
+    scope_of,
+)
+from sitroom.core.services import EntryDraft, record_entries
+
+from .choices import Status, Trend
+from .models import Component, CurrentStatus, Lifeline, StatusReport
+
+DATA = Path(__file__).resolve().parent / "data" / "components.json"
+BATCH_MAX = 10_000
+# A batch larger than this is journaled as one entry (each report keeps a pointer to it),
+# so that a utility's bulk upload does not flood the journal and the live picture.
+JOURNAL_EACH_UP_TO = 50
+FUTURE_TOLERANCE = timedelta(minutes=5)
+
+
+@transaction.atomic
+def load_components(*, actor: Actor | Any, source: str = "cli") -> int:
+    """Load (or update) the lifelines and their components from data/components.json."""
+    actor = Actor.of(actor)
+    data = json.loads(DATA.read_text(encoding="utf-8"))
+    changed = 0
+    lifelines = {}
+    for row in data["lifelines"]:
+        fields = {"name": row["name"]["en"], "name_ru": row["name"]["ru"],
+                  "name_kk": row["name"]["kk"], "position": row["position"]}
+        obj, created = Lifeline.objects.get_or_create(code=row["code"], defaults=fields)
+        if not created and any(getattr(obj, k) != v for k, v in fields.items()):
+            Lifeline.objects.filter(pk=obj.pk).update(**fields)
+            created = True
+        changed += created
+        lifelines[obj.code] = obj
+    for row in data["components"]:
+        fields = {"name": row["name"]["en"], "name_ru": row["name"]["ru"],
+                  "name_kk": row["name"]["kk"], "position": row["position"],
+                  "unit": row["unit"], "lifeline": lifelines[row["lifeline"]]}
+        obj, created = Component.objects.get_or_create(code=row["code"], defaults=fields)
+        if not created and any(getattr(obj, k) != v for k, v in fields.items()):
+            Component.objects.filter(pk=obj.pk).update(**fields)
+            created = True
+        changed += created
+    if changed:
+        text = described(gettext_noop("Lifeline components loaded: %(n)d added or changed"),
+                         n=changed)
+        record_entries([EntryDraft(kind="lifeline", summary=text["summary"],
+                                   payload={"i18n": text["i18n"], "version": data["version"]},
+                                   subject=("lifelines", "component", ""))],
+                       actor=actor, source=source, checked=True)
+    return changed
+
+
+@transaction.atomic
+def update_component(code: str, changes: dict[str, Any], *, actor: Actor | Any,
+                     source: str) -> Component:
+    """An administrator renames, reorders or retires a component."""
+    actor = Actor.of(actor)
+    require(actor, REFERENCE_MANAGE)
+    component = Component.objects.filter(code=code).first()
+    if component is None:
+        raise InvalidInput({"code": [_("no component %(code)r") % {"code": code}]})
+    allowed = {"name", "name_ru", "name_kk", "position", "active", "unit"}
+    if unknown := sorted(set(changes) - allowed):
+        raise InvalidInput({name: [_("cannot be changed here")] for name in unknown})
+    if "name" in changes and not str(changes["name"]).strip():
+        raise InvalidInput({"name": [_("must not be empty")]})
+    for key, value in changes.items():
+        setattr(component, key, value)
+    component.save()
+    text = described(gettext_noop("Lifeline component %(name)s changed"), name=component.name)
+    record_entries([EntryDraft(kind="lifeline", summary=text["summary"],
+                               payload={"i18n": text["i18n"], "changes": changes},
+                               subject=("lifelines", "component", code))],
+                   actor=actor, source=source, checked=True)
+    return component
+
+
+@dataclass
+class StatusDraft:
+    """One status report as a caller sends it."""
+
+    area: str
+    component: str
+    status: str
+    occurred_at: datetime | None = None
+    percent_operating: int | None = None
+    count_operating: int | None = None
+    count_total: int | None = None
+    trend: str = ""
+    note: str = ""
+    source: str = ""
+    estimate: bool = False
+    recorded_at: datetime | None = None
+    key: str | None = None  # the client's idempotency key
+
+
+@dataclass
+class BatchResult:
+    stored: list[StatusReport] = field(default_factory=list)
+    replayed: list[StatusReport] = field(default_factory=list)  # keys seen before
+    errors: dict[int, dict[str, list[str]]] = field(default_factory=dict)
+
+
+def _count(value: Any, name: str, errors: dict[str, list[str]], top: int | None = None):
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        errors[name] = [_("must be a whole number, 0 or more")]
+    elif top is not None and value > top:
+        errors[name] = [_("must be at most %(n)d") % {"n": top}]
+
+
+def _check(d: StatusDraft, areas: dict[str, Area | None], components: dict[str, Component],
+           actor: Actor, source: str, now: datetime) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if d.area not in areas:
+        areas[d.area] = Area.objects.defer("boundary").filter(code=d.area).first()
+    area = areas[d.area]
+    if area is None:
+        errors["area"] = [_("no area with code %(code)r") % {"code": d.area}]
+    elif actor.user is not None and not can(actor.user, LIFELINES_REPORT, area=area):
+        errors["area"] = [_("you may not report for %(area)s") % {"area": d.area}]
+    component = components.get(d.component)
+    if component is None or not component.active:
+        errors["component"] = [_("no active component %(code)r") % {"code": d.component}]
+    if d.status not in Status.values:
+        errors["status"] = [_("must be one of: %(s)s") % {"s": ", ".join(Status.values)}]
+    _count(d.percent_operating, "percent_operating", errors, 100)
+    _count(d.count_operating, "count_operating", errors)
+    _count(d.count_total, "count_total", errors)
+    if (isinstance(d.count_operating, int) and isinstance(d.count_total, int)
+            and d.count_operating > d.count_total and "count_total" not in errors):
+        errors["count_operating"] = [_("is more than count_total")]
+    if d.trend not in Trend.values:
+        errors["trend"] = [_("must be one of: %(s)s")
+                           % {"s": ", ".join(v for v in Trend.values if v)}]
+    for name in ("occurred_at", "recorded_at"):
+        when = getattr(d, name)
+        if when is None:
+            continue
+        if not isinstance(when, datetime):
+            errors[name] = [_("must be a date and time")]
+        elif timezone.is_naive(when):
+            errors[name] = [_("needs a time-zone offset, e.g. 2022-01-12T18:00:00+06:00")]
+        elif when > now + FUTURE_TOLERANCE:
+            errors[name] = [_("is in the future")]
+    if d.recorded_at is not None and source not in BACKDATABLE_SOURCES:
+        errors["recorded_at"] = [_("is set by the server for entries from this source")]
+    if len(d.note or "") > 2000:
+        errors["note"] = [_("at most 2,000 characters")]
+    if d.key is not None and not 0 < len(d.key) <= 150:
+        errors["key"] = [_("must be 1 to 150 characters long")]
+    return errors
+
+
+def report_statuses(drafts: list[StatusDraft], *, actor: Actor | Any, source: str,
+                    partial: bool = False, key_scope: str = "") -> BatchResult:
+    """Store status reports. All or nothing unless `partial`: then the valid ones are
+    stored and the others reported by their index. A `key` already stored (within
+    `key_scope`, e.g. the API user) returns the stored report instead of a new one."""
+    actor = Actor.of(actor)
+    if len(drafts) > BATCH_MAX:
+        raise InvalidInput({"items": [_("at most %(n)d items a request") % {"n": BATCH_MAX}]})
+    if not drafts:
+        raise InvalidInput({"items": [_("must not be empty")]})
+    if actor.user is not None and \
+            LIFELINES_REPORT not in ROLE_ACTIONS.get(scope_of(actor.user).role, set()):
+        raise NotAllowed(_("%(actor)s may not report lifeline statuses") % {"actor": actor.label})
+    now = timezone.now()
+    areas: dict[str, Area | None] = {}
+    components = {c.code: c for c in Component.objects.all()}
+    result = BatchResult()
+    good: list[tuple[int, StatusDraft]] = []
+    for i, d in enumerate(drafts):
+        problems = _check(d, areas, components, actor, source, now)
+        if d.recorded_at and d.occurred_at and d.recorded_at < d.occurred_at:
+            problems["recorded_at"] = [_("is earlier than occurred_at")]
+        if problems:
+            result.errors[i] = problems
+        else:
+            good.append((i, d))
+    if result.errors and not partial:
+        raise InvalidInput({f"items[{i}].{name}": msgs for i, problems in result.errors.items()
+                            for name, msgs in problems.items()})
+    with transaction.atomic():
+        keys = {f"{key_scope}{d.key}" for _i, d in good if d.key}
+        seen = {r.external_id: r for r in StatusReport.objects.filter(external_id__in=keys)
+                } if keys else {}
+        new: list[StatusReport] = []
+        for _i, d in good:
+            external = f"{key_scope}{d.key}" if d.key else None
+            if external and external in seen:
+                result.replayed.append(seen[external])
+                continue
+            area = areas[d.area]
+            report = StatusReport(
+                area=area, area_path=area.path, component=components[d.component],
+                status=d.status, percent_operating=d.percent_operating,
+                count_operating=d.count_operating, count_total=d.count_total,
+                trend=d.trend, note=(d.note or "").strip(), source=(d.source or "").strip(),
+                estimate=bool(d.estimate), occurred_at=d.occurred_at or now,
+                recorded_at=d.recorded_at or now, actor_label=actor.label,
+                external_id=external)
+            if external:
+                seen[external] = report
+            new.append(report)
+        if new:
+            _store(new, actor, source)
+        result.stored = new
+    return result
+
+
+def _store(reports: list[StatusReport], actor: Actor, source: str) -> None:
+    for report, pk in zip(reports, bulk.reserve_ids(StatusReport, len(reports)), strict=True):
+        report.pk = pk
+    if len(reports) <= JOURNAL_EACH_UP_TO:
+        drafts = [EntryDraft(
+            kind="lifeline", summary=text["summary"], area=r.area,
+            occurred_at=r.occurred_at,
+            recorded_at=r.recorded_at if source in BACKDATABLE_SOURCES else None,
+            subject=("lifelines", "statusreport", str(r.pk)), estimate=r.estimate,
+            payload={"i18n": text["i18n"], "component": r.component.code,
+                     "status": r.status, "note": r.note,
+                     "sources": [s.strip() for s in r.source.split(";") if s.strip()]})
+            for r in reports
+            for text in [described(gettext_noop("%(area)s: %(component)s — %(status)s"),
+                                   area=r.area.name, component=r.component.name,
+                                   status=Status(r.status).label)]]
+        entries = record_entries(drafts, actor=actor, source=source, checked=True)
+    else:
+        text = described(gettext_noop("Lifeline statuses reported: %(n)d"), n=len(reports))
+        entry = record_entries([EntryDraft(
+            kind="lifeline", summary=text["summary"],
+            occurred_at=min(r.occurred_at for r in reports),
+            recorded_at=max(r.recorded_at for r in reports)
+            if source in BACKDATABLE_SOURCES else None,
+            subject=("lifelines", "statusreport", ""),
+            payload={"i18n": text["i18n"], "count": len(reports)})],
+            actor=actor, source=source, checked=True)[0]
+        entries = [entry] * len(reports)
+    for report, entry in zip(reports, entries, strict=True):
+        report.journal_seq = entry.seq
+    bulk.insert(reports)
+    _advance_current(reports)
+
+
+def _advance_current(reports: list[StatusReport]) -> None:
+    """Move each cell's pointer to its newest report (by the time the status held)."""
+    newest: dict[tuple[int, int], StatusReport] = {}
+    for r in reports:
+        key = (r.area_id, r.component_id)
+        if key not in newest or (r.occurred_at, r.pk) > (newest[key].occurred_at,
+                                                         newest[key].pk):
+            newest[key] = r
+    table = CurrentStatus._meta.db_table
+    sql = (f"INSERT INTO {table} (area_id, component_id, report_id, occurred_at) "
+           "VALUES (%s, %s, %s, %s) ON CONFLICT (area_id, component_id) DO UPDATE SET "
+           "report_id = excluded.report_id, occurred_at = excluded.occurred_at "
+           f"WHERE excluded.occurred_at >= {table}.occurred_at")
+    convert = bulk.converter(CurrentStatus._meta.get_field("occurred_at"))
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, [(r.area_id, r.component_id, r.pk, convert(r.occurred_at))
+                                 for r in newest.values()])
