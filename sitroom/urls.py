@@ -9,5 +9,6 @@ urlpatterns = [
     path("ogc/", include("sitroom.reports.urls")),
     *auth_urlpatterns,
     path("", include("sitroom.incidents.urls")),
+    path("", include("sitroom.lifelines.urls")),
     path("", include("sitroom.web.urls")),
 ]

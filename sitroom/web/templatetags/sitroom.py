@@ -9,3 +9,11 @@ register = template.Library()
 def get_item(mapping, key):
     """mapping[key] in a template: {{ row.cells|get_item:code }}."""
     return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def stale_symbol(status):
+    """The symbol of a lifeline status, for showing the last, too old report."""
+    from sitroom.lifelines.choices import SYMBOLS
+
+    return SYMBOLS.get(status, "?")
