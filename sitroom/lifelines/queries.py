@@ -13,6 +13,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from sitroom.core import bulk
 from sitroom.core.models import Area
@@ -152,19 +153,24 @@ def summary(cells: list[tuple[Component, Cell]]) -> str:
             groups["resuming" if trend == Trend.IMPROVING else "limited"].append(name)
         elif cell.status == Status.RED:
             groups["down"].append(name)
+    # One item or several: the verb agrees (in Russian and Kazakh it changes).
     phrases = [
-        ("ok", _("%(items)s: operating normally")),
-        ("resuming", _("%(items)s: resuming")),
-        ("limited", _("%(items)s: disrupted or limited")),
-        ("down", _("%(items)s: not operating")),
-        ("stale", _("%(items)s: no recent report")),
+        ("ok", lambda n: ngettext("%(items)s: operating normally",
+                                  "%(items)s: operating normally", n)),
+        ("resuming", lambda n: ngettext("%(items)s: resuming", "%(items)s: resuming", n)),
+        ("limited", lambda n: ngettext("%(items)s: disrupted or limited",
+                                       "%(items)s: disrupted or limited", n)),
+        ("down", lambda n: ngettext("%(items)s: not operating", "%(items)s: not operating",
+                                    n)),
+        ("stale", lambda n: ngettext("%(items)s: no recent report",
+                                     "%(items)s: no recent report", n)),
     ]
     parts = []
     for key, phrase in phrases:
         if groups[key]:
             items = get_text_list(groups[key], _("and"))
-            parts.append(phrase % {"items": items[:1].upper() + items[1:] if not parts
-                                   else items})
+            parts.append(phrase(len(groups[key])) % {
+                "items": items[:1].upper() + items[1:] if not parts else items})
     return "; ".join(parts) + "." if parts else _("No reports.")
 
 
