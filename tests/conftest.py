@@ -9,6 +9,14 @@ def world(db):
 
 
 @pytest.fixture
+def token_for(world):
+    """token_for("duty") -> a new API token's secret for that persona."""
+    from sitroom.testing.api import token
+
+    return lambda name: token(world.users[name])
+
+
+@pytest.fixture
 def users(world):
     return world.users
 

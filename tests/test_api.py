@@ -3,31 +3,16 @@
 import json
 import re
 
-import pytest
 from django.test import Client
 
 from sitroom.accounts.services import create_token, revoke_token
 from sitroom.core.actors import Actor
 from sitroom.core.services import record_entry
-
-
-@pytest.fixture
-def token_for(world):
-    def make(name):
-        user = world.users[name]
-        _token, secret = create_token(user, "test", actor=Actor(user=user), source="cli")
-        return secret
-    return make
+from sitroom.testing.api import call
 
 
 def api(token, method="get", path="/api/v1/journal", data=None, **headers):
-    client = Client()
-    kwargs = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
-    kwargs.update({f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()})
-    if method == "get":
-        return client.get(path, data or {}, **kwargs)
-    return getattr(client, method)(path, json.dumps(data), content_type="application/json",
-                                   **kwargs)
+    return call(token, method, path, data, **headers)
 
 
 def seed(world, summary, area="KZ-ALA", occurred_at=None, kind="event"):

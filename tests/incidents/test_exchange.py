@@ -18,7 +18,6 @@ from lxml import etree
 from ninja import NinjaAPI
 from openpyxl import Workbook, load_workbook
 
-from sitroom.accounts.services import create_token
 from sitroom.api import errors as api_errors
 from sitroom.api.auth import AUTH
 from sitroom.core.actors import Actor
@@ -93,14 +92,6 @@ def export_file(tmp_path, fmt, actor, flt=None, **kw):
     else:
         file.write_text("".join(chunks), encoding="utf-8", newline="")
     return file
-
-
-@pytest.fixture
-def token_for(sec_world):
-    def make(name):
-        user = sec_world.users[name]
-        return create_token(user, "test", actor=Actor(user=user), source="cli")[1]
-    return make
 
 
 @pytest.fixture

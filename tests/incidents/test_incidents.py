@@ -4,14 +4,12 @@ import json
 from datetime import datetime
 
 import pytest
-from django.test import Client
 
-from sitroom.accounts.services import create_token
-from sitroom.core.actors import Actor
 from sitroom.core.errors import InvalidInput, NotAllowed
 from sitroom.core.models import JournalEntry
 from sitroom.incidents import queries, services
 from sitroom.incidents.models import Incident, IncidentRevision
+from sitroom.testing.api import call
 
 T = datetime.fromisoformat
 
@@ -124,21 +122,8 @@ def test_as_of_shows_status_then(sec_world):
 # --- API -----------------------------------------------------------------------------
 
 @pytest.fixture
-def token(sec_world):
-    def make(name):
-        user = sec_world.users[name]
-        return create_token(user, "t", actor=Actor(user=user), source="cli")[1]
-    return make
-
-
-def call(token, method, path, data=None, **headers):
-    client = Client()
-    kw = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
-    kw.update({f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()})
-    if method == "get":
-        return client.get(path, data or {}, **kw)
-    return getattr(client, method)(path, json.dumps(data), content_type="application/json",
-                                   **kw)
+def token(sec_world, token_for):
+    return token_for
 
 
 def test_api_idempotency_key_never_duplicates(token):

@@ -1,20 +1,17 @@
 """Lifelines: reports kept, batches all-or-nothing or partial, idempotent keys, board
 as of a moment with roll-up, staleness and summary, scope, API."""
 
-import json
 from datetime import datetime, timedelta
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
-from sitroom.accounts.services import create_token
-from sitroom.core.actors import Actor
 from sitroom.core.errors import InvalidInput, NotAllowed
 from sitroom.core.models import Area, JournalEntry
 from sitroom.lifelines import queries
 from sitroom.lifelines.models import StatusReport
 from sitroom.lifelines.services import StatusDraft, report_statuses
+from sitroom.testing.api import call as api
 
 T = datetime.fromisoformat
 
@@ -109,19 +106,8 @@ def test_summary_in_russian(ll_world):
 # --- API -------------------------------------------------------------------------------
 
 @pytest.fixture
-def token(ll_world):
-    def make(name):
-        user = ll_world.users[name]
-        return create_token(user, "t", actor=Actor(user=user), source="cli")[1]
-    return make
-
-
-def api(token, method, path, data=None):
-    client = Client()
-    auth = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
-    if method == "get":
-        return client.get(path, data or {}, **auth)
-    return client.post(path, json.dumps(data), content_type="application/json", **auth)
+def token(ll_world, token_for):
+    return token_for
 
 
 def test_api_batch_all_or_nothing_names_the_item(token):
