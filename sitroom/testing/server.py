@@ -36,6 +36,7 @@ def start_server(tmp_dir: Path) -> tuple[subprocess.Popen, str]:
         "SITROOM_HOME": str(tmp_dir),
         "SITROOM_SECRET_KEY": settings.SECRET_KEY,
         "SITROOM_LIVE_HEARTBEAT_SECONDS": "2",
+        "SITROOM_LIFELINE_FRESH_HOURS": "720",  # as the demo runs (scripts/run)
     })
     log = open(tmp_dir / "server.log", "w")  # noqa: SIM115
     proc = subprocess.Popen([sys.executable, "-m", "sitroom.cli", "serve", "--port", str(port)],

@@ -46,3 +46,34 @@ def test_a_batch_posted_through_the_api_changes_the_cells_live(page, server, liv
     assert r.status_code == 422 and "items[1].component" in r.text
     page.reload()
     expect(row.locator("td[data-status=green]")).to_have_count(0)
+
+
+def test_the_demo_board_on_6_and_12_january(page, server, demo_world):
+    sign_in(page, server, "viewer", PASSWORD)
+    page.goto(server + "/lifelines/?area=KZ-ALA")
+    almaty = page.locator("#lifelines tr[data-area=KZ-ALA]")
+
+    def cell(code):
+        index = page.evaluate(
+            "code => JSON.parse(document.getElementById('lifeline-components').textContent)"
+            ".indexOf(code)", code)
+        return almaty.locator(f"td[data-component='{index}']")
+
+    page.fill("#id_as_of", "2022-01-06T12:00")
+    page.click("#lifelines-form button[type=submit]")
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "past")
+    expect(cell("internet")).to_have_attribute("data-status", "red")
+    expect(cell("retail")).to_have_attribute("data-status", "red")
+    page.fill("#id_as_of", "2022-01-12T18:00")
+    page.click("#lifelines-form button[type=submit]")
+    expect(cell("district_heating")).to_have_attribute("data-status", "green")
+    expect(cell("retail")).to_have_attribute("data-status", "yellow")
+    expect(cell("internet")).not_to_have_attribute("data-status", "red")
+    expect(almaty.locator(".summary-line")).to_contain_text("District heating")
+    page.screenshot(path=str(settings_home() / "lifelines-12jan.png"), full_page=True)
+
+
+def settings_home():
+    from django.conf import settings
+
+    return settings.SITROOM_HOME
