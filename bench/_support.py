@@ -62,3 +62,55 @@ def machine() -> str:
 
 def rate(n: int, seconds: float) -> str:
     return f"{n / seconds:,.0f} entries/s" if seconds > 0 else "inf"
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile (q in 0..1): a value that was actually measured."""
+    import math
+
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def rss_kib() -> int:
+    """This process's resident set size now, in KiB (Linux: /proc/self/status VmRSS)."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def maxrss_kib() -> int:
+    """ru_maxrss: the peak resident set size of this process, in KiB (Linux)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def reset_peak_rss() -> bool:
+    """Reset the peak RSS (ru_maxrss, VmHWM) to the current RSS, so that the next peak
+    measures one step only (Linux >= 4.0: write 5 to /proc/self/clear_refs). Returns False
+    where that is not possible; ru_maxrss then keeps the peak of everything before."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        return False
+    return True
+
+
+def code_version(repo: str) -> str:
+    """The commit checked out in `repo`, and whether files under it differ from it."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", "-C", repo, *args], capture_output=True, text=True,
+                                  timeout=30).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", "sitroom")
+    return commit + (" + uncommitted changes in sitroom/" if changed else "")
