@@ -114,3 +114,50 @@ def code_version(repo: str) -> str:
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
     changed = git("status", "--porcelain", "--untracked-files=no", "--", "sitroom")
     return commit + (" + uncommitted changes in sitroom/" if changed else "")
+
+
+def setup_environment(args):
+    """Set SITROOM_* before Django starts (a fresh SITROOM_HOME; a throwaway PostgreSQL
+    database with --database-url); return a clean-up function."""
+    import os
+    import shutil
+    import tempfile
+
+    home = tempfile.mkdtemp(prefix="sitroom-bench-")
+    os.environ["SITROOM_HOME"] = home
+    os.environ.setdefault("SITROOM_LOG_LEVEL", "WARNING")
+    os.environ.pop("SITROOM_DATABASE_URL", None)
+    drop = None
+    if args.database_url:
+        url, drop = throwaway_database(args.database_url)
+        os.environ["SITROOM_DATABASE_URL"] = url
+    os.environ["DJANGO_SETTINGS_MODULE"] = "sitroom.settings"
+
+    def cleanup():
+        from django.db import connections
+
+        connections.close_all()
+        if drop is not None:
+            drop()
+        shutil.rmtree(home, ignore_errors=True)
+
+    return cleanup
+
+
+def run_benchmark(run, args) -> int:
+    """Run `run(args)` in its own environment, cleaning up also on Ctrl-C and SIGTERM."""
+    import signal
+    import sys
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    cleanup = setup_environment(args)
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    finally:
+        cleanup()

@@ -59,10 +59,7 @@ import os
 import pstats
 import random
 import secrets
-import shutil
-import signal
 import sys
-import tempfile
 import time
 import tracemalloc
 import uuid
@@ -80,7 +77,7 @@ from _support import (  # noqa: E402
     redact,
     reset_peak_rss,
     rss_kib,
-    throwaway_database,
+    run_benchmark,
 )
 
 LIST_P95 = 0.150
@@ -139,44 +136,8 @@ def parse_args(argv=None):
     return args
 
 
-def setup_environment(args):
-    """Set SITROOM_* before Django starts; return a cleanup function."""
-    home = tempfile.mkdtemp(prefix="sitroom-bench-")
-    os.environ["SITROOM_HOME"] = home
-    os.environ.setdefault("SITROOM_LOG_LEVEL", "WARNING")
-    os.environ.pop("SITROOM_DATABASE_URL", None)
-    drop = None
-    if args.database_url:
-        url, drop = throwaway_database(args.database_url)
-        os.environ["SITROOM_DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "sitroom.settings"
-
-    def cleanup():
-        from django.db import connections
-
-        connections.close_all()
-        if drop is not None:
-            drop()
-        shutil.rmtree(home, ignore_errors=True)
-
-    return cleanup
-
-
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _interrupt)  # so the clean-up below runs on SIGTERM too
-    cleanup = setup_environment(args)
-    try:
-        return run(args)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    finally:
-        cleanup()
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
+    return run_benchmark(run, parse_args(argv))
 
 
 class Results:

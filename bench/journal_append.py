@@ -39,10 +39,7 @@ import gc
 import io
 import os
 import pstats
-import shutil
-import signal
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -50,7 +47,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support import machine, redact, throwaway_database  # noqa: E402
+from _support import machine, redact, run_benchmark  # noqa: E402
 
 TARGET = 0.30
 
@@ -71,44 +68,8 @@ def parse_args(argv=None):
     return args
 
 
-def setup_environment(args):
-    """Set SITROOM_* before Django starts; return a cleanup function."""
-    home = tempfile.mkdtemp(prefix="sitroom-bench-")
-    os.environ["SITROOM_HOME"] = home
-    os.environ.setdefault("SITROOM_LOG_LEVEL", "WARNING")
-    os.environ.pop("SITROOM_DATABASE_URL", None)
-    drop = None
-    if args.database_url:
-        url, drop = throwaway_database(args.database_url)
-        os.environ["SITROOM_DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "sitroom.settings"
-
-    def cleanup():
-        from django.db import connections
-
-        connections.close_all()
-        if drop is not None:
-            drop()
-        shutil.rmtree(home, ignore_errors=True)
-
-    return cleanup
-
-
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _interrupt)  # so the clean-up below runs on SIGTERM too
-    cleanup = setup_environment(args)
-    try:
-        return run(args)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    finally:
-        cleanup()
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
+    return run_benchmark(run, parse_args(argv))
 
 
 def run(args) -> int:

@@ -63,11 +63,8 @@ import pstats
 import random
 import re
 import secrets
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta, timezone
@@ -76,7 +73,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support import machine, redact, throwaway_database  # noqa: E402
+from _support import machine, redact, run_benchmark  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 BOARD_P95 = 0.150
@@ -127,44 +124,8 @@ def parse_args(argv=None):
     return args
 
 
-def setup_environment(args):
-    """Set SITROOM_* before Django starts; return a cleanup function."""
-    home = tempfile.mkdtemp(prefix="sitroom-bench-")
-    os.environ["SITROOM_HOME"] = home
-    os.environ.setdefault("SITROOM_LOG_LEVEL", "WARNING")
-    os.environ.pop("SITROOM_DATABASE_URL", None)
-    drop = None
-    if args.database_url:
-        url, drop = throwaway_database(args.database_url)
-        os.environ["SITROOM_DATABASE_URL"] = url
-    os.environ["DJANGO_SETTINGS_MODULE"] = "sitroom.settings"
-
-    def cleanup():
-        from django.db import connections
-
-        connections.close_all()
-        if drop is not None:
-            drop()
-        shutil.rmtree(home, ignore_errors=True)
-
-    return cleanup
-
-
 def main(argv=None) -> int:
-    args = parse_args(argv)
-    signal.signal(signal.SIGTERM, _interrupt)  # so the clean-up below runs on SIGTERM too
-    cleanup = setup_environment(args)
-    try:
-        return run(args)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
-    finally:
-        cleanup()
-
-
-def _interrupt(signum, frame):
-    raise KeyboardInterrupt
+    return run_benchmark(run, parse_args(argv))
 
 
 # --- Small helpers --------------------------------------------------------------------
