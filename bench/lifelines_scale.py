@@ -5,8 +5,8 @@
         [--database-url postgres://user@127.0.0.1:5432/postgres] [--profile]
 
 Set-up, on a fresh database made by this script (NOT timed):
-- `migrate`, then `sitroom.core.demo.load_demo()`: the demo's 36 areas and the lifeline
-  components (24).
+- `migrate`, then `sitroom.core.demo.load_demo()`: the demo's 36 areas, the lifeline
+  components (24) and the demo's few status reports (January 2022).
 - extra areas of level "district" (codes BENCH-0001, ...), saved one by one through
   `sitroom.core.services.save_area` (system actor), spread round-robin over every city and
   region of the demo (Almaty included), until areas x components >= --cells. A cell is
@@ -73,7 +73,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support import machine, redact, run_benchmark  # noqa: E402
+from _support import machine, percentile, redact, run_benchmark  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 BOARD_P95 = 0.150
@@ -129,12 +129,6 @@ def main(argv=None) -> int:
 
 
 # --- Small helpers --------------------------------------------------------------------
-
-def percentile(values: list[float], q: float) -> float:
-    """Nearest-rank percentile (q in 0..1): a value that was actually measured."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
-
 
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:,.1f} ms"
