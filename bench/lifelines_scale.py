@@ -429,8 +429,8 @@ def fill_current(connection) -> int:
     from django.db import transaction
 
     sql = (
-        "INSERT INTO lifelines_currentstatus (area_id, component_id, report_id, occurred_at) "
-        "SELECT t.area_id, t.component_id, r.id, r.occurred_at FROM ("
+        "INSERT INTO lifelines_currentstatus (area_id, component_id, report_id, occurred_at,"
+        " status) SELECT t.area_id, t.component_id, r.id, r.occurred_at, r.status FROM ("
         " SELECT a.id AS area_id, c.id AS component_id,"
         "  (SELECT r2.id FROM lifelines_statusreport r2 WHERE r2.area_id = a.id"
         "   AND r2.component_id = c.id ORDER BY r2.occurred_at DESC, r2.id DESC LIMIT 1)"
@@ -510,7 +510,7 @@ def explain(connection, ref: Reference, end: datetime) -> None:
     with connection.cursor() as c:
         c.execute(prefix + sql, [area_id, comp_id, moment, moment])
         plan = [" ".join(str(x) for x in row[-1:]) for row in c.fetchall()]
-    print("plan of one cell's as-of lookup (queries.latest_reports runs one per cell):")
+    print("plan of one cell's as-of lookup (queries.latest_states runs one per cell):")
     for line in plan:
         print(f"    {line}")
     print()

@@ -4,6 +4,9 @@ Django's bulk_create spends most of its time preparing each value through the fi
 machinery; for tens of thousands of rows that is the whole cost. Here each field gets one
 converter, chosen once per insert, and rows go to the database in a single executemany.
 Only plain fields are handled (the models that use this have no custom field types).
+
+On PostgreSQL the rows go as multi-row `VALUES` statements of up to a thousand rows:
+one round trip per thousand rows instead of one per row.
 """
 
 from __future__ import annotations
@@ -63,12 +66,30 @@ def insert(objs: Sequence[models.Model]) -> None:
     fields = list(meta.concrete_fields)  # defaults were applied when the objects were made
     convert = [converter(f) for f in fields]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns}) VALUES ({marks})"
     rows = [[c(getattr(obj, f.attname)) for f, c in zip(fields, convert, strict=True)]
             for obj in objs]
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+    insert_rows(f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns})", rows)
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
+
+
+ROWS_PER_STATEMENT = 1000
+
+
+def insert_rows(head: str, rows: Sequence[Sequence[Any]], tail: str = "") -> None:
+    """Run `head VALUES (…), (…) tail` for every row: an executemany on SQLite (its
+    loop runs in C), multi-row statements on PostgreSQL (each statement a round trip)."""
+    if not rows:
+        return
+    width = len(rows[0])
+    one = "(" + ", ".join(["%s"] * width) + ")"
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.executemany(f"{head} VALUES {one} {tail}", rows)
+            return
+        step = min(ROWS_PER_STATEMENT, 60_000 // width)  # under the 65,535-parameter cap
+        for start in range(0, len(rows), step):
+            page = rows[start:start + step]
+            cursor.execute(f"{head} VALUES {', '.join([one] * len(page))} {tail}",
+                           [value for row in page for value in row])

@@ -10,6 +10,7 @@ from ninja import Header, Query, Router, Status
 from pydantic import AwareDatetime
 
 from sitroom.api.auth import actor_of
+from sitroom.api.fast import trusted_json
 from sitroom.api.pagination import check_limit, decode_cursor, encode_cursor, next_url
 from sitroom.core.choices import JournalSource
 from sitroom.core.errors import InvalidInput
@@ -144,7 +145,7 @@ def incident_map(
         raise InvalidInput({"cell": "must be between 0.0001 and 10 degrees"})
     flt = incident_filter(request, area, type, None, status, since, until, bbox=bbox,
                           as_of=as_of)
-    return queries.map_cells(request.user, flt, cell)
+    return trusted_json(queries.map_cells(request.user, flt, cell))
 
 
 BULK_STATUS = {"verify": IncidentStatus.VERIFIED, "close": IncidentStatus.CLOSED,

@@ -7,7 +7,9 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db import connection, transaction
+from django.db import transaction
+
+from sitroom.core import bulk
 
 from .models import CELL_SIZES, Incident, IncidentCell
 
@@ -37,14 +39,13 @@ def apply(changes: Iterable[tuple[Incident | dict, int]]) -> None:
     rows = [(*k, *v) for k, v in deltas.items() if v[0] or v[3]]
     if not rows:
         return
-    sql = (f"INSERT INTO {TABLE} (size, cx, cy, type_id, status, n, sum_lat, sum_lon, "
-           "sum_severity) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
-           "ON CONFLICT (size, cx, cy, type_id, status) DO UPDATE SET "
-           f"n = {TABLE}.n + excluded.n, sum_lat = {TABLE}.sum_lat + excluded.sum_lat, "
-           f"sum_lon = {TABLE}.sum_lon + excluded.sum_lon, "
-           f"sum_severity = {TABLE}.sum_severity + excluded.sum_severity")
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+    bulk.insert_rows(
+        f"INSERT INTO {TABLE} (size, cx, cy, type_id, status, n, sum_lat, sum_lon, "
+        "sum_severity)", rows,
+        "ON CONFLICT (size, cx, cy, type_id, status) DO UPDATE SET "
+        f"n = {TABLE}.n + excluded.n, sum_lat = {TABLE}.sum_lat + excluded.sum_lat, "
+        f"sum_lon = {TABLE}.sum_lon + excluded.sum_lon, "
+        f"sum_severity = {TABLE}.sum_severity + excluded.sum_severity")
 
 
 def state(incident: Incident) -> dict:

@@ -90,7 +90,11 @@ class Incident(models.Model):
             models.Index(fields=["recorded_at"], name="incident_recorded"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["external_id"], name="incident_unique_external_id"),
+            # Only keyed rows are indexed (see lifelines.StatusReport): an index full of
+            # NULLs makes SQLite's statistics judge a key look-up to be a table scan.
+            models.UniqueConstraint(fields=["external_id"],
+                                    condition=models.Q(external_id__isnull=False),
+                                    name="incident_unique_external_id"),
         ]
 
     def __str__(self) -> str:
@@ -153,8 +157,9 @@ class CasualtyReport(models.Model):
     class Meta:
         ordering = ["-as_of", "-id"]
         verbose_name = _("casualty figure")
-        constraints = [models.UniqueConstraint(fields=["external_id"],
-                                               name="casualty_unique_external_id")]
+        constraints = [models.UniqueConstraint(
+            fields=["external_id"], condition=models.Q(external_id__isnull=False),
+            name="casualty_unique_external_id")]
 
     def __str__(self) -> str:
         return f"{self.reporting_body_id}: {self.count} {self.category} ({self.as_of:%Y-%m-%d})"
@@ -187,8 +192,9 @@ class PostureChange(models.Model):
         ordering = ["area_id", "kind", "effective_at", "id"]
         verbose_name = _("posture change")
         indexes = [models.Index(fields=["kind", "effective_at"], name="posture_kind_effective")]
-        constraints = [models.UniqueConstraint(fields=["external_id"],
-                                               name="posture_unique_external_id")]
+        constraints = [models.UniqueConstraint(
+            fields=["external_id"], condition=models.Q(external_id__isnull=False),
+            name="posture_unique_external_id")]
 
     def __str__(self) -> str:
         return f"{self.area_id} {self.kind}={self.state} from {self.effective_at:%Y-%m-%d %H:%M}"
@@ -219,4 +225,6 @@ class IncidentCell(models.Model):
         return f"{self.size}:{self.cx},{self.cy} {self.type_id}/{self.status}={self.n}"
 
 
-CELL_SIZES = (4.0, 1.0, 0.25)
+CELL_SIZES = (4.0, 1.0, 0.5, 0.25)
+# A map request is answered from a kept grid up to this much coarser than it asked for.
+CELL_COARSER = 1.5

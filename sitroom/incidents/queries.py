@@ -17,6 +17,7 @@ from sitroom.core.permissions import scope_of
 
 from .choices import POSTURE_STATES, IncidentStatus, PostureKind
 from .models import (
+    CELL_COARSER,
     CELL_SIZES,
     CasualtyReport,
     Incident,
@@ -111,12 +112,12 @@ def _counts_serve(user, flt: IncidentFilter, cell_degrees: float) -> float | Non
     """The cell size of the kept counts that can answer this map request, if any: the
     counts know type, status and place only, and cover everything, so they serve users
     who see everything and filters on type, status and bounding box."""
-    if not scope_of(user).everything or cell_degrees < min(CELL_SIZES):
+    if not scope_of(user).everything or cell_degrees * CELL_COARSER < min(CELL_SIZES):
         return None
     if any([flt.area, flt.subtype, flt.since, flt.until, flt.q, flt.tag, flt.min_severity,
             flt.assignee, flt.as_of, flt.include_merged]):
         return None
-    return max(size for size in CELL_SIZES if size <= cell_degrees)
+    return max(size for size in CELL_SIZES if size <= cell_degrees * CELL_COARSER)
 
 
 def map_cells(user, flt: IncidentFilter, cell_degrees: float) -> list[dict[str, Any]]:
@@ -188,7 +189,7 @@ def latest_figures(user, *, area: Area | None = None, as_of: datetime | None = N
 
 def board_units(user) -> QuerySet:
     """The top-level units: regions and the cities directly under the country."""
-    return Area.objects.visible_to(user).filter(
+    return Area.objects.visible_to(user).defer("boundary").filter(
         Q(level=AreaLevel.REGION) | Q(level=AreaLevel.CITY, parent__level=AreaLevel.COUNTRY)
     ).order_by("name")
 

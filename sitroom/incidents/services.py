@@ -342,7 +342,8 @@ def report_incidents(drafts: list[IncidentDraft], *, actor: Actor | Any, source:
 
     with transaction.atomic():
         keys = [d.external_id for d in drafts if d.external_id]
-        existing = {i.external_id: i for i in Incident.objects.filter(external_id__in=keys)
+        existing = {i.external_id: i for i in Incident.objects.filter(
+            external_id__isnull=False, external_id__in=keys)
                     } if keys else {}
         results: list[tuple[Incident, bool]] = []
         new: list[Incident] = []

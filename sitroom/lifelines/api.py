@@ -8,6 +8,7 @@ from ninja import Header, Query, Router, Status
 from pydantic import AwareDatetime
 
 from sitroom.api.auth import actor_of
+from sitroom.api.fast import trusted_json
 from sitroom.api.pagination import check_limit, decode_cursor, encode_cursor, next_url
 from sitroom.core.choices import JournalSource
 from sitroom.core.errors import InvalidInput
@@ -23,6 +24,7 @@ from .schemas import (
     ComponentPatch,
     StatusIn,
     StatusOut,
+    status_data,
 )
 
 router = Router(tags=["lifelines"])
@@ -136,14 +138,14 @@ def board(request, area: str | None = None, as_of: Query[AwareDatetime | None] =
     data = queries.board(request.user, _area(request.user, area), as_of, rule)
     if data["area"] is None and area is None:
         raise Http404("no area visible to you")
-    return BoardOut(
-        area=data["area"].code, as_of=data["moment"], rule=data["rule"],
-        fresh_hours=settings.LIFELINE_FRESH_HOURS,
-        rows=[{"area": row["area"].code, "name": row["area"].label(),
-               "summary": row["summary"],
-               "cells": [{"component": comp.code, "status": cell.status, "stale": cell.stale,
-                          "rolled_up": cell.rolled_up, "counts": cell.counts,
-                          "report": StatusOut.of(cell.reported) if cell.reported else None}
-                         for comp, cell in zip(data["components"], row["cells"],
-                                               strict=True)]}
-              for row in data["rows"]])
+    return trusted_json({
+        "area": data["area"].code, "as_of": data["moment"], "rule": data["rule"],
+        "fresh_hours": settings.LIFELINE_FRESH_HOURS,
+        "rows": [{"area": row["area"].code, "name": row["area"].label(),
+                  "summary": row["summary"],
+                  "cells": [{"component": comp.code, "status": cell.status, "stale": cell.stale,
+                             "rolled_up": cell.rolled_up, "counts": cell.counts,
+                             "report": status_data(cell.reported) if cell.reported else None}
+                            for comp, cell in zip(data["components"], row["cells"],
+                                                  strict=True)]}
+                 for row in data["rows"]]})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import connection
@@ -27,30 +27,67 @@ def components() -> list[Component]:
                 .order_by("lifeline__position", "position"))
 
 
-def latest_reports(area_ids: list[int], component_ids: list[int],
-                   as_of: datetime | None) -> dict[tuple[int, int], StatusReport]:
-    """The newest report of each (area, component) — now, or as known at `as_of`."""
+class CellState(NamedTuple):
+    """What the roll-up needs of a cell's newest report. `occurred_at` is as the database
+    driver returns it; compare it with `db_time(...)` of a moment."""
+
+    report_id: int
+    status: str
+    occurred_at: Any
+
+
+def db_time(moment: datetime) -> Any:
+    """A moment in the form `latest_states` gives times: aware on PostgreSQL, Django's
+    naive-UTC text on SQLite (which sorts as the times do)."""
+    return bulk.converter(StatusReport._meta.get_field("occurred_at"))(moment)
+
+
+def latest_states(area_ids: list[int], component_ids: list[int],
+                  as_of: datetime | None) -> dict[tuple[int, int], CellState]:
+    """The newest report of each (area, component) — now, or as known at `as_of` — as
+    its id, status and time only: the country board rolls up ten thousand cells and
+    shows a few hundred. Now: the kept pointers; as of a moment: one probe per cell,
+    answered from the index `lifeline_cell_asof` alone."""
     if not area_ids or not component_ids:
         return {}
+    a_marks = ", ".join(["%s"] * len(area_ids))
+    c_marks = ", ".join(["%s"] * len(component_ids))
+    # Times are read as text on SQLite (`|| ''` has no declared type, so the driver
+    # leaves it alone): parsing ten thousand of them would cost more than the query.
+    text = "" if connection.vendor == "postgresql" else " || ''"
     if as_of is None:
-        ids = list(CurrentStatus.objects.filter(area_id__in=area_ids,
-                                                component_id__in=component_ids)
-                   .values_list("report_id", flat=True))
+        sql = (f"SELECT area_id, component_id, report_id, status, occurred_at{text} "
+               f"FROM {CurrentStatus._meta.db_table} WHERE area_id IN ({a_marks}) "
+               f"AND component_id IN ({c_marks})")
+        params = [*area_ids, *component_ids]
     else:
         table = StatusReport._meta.db_table
-        a_marks = ", ".join(["%s"] * len(area_ids))
-        c_marks = ", ".join(["%s"] * len(component_ids))
-        moment = bulk.converter(StatusReport._meta.get_field("occurred_at"))(as_of)
-        sql = (
-            f"SELECT (SELECT r.id FROM {table} r WHERE r.area_id = a.id "
-            "AND r.component_id = c.id AND r.occurred_at <= %s AND r.recorded_at <= %s "
-            "ORDER BY r.occurred_at DESC, r.id DESC LIMIT 1) "
-            f"FROM core_area a, lifelines_component c WHERE a.id IN ({a_marks}) "
-            f"AND c.id IN ({c_marks})")
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [moment, moment, *area_ids, *component_ids])
-            ids = [row[0] for row in cursor.fetchall() if row[0] is not None]
-    return {(r.area_id, r.component_id): r for r in StatusReport.objects.filter(id__in=ids)}
+        moment = db_time(as_of)
+        probe = (f"FROM {table} r WHERE r.area_id = a.id AND r.component_id = c.id "
+                 "AND r.occurred_at <= %s AND r.recorded_at <= %s "
+                 "ORDER BY r.occurred_at DESC, r.id DESC LIMIT 1")
+        if connection.vendor == "postgresql":
+            sql = (f"SELECT a.id, c.id, x.id, x.status, x.occurred_at FROM core_area a "
+                   f"CROSS JOIN lifelines_component c CROSS JOIN LATERAL (SELECT r.id, "
+                   f"r.status, r.occurred_at {probe}) x WHERE a.id IN ({a_marks}) "
+                   f"AND c.id IN ({c_marks})")
+        else:  # a correlated sub-query gives one column: the id, then the row by rowid
+            sql = (f"SELECT t.area_id, t.component_id, r.id, r.status, r.occurred_at{text} "
+                   f"FROM (SELECT a.id AS area_id, c.id AS component_id, (SELECT r.id "
+                   f"{probe}) AS rid FROM core_area a, lifelines_component c "
+                   f"WHERE a.id IN ({a_marks}) AND c.id IN ({c_marks})) t "
+                   f"JOIN {table} r ON r.id = t.rid")
+        params = [moment, moment, *area_ids, *component_ids]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return {(a, c): CellState(r, s, t) for a, c, r, s, t in cursor.fetchall()}
+
+
+def full_reports(ids) -> dict[tuple[int, int], StatusReport]:
+    """The reports shown on the board, with their area (without its boundary) and
+    component in the same query."""
+    return {(r.area_id, r.component_id): r for r in StatusReport.objects.filter(id__in=ids)
+            .select_related("area", "component").defer("area__boundary")}
 
 
 @dataclass
@@ -74,13 +111,14 @@ class Cell:
         return str(Status(self.status).label)
 
 
-def _effective(report: StatusReport | None, moment: datetime) -> tuple[str, bool]:
-    """The status a report stands for at `moment`: grey when missing or stale."""
-    if report is None:
+def _effective(state: CellState | None, fresh_since: Any) -> tuple[str, bool]:
+    """The status a cell's newest report stands for: grey when missing, or stale when it
+    is older than the freshness window (which ends at the board's moment)."""
+    if state is None:
         return Status.GREY, False
-    if moment - report.occurred_at > timedelta(hours=settings.LIFELINE_FRESH_HOURS):
+    if state.occurred_at < fresh_since:
         return Status.GREY, True
-    return report.status, False
+    return state.status, False
 
 
 def roll_up(statuses: list[str], rule: str) -> str:
@@ -110,26 +148,29 @@ def board(user, area: Area | None = None, as_of: datetime | None = None,
     rows_areas = [area, *visible.filter(parent=area).order_by("name")]
     subtree = list(visible.filter(path__startswith=area.path).values_list("id", "path"))
     comps = components()
-    reports = latest_reports([i for i, _p in subtree], [c.pk for c in comps], as_of)
+    states = latest_states([i for i, _p in subtree], [c.pk for c in comps], as_of)
+    shown = full_reports(states[(a.pk, c.pk)].report_id for a in rows_areas for c in comps
+                         if (a.pk, c.pk) in states)
+    fresh_since = db_time(moment - timedelta(hours=settings.LIFELINE_FRESH_HOURS))
+    effective = {key: _effective(state, fresh_since) for key, state in states.items()}
     rows = []
     for row_area in rows_areas:
         inside = [i for i, p in subtree if p.startswith(row_area.path)]
         cells = []
         for comp in comps:
-            own = reports.get((row_area.pk, comp.pk))
-            own_status, stale = _effective(own, moment)
+            own_status, stale = effective.get((row_area.pk, comp.pk), (Status.GREY, False))
             statuses, counts = [], Counter()
             for area_id in inside:
-                report = reports.get((area_id, comp.pk))
-                if report is None:
+                seen = effective.get((area_id, comp.pk))
+                if seen is None:
                     continue
-                status, _s = _effective(report, moment)
+                status = seen[0]
                 statuses.append(status)
                 if area_id != row_area.pk:
                     counts[status] += 1
-            shown = roll_up(statuses, rule) if statuses else own_status
-            cells.append(Cell(status=shown, reported=own, stale=stale,
-                              rolled_up=bool(counts), counts=dict(counts)))
+            shown_status = roll_up(statuses, rule) if statuses else own_status
+            cells.append(Cell(status=shown_status, reported=shown.get((row_area.pk, comp.pk)),
+                              stale=stale, rolled_up=bool(counts), counts=dict(counts)))
         rows.append({"area": row_area, "cells": cells,
                      "summary": summary(list(zip(comps, cells, strict=True)))})
     return {"area": area, "rows": rows, "components": comps, "moment": moment,

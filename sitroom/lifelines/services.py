@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -39,6 +39,9 @@ BATCH_MAX = 10_000
 # so that a utility's bulk upload does not flood the journal and the live picture.
 JOURNAL_EACH_UP_TO = 50
 FUTURE_TOLERANCE = timedelta(minutes=5)
+# Django rebuilds a choices class's `values` on every access; a batch checks 10,000 items.
+STATUSES = frozenset(Status.values)
+TRENDS = frozenset(Trend.values)
 
 
 @transaction.atomic
@@ -149,7 +152,7 @@ def _check(d: StatusDraft, areas: dict[str, Area | None], components: dict[str, 
     component = components.get(d.component)
     if component is None or not component.active:
         errors["component"] = [_("no active component %(code)r") % {"code": d.component}]
-    if d.status not in Status.values:
+    if d.status not in STATUSES:
         errors["status"] = [_("must be one of: %(s)s") % {"s": ", ".join(Status.values)}]
     _count(d.percent_operating, "percent_operating", errors, 100)
     _count(d.count_operating, "count_operating", errors)
@@ -157,7 +160,7 @@ def _check(d: StatusDraft, areas: dict[str, Area | None], components: dict[str, 
     if (isinstance(d.count_operating, int) and isinstance(d.count_total, int)
             and d.count_operating > d.count_total and "count_total" not in errors):
         errors["count_operating"] = [_("is more than count_total")]
-    if d.trend not in Trend.values:
+    if d.trend not in TRENDS:
         errors["trend"] = [_("must be one of: %(s)s")
                            % {"s": ", ".join(v for v in Trend.values if v)}]
     for name in ("occurred_at", "recorded_at"):
@@ -193,7 +196,9 @@ def report_statuses(drafts: list[StatusDraft], *, actor: Actor | Any, source: st
             LIFELINES_REPORT not in ROLE_ACTIONS.get(scope_of(actor.user).role, set()):
         raise NotAllowed(_("%(actor)s may not report lifeline statuses") % {"actor": actor.label})
     now = timezone.now()
-    areas: dict[str, Area | None] = {}
+    codes = {d.area for d in drafts if isinstance(d.area, str)}
+    areas: dict[str, Area | None] = dict.fromkeys(codes)
+    areas.update((a.code, a) for a in Area.objects.defer("boundary").filter(code__in=codes))
     components = {c.code: c for c in Component.objects.all()}
     result = BatchResult()
     good: list[tuple[int, StatusDraft]] = []
@@ -210,8 +215,8 @@ def report_statuses(drafts: list[StatusDraft], *, actor: Actor | Any, source: st
                             for name, msgs in problems.items()})
     with transaction.atomic():
         keys = {f"{key_scope}{d.key}" for _i, d in good if d.key}
-        seen = {r.external_id: r for r in StatusReport.objects.filter(external_id__in=keys)
-                } if keys else {}
+        seen = {r.external_id: r for r in StatusReport.objects.filter(
+            external_id__isnull=False, external_id__in=keys)} if keys else {}
         new: list[StatusReport] = []
         for _i, d in good:
             external = f"{key_scope}{d.key}" if d.key else None
@@ -279,11 +284,11 @@ def _advance_current(reports: list[StatusReport]) -> None:
                                                          newest[key].pk):
             newest[key] = r
     table = CurrentStatus._meta.db_table
-    sql = (f"INSERT INTO {table} (area_id, component_id, report_id, occurred_at) "
-           "VALUES (%s, %s, %s, %s) ON CONFLICT (area_id, component_id) DO UPDATE SET "
-           "report_id = excluded.report_id, occurred_at = excluded.occurred_at "
-           f"WHERE excluded.occurred_at >= {table}.occurred_at")
     convert = bulk.converter(CurrentStatus._meta.get_field("occurred_at"))
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, [(r.area_id, r.component_id, r.pk, convert(r.occurred_at))
-                                 for r in newest.values()])
+    bulk.insert_rows(
+        f"INSERT INTO {table} (area_id, component_id, report_id, occurred_at, status)",
+        [(r.area_id, r.component_id, r.pk, convert(r.occurred_at), r.status)
+         for r in newest.values()],
+        "ON CONFLICT (area_id, component_id) DO UPDATE SET report_id = excluded.report_id, "
+        "occurred_at = excluded.occurred_at, status = excluded.status "
+        f"WHERE excluded.occurred_at >= {table}.occurred_at")

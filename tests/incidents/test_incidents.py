@@ -173,6 +173,9 @@ def test_api_map_cells(token, sec_world):
     report(sec_world, area="KZ-MAN", who="outsider", lat=43.6, lon=51.2)
     cells = call(token("viewer"), "get", "/api/v1/incidents/map", {"cell": 1}).json()
     assert sorted(c["count"] for c in cells) == [1, 3]
+    from sitroom.incidents.schemas import CellOut  # written without ninja's validation
+
+    assert [CellOut.model_validate(c).model_dump() for c in cells] == cells
     cells = call(token("outsider"), "get", "/api/v1/incidents/map", {"cell": 1}).json()
     assert [c["count"] for c in cells] == [1]
 

@@ -145,6 +145,10 @@ def test_api_board_and_history(token, ll_world):
     board = api(token("viewer"), "get", "/api/v1/lifelines/board", {"area": "KZ-ALA"}).json()
     metro = next(c for c in board["rows"][0]["cells"] if c["component"] == "metro")
     assert metro["status"] == "green" and board["rule"] == "worst"
+    # written without ninja's validation: it must still be what the OpenAPI document says
+    from sitroom.lifelines.schemas import BoardOut
+
+    assert BoardOut.model_validate(board).model_dump(mode="json") == board
     hist = api(token("viewer"), "get", "/api/v1/lifelines/history",
                {"area": "KZ-ALA", "component": "metro"}).json()
     assert [h["status"] for h in hist] == ["red", "green"]
