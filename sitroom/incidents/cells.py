@@ -1,19 +1,24 @@
-"""The map's running counts per grid cell (see IncidentCell): kept in step by the services
-in the same transaction as every change, so they never drift from the incidents."""
+"""Running counts kept in step by the services in the same transaction as every change,
+so they never drift from the incidents: the map's per grid cell (IncidentCell) and the
+country board's per area and hour (IncidentHour)."""
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
 from collections.abc import Iterable
+from datetime import UTC, datetime
 
 from django.db import transaction
 
 from sitroom.core import bulk
 
-from .models import CELL_SIZES, Incident, IncidentCell
+from .choices import IncidentStatus
+from .models import CELL_SIZES, Incident, IncidentCell, IncidentHour
 
 TABLE = IncidentCell._meta.db_table
+HOURS = IncidentHour._meta.db_table
+NOT_COUNTED = frozenset({IncidentStatus.DISCARDED, IncidentStatus.MERGED})
 
 
 def _key(size: float, lat: float, lon: float) -> tuple[int, int]:
@@ -21,11 +26,15 @@ def _key(size: float, lat: float, lon: float) -> tuple[int, int]:
 
 
 def apply(changes: Iterable[tuple[Incident | dict, int]]) -> None:
-    """Add (+1) or remove (-1) incidents, as they are now or were (a dict of lat, lon,
-    type_id, status, severity), from the counts."""
+    """Add (+1) or remove (-1) incidents, as they are now or were (a dict as `state`
+    gives), from the counts."""
     deltas: dict[tuple, list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0])
+    hours: dict[tuple, int] = defaultdict(int)
     for item, sign in changes:
         get = item.get if isinstance(item, dict) else (lambda k, i=item: getattr(i, k))
+        if get("status") not in NOT_COUNTED:
+            hours[(hour_of(get("occurred_at")), hour_of(get("recorded_at")),
+                   get("area_id"))] += sign
         lat, lon = get("lat"), get("lon")
         if lat is None or lon is None:
             continue
@@ -36,6 +45,7 @@ def apply(changes: Iterable[tuple[Incident | dict, int]]) -> None:
             d[1] += sign * lat
             d[2] += sign * lon
             d[3] += sign * get("severity")
+    _add_hours(hours)
     rows = [(*k, *v) for k, v in deltas.items() if v[0] or v[3]]
     if not rows:
         return
@@ -48,20 +58,35 @@ def apply(changes: Iterable[tuple[Incident | dict, int]]) -> None:
         f"sum_severity = {TABLE}.sum_severity + excluded.sum_severity")
 
 
+def hour_of(moment: datetime) -> datetime:
+    """The whole UTC hour a moment falls in."""
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def _add_hours(hours: dict[tuple, int]) -> None:
+    convert = bulk.converter(IncidentHour._meta.get_field("hour"))
+    rows = [(convert(h), convert(k), a, n) for (h, k, a), n in hours.items() if n]
+    bulk.insert_rows(f"INSERT INTO {HOURS} (hour, known, area_id, n)", rows,
+                     f"ON CONFLICT (hour, known, area_id) DO UPDATE SET n = {HOURS}.n + excluded.n")
+
+
+FIELDS = ("lat", "lon", "type_id", "status", "severity", "area_id", "occurred_at",
+          "recorded_at")
+
+
 def state(incident: Incident) -> dict:
     """What the counts know of an incident, to remove it later as it is now."""
-    return {"lat": incident.lat, "lon": incident.lon, "type_id": incident.type_id,
-            "status": incident.status, "severity": incident.severity}
+    return {name: getattr(incident, name) for name in FIELDS}
 
 
 @transaction.atomic
 def rebuild() -> int:
-    """Recount every cell from the incidents themselves."""
+    """Recount every cell and hour from the incidents themselves."""
     IncidentCell.objects.all().delete()
+    IncidentHour.objects.all().delete()
     count = 0
     batch: list[tuple[Incident | dict, int]] = []
-    for row in Incident.objects.exclude(lat=None).values(
-            "lat", "lon", "type_id", "status", "severity").iterator(chunk_size=20_000):
+    for row in Incident.objects.values(*FIELDS).iterator(chunk_size=20_000):
         batch.append((row, 1))
         count += 1
         if len(batch) >= 20_000:

@@ -228,3 +228,23 @@ class IncidentCell(models.Model):
 CELL_SIZES = (4.0, 1.0, 0.5, 0.25)
 # A map request is answered from a kept grid up to this much coarser than it asked for.
 CELL_COARSER = 1.5
+
+
+class IncidentHour(models.Model):
+    """Running counts of incidents per area, hour of occurrence and hour they became
+    known (UTC, whole hours), kept by the services with the map's cells. The country
+    board's "incidents in the last 24 hours" as of any moment reads a few thousand of
+    these plus the incidents of its two partial hours, instead of counting tens of
+    thousands of incidents. Discarded and merged incidents are not counted."""
+
+    area = models.ForeignKey(Area, models.CASCADE, related_name="+")
+    hour = models.DateTimeField()
+    known = models.DateTimeField()
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["hour", "known", "area"],
+                                               name="incident_hour_key")]
+
+    def __str__(self) -> str:
+        return f"{self.area_id} {self.hour:%Y-%m-%d %H}h known {self.known:%H}h = {self.n}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -15,6 +16,7 @@ from sitroom.core.choices import AreaLevel
 from sitroom.core.models import Area
 from sitroom.core.permissions import scope_of
 
+from . import cells
 from .choices import POSTURE_STATES, IncidentStatus, PostureKind
 from .models import (
     CELL_COARSER,
@@ -22,6 +24,7 @@ from .models import (
     CasualtyReport,
     Incident,
     IncidentCell,
+    IncidentHour,
     IncidentRevision,
     PostureChange,
 )
@@ -222,20 +225,46 @@ def posture_at(areas: list[Area], moment: datetime) -> dict[int, dict[str, Postu
     return result
 
 
+def recent_counts(user, moment: datetime, hours: int = 24) -> dict[int, int]:
+    """Per area: the incidents that occurred in the `hours` before `moment` and were
+    known by then (discarded and merged ones left out). Whole hours come from the kept
+    counts (IncidentHour) when they were known before `moment`'s hour; the two partial
+    hours at the ends, and what became known during `moment`'s own hour, from the
+    incidents themselves."""
+    start = moment - timedelta(hours=hours)
+    first_full = cells.hour_of(start) + timedelta(hours=1)  # after `start`, whole
+    last_hour = cells.hour_of(moment)  # the hour `moment` is in: partial
+    counts: Counter[int] = Counter()
+    visible = Area.objects.visible_to(user).values("id")
+    counted = Incident.objects.visible_to(user).exclude(status__in=cells.NOT_COUNTED)
+    if first_full < last_hour:
+        counts.update(dict(
+            IncidentHour.objects.filter(hour__gte=first_full, hour__lt=last_hour,
+                                        known__lt=last_hour, area__in=visible)
+            .values_list("area_id").annotate(total=Sum("n")).values_list("area_id", "total")))
+        edges = (Q(occurred_at__gt=start, occurred_at__lt=first_full)
+                 | Q(occurred_at__gte=last_hour, occurred_at__lte=moment))
+        late = Q(occurred_at__gte=first_full, occurred_at__lt=last_hour,
+                 recorded_at__gte=last_hour)
+        queries = [counted.filter(edges, recorded_at__lte=moment),
+                   counted.filter(late, recorded_at__lte=moment)]
+    else:  # a window shorter than two hours: count the incidents
+        queries = [counted.filter(occurred_at__gt=start, occurred_at__lte=moment,
+                                  recorded_at__lte=moment)]
+    for qs in queries:
+        counts.update(dict(qs.values_list("area_id").annotate(n=Count("id"))
+                           .values_list("area_id", "n").order_by()))
+    return {area_id: n for area_id, n in counts.items() if n}
+
+
 def country_board(user, moment: datetime | None = None) -> dict[str, Any]:
     """The board: each unit's posture at a moment, and its incidents of the last day."""
     moment = moment or timezone.now()
     units = list(board_units(user))
     posture = posture_at(units, moment)
-    per_area = (
-        Incident.objects.visible_to(user)
-        .filter(occurred_at__gt=moment - timedelta(hours=24), occurred_at__lte=moment,
-                recorded_at__lte=moment)
-        .exclude(status__in=[IncidentStatus.DISCARDED, IncidentStatus.MERGED])
-        .values_list("area_id").annotate(n=Count("id")).values_list("area_id", "n"))
     paths = dict(Area.objects.values_list("id", "path"))
     recent: dict[str, int] = {}
-    for area_id, n in per_area:
+    for area_id, n in recent_counts(user, moment).items():
         recent[paths[area_id]] = recent.get(paths[area_id], 0) + n
     rows = []
     for unit in units:

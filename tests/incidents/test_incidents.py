@@ -229,3 +229,51 @@ def test_a_large_import_is_one_journal_entry_with_a_revision_per_incident(sec_wo
     assert entry.area.code == "KZ-ALA"  # the area holding both districts
     revisions = IncidentRevision.objects.filter(incident__in=[i for i, _c in results])
     assert revisions.count() == n and {r.journal_seq for r in revisions} == {entry.seq}
+
+
+def test_board_counts_of_the_last_24_hours_agree_with_counting_at_every_moment(sec_world):
+    """The kept hourly counts plus the partial hours give exactly what counting the
+    incidents gives, at any moment, including incidents learned late, discarded,
+    merged and moved in time, and only for the areas the user sees."""
+    from datetime import timedelta
+
+    from django.db.models import Count
+
+    def put(occurred, recorded, area="KZ751110"):
+        return services.report_incident(
+            actor=sec_world.users["duty"], source="import", type="riots", title="x",
+            area=area, occurred_at=T(occurred), recorded_at=T(recorded))[0]
+
+    put("2022-01-05T10:00:00+06:00", "2022-01-05T10:05:00+06:00")
+    put("2022-01-05T10:59:59+06:00", "2022-01-05T11:00:00+06:00")
+    late = put("2022-01-06T02:30:00+06:00", "2022-01-06T12:45:00+06:00")  # learned 10 h later
+    gone = put("2022-01-05T13:00:00+06:00", "2022-01-05T13:00:00+06:00")
+    dup = put("2022-01-05T14:10:00+06:00", "2022-01-05T15:20:00+06:00")
+    keep = put("2022-01-05T14:00:00+06:00", "2022-01-05T14:30:00+06:00")
+    moved = put("2022-01-05T16:00:00+06:00", "2022-01-05T16:00:00+06:00")
+    put("2022-01-05T18:00:00+06:00", "2022-01-05T18:01:00+06:00", area="KZ-MAN")
+    duty = sec_world.users["duty"]
+    services.set_status([gone], "discarded", actor=duty, source="web")
+    services.merge(keep, dup, actor=duty, source="web")
+    moved.refresh_from_db()
+    services.edit_incident(moved, {"occurred_at": T("2022-01-04T09:00:00+06:00")},
+                           actor=duty, source="web")
+
+    for who in ("viewer", "reporter"):  # the reporter sees Almaty only
+        user = sec_world.users[who]
+        moment = T("2022-01-04T08:00:00+06:00")
+        while moment < T("2022-01-07T12:00:00+06:00"):
+            want = dict(Incident.objects.visible_to(user).filter(
+                occurred_at__gt=moment - timedelta(hours=24), occurred_at__lte=moment,
+                recorded_at__lte=moment).exclude(status__in=["discarded", "merged"])
+                .values_list("area_id").annotate(n=Count("id")).values_list("area_id", "n")
+                .order_by())
+            assert queries.recent_counts(user, moment) == want, moment
+            moment += timedelta(minutes=17)
+    everyone = queries.recent_counts(sec_world.users["viewer"], T("2022-01-06T13:00:00+06:00"))
+    assert sum(everyone.values()) == 3  # the kept one of the merged pair, the late one, Mangystau
+    # learned late: counted from the moment it was known, not before
+    viewer = sec_world.users["viewer"]
+    before = queries.recent_counts(viewer, late.recorded_at - timedelta(seconds=1))
+    assert queries.recent_counts(viewer, late.recorded_at)[late.area_id] == \
+        before[late.area_id] + 1

@@ -4,13 +4,6 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-def count_half_degree_cells(apps, schema_editor):
-    """The new 0.5° level of the map's kept counts, from the incidents themselves."""
-    from sitroom.incidents import cells
-
-    cells.rebuild()
-
-
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -44,5 +37,4 @@ class Migration(migrations.Migration):
             model_name='posturechange',
             constraint=models.UniqueConstraint(condition=models.Q(('external_id__isnull', False)), fields=('external_id',), name='posture_unique_external_id'),
         ),
-        migrations.RunPython(count_half_degree_cells, migrations.RunPython.noop),
     ]
