@@ -66,28 +66,37 @@ def latest_states(area_ids: list[int], component_ids: list[int],
         probe = (f"FROM {table} r WHERE r.area_id = a.id AND r.component_id = c.id "
                  "AND r.occurred_at <= %s AND r.recorded_at <= %s "
                  "ORDER BY r.occurred_at DESC, r.id DESC LIMIT 1")
+        params = [moment, moment, *area_ids, *component_ids]
         if connection.vendor == "postgresql":
             sql = (f"SELECT a.id, c.id, x.id, x.status, x.occurred_at FROM core_area a "
                    f"CROSS JOIN lifelines_component c CROSS JOIN LATERAL (SELECT r.id, "
                    f"r.status, r.occurred_at {probe}) x WHERE a.id IN ({a_marks}) "
                    f"AND c.id IN ({c_marks})")
-        else:  # a correlated sub-query gives one column: the id, then the row by rowid
-            sql = (f"SELECT t.area_id, t.component_id, r.id, r.status, r.occurred_at{text} "
-                   f"FROM (SELECT a.id AS area_id, c.id AS component_id, (SELECT r.id "
-                   f"{probe}) AS rid FROM core_area a, lifelines_component c "
-                   f"WHERE a.id IN ({a_marks}) AND c.id IN ({c_marks})) t "
-                   f"JOIN {table} r ON r.id = t.rid")
-        params = [moment, moment, *area_ids, *component_ids]
+        else:  # a correlated sub-query gives one column: status, id and time in one text
+            sql = (f"SELECT a.id, c.id, (SELECT r.status || ' ' || r.id || ' ' || "
+                   f"r.occurred_at {probe}) FROM core_area a, lifelines_component c "
+                   f"WHERE a.id IN ({a_marks}) AND c.id IN ({c_marks})")
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return {(a, c): CellState(int(parts[1]), parts[0], parts[2])
+                        for a, c, packed in cursor.fetchall() if packed is not None
+                        for parts in [packed.split(" ", 2)]}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return {(a, c): CellState(r, s, t) for a, c, r, s, t in cursor.fetchall()}
 
 
-def full_reports(ids) -> dict[tuple[int, int], StatusReport]:
-    """The reports shown on the board, with their area (without its boundary) and
-    component in the same query."""
-    return {(r.area_id, r.component_id): r for r in StatusReport.objects.filter(id__in=ids)
-            .select_related("area", "component").defer("area__boundary")}
+def full_reports(ids, areas: list[Area], comps: list[Component]
+                 ) -> dict[tuple[int, int], StatusReport]:
+    """The reports shown on the board, given the area and component objects the board
+    already holds (no query or object per report for them)."""
+    area_of = {a.pk: a for a in areas}
+    comp_of = {c.pk: c for c in comps}
+    shown = {}
+    for r in StatusReport.objects.filter(id__in=list(ids)):
+        r.area, r.component = area_of[r.area_id], comp_of[r.component_id]
+        shown[(r.area_id, r.component_id)] = r
+    return shown
 
 
 @dataclass
@@ -111,25 +120,12 @@ class Cell:
         return str(Status(self.status).label)
 
 
-def _effective(state: CellState | None, fresh_since: Any) -> tuple[str, bool]:
-    """The status a cell's newest report stands for: grey when missing, or stale when it
-    is older than the freshness window (which ends at the board's moment)."""
-    if state is None:
-        return Status.GREY, False
-    if state.occurred_at < fresh_since:
-        return Status.GREY, True
-    return state.status, False
-
-
-def roll_up(statuses: list[str], rule: str) -> str:
-    """An area's status from its own and the areas inside it (see RollUp)."""
-    if not statuses:
-        return Status.GREY
+def roll_up_counts(counts: Counter, rule: str) -> str:
+    """`roll_up` of statuses given as status -> how many cells have it."""
     if rule == RollUp.MAJORITY:
-        counts = Counter(statuses)
         top = max(counts.values())
         return max((s for s, n in counts.items() if n == top), key=SEVERITY.get)
-    return max(statuses, key=SEVERITY.get)
+    return max(counts, key=SEVERITY.get)
 
 
 def board(user, area: Area | None = None, as_of: datetime | None = None,
@@ -149,28 +145,36 @@ def board(user, area: Area | None = None, as_of: datetime | None = None,
     subtree = list(visible.filter(path__startswith=area.path).values_list("id", "path"))
     comps = components()
     states = latest_states([i for i, _p in subtree], [c.pk for c in comps], as_of)
-    shown = full_reports(states[(a.pk, c.pk)].report_id for a in rows_areas for c in comps
-                         if (a.pk, c.pk) in states)
+    shown = full_reports((states[(a.pk, c.pk)].report_id for a in rows_areas for c in comps
+                          if (a.pk, c.pk) in states), rows_areas, comps)
     fresh_since = db_time(moment - timedelta(hours=settings.LIFELINE_FRESH_HOURS))
-    effective = {key: _effective(state, fresh_since) for key, state in states.items()}
+    # Each cell's status as the roll-up counts it (grey when stale), by area.
+    by_area: dict[int, list[tuple[int, str]]] = {}
+    stale_cells = set()
+    for (area_id, comp_id), state in states.items():
+        if state.occurred_at < fresh_since:
+            stale_cells.add((area_id, comp_id))
+            by_area.setdefault(area_id, []).append((comp_id, Status.GREY))
+        else:
+            by_area.setdefault(area_id, []).append((comp_id, state.status))
+    comp_ids = [c.pk for c in comps]
     rows = []
     for row_area in rows_areas:
-        inside = [i for i, p in subtree if p.startswith(row_area.path)]
+        row_id = row_area.pk
+        counts: dict[int, Counter] = {c: Counter() for c in comp_ids}
+        for area_id, path in subtree:
+            if area_id != row_id and path.startswith(row_area.path):
+                for comp_id, status in by_area.get(area_id, ()):
+                    counts[comp_id][status] += 1
+        own = dict(by_area.get(row_id, ()))
         cells = []
-        for comp in comps:
-            own_status, stale = effective.get((row_area.pk, comp.pk), (Status.GREY, False))
-            statuses, counts = [], Counter()
-            for area_id in inside:
-                seen = effective.get((area_id, comp.pk))
-                if seen is None:
-                    continue
-                status = seen[0]
-                statuses.append(status)
-                if area_id != row_area.pk:
-                    counts[status] += 1
-            shown_status = roll_up(statuses, rule) if statuses else own_status
-            cells.append(Cell(status=shown_status, reported=shown.get((row_area.pk, comp.pk)),
-                              stale=stale, rolled_up=bool(counts), counts=dict(counts)))
+        for comp_id in comp_ids:
+            inside = counts[comp_id]
+            every = inside + Counter({own[comp_id]: 1}) if comp_id in own else inside
+            cells.append(Cell(
+                status=roll_up_counts(every, rule) if every else Status.GREY,
+                reported=shown.get((row_id, comp_id)), stale=(row_id, comp_id) in stale_cells,
+                rolled_up=bool(inside), counts=dict(inside)))
         rows.append({"area": row_area, "cells": cells,
                      "summary": summary(list(zip(comps, cells, strict=True)))})
     return {"area": area, "rows": rows, "components": comps, "moment": moment,
