@@ -98,6 +98,7 @@ def entry_event(entry: JournalEntry) -> dict[str, Any]:
         "occurred_at": entry.occurred_at.isoformat(),
         "recorded_at": entry.recorded_at.isoformat(),
         "kind": entry.kind,
+        "subject": entry.subject_id,
         "source": entry.source,
         "summary": entry.summary,
         "area": entry.area.code if entry.area else None,

@@ -164,6 +164,7 @@ def incident_detail(request, uid):
         "merged": Incident.objects.filter(merged_into=incident),
         "can_manage": INCIDENTS_MANAGE in _rights(request.user),
         "point": json.dumps([incident.lat, incident.lon] if incident.lat is not None else None),
+        "live_url": f"?kind=incident&after={chain_head()[0]}",
     })
 
 
@@ -217,7 +218,8 @@ def board(request):
     moment = form.cleaned_data.get("as_of") if form.is_valid() else None
     data = queries.country_board(request.user, moment)
     return render(request, "incidents/board.html", {
-        "form": form, "board": data, "kinds": PostureKind.choices, "as_of": moment})
+        "form": form, "board": data, "kinds": PostureKind.choices, "as_of": moment,
+        "live_url": f"?after={chain_head()[0]}"})
 
 
 @login_required

@@ -112,3 +112,39 @@ def test_import_a_file_with_one_bad_row_writes_nothing(page, server, security_wo
     expect(problem).to_contain_text("3")
     expect(problem).to_contain_text("severity")
     assert not Incident.objects.filter(external_id__in=["r1", "r2", "r3"]).exists()
+
+
+def test_detail_page_and_country_board_follow_changes_live(browser, page, server,
+                                                          security_world):
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from sitroom.incidents.services import report_incident, set_status
+
+    def user(name):
+        return get_user_model().objects.get(username=name)
+
+    incident = report_incident(actor=user("duty"), source="web", type="riots",
+                               title="Barricades on Abay avenue", area="KZ-ALA",
+                               occurred_at=timezone.now())[0]
+    watcher = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    sign_in(watcher, server, "viewer", PASSWORD)
+    watcher.goto(f"{server}/incidents/{incident.uid}/")
+    expect(watcher.locator("#live-status")).to_have_attribute("data-state", "live")
+    expect(watcher.locator("#incident-status")).to_contain_text("Reported")
+
+    sign_in(page, server, "viewer", PASSWORD)
+    page.goto(server + "/security/board")
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    almaty = page.locator("#board tr[data-area='KZ-ALA'] td.num")
+    expect(almaty).to_have_text("1")
+
+    set_status([incident], "verified", actor=user("duty"), source="web")
+    expect(watcher.locator("#incident-status")).to_contain_text("Verified")
+    expect(watcher.locator("#incident-history tr")).to_have_count(2)
+
+    report_incident(actor=user("duty"), source="web", type="protests",
+                    title="Second crowd at the square", area="KZ-ALA",
+                    occurred_at=timezone.now())
+    expect(almaty).to_have_text("2")
+    watcher.context.close()

@@ -21,5 +21,38 @@ window.SitroomLive = (function () {
     source.addEventListener("entry", function (ev) { onEntry(JSON.parse(ev.data)); });
     return source;
   }
-  return { connect: connect };
+  /* Keep parts of a server-rendered page current: every element with
+     data-live-kinds="incident posture …" (and, optionally, data-live-subject="<id>")
+     is re-read from the page's own URL when an entry of one of those kinds (about that
+     subject) arrives; bursts are folded into one fetch. */
+  function refreshParts() {
+    var parts = document.querySelectorAll("[data-live-kinds][id]");
+    if (!parts.length) { return null; }
+    var timer = null;
+    function reload() {
+      timer = null;
+      fetch(window.location.href, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (text) {
+          if (!text) { return; }
+          var doc = new DOMParser().parseFromString(text, "text/html");
+          parts.forEach(function (el) {
+            var fresh = doc.getElementById(el.id);
+            if (fresh) { el.innerHTML = fresh.innerHTML; el.dataset.refreshed = String(Date.now()); }
+          });
+        });
+    }
+    return connect(function (entry) {
+      var wanted = false;
+      parts.forEach(function (el) {
+        var kinds = el.dataset.liveKinds.split(" ");
+        var subject = el.dataset.liveSubject;
+        if (kinds.indexOf(entry.kind) >= 0 && (!subject || subject === entry.subject)) { wanted = true; }
+      });
+      if (wanted && !timer) { timer = setTimeout(reload, 300); }
+    });
+  }
+  var api = { connect: connect, refreshParts: refreshParts };
+  refreshParts();
+  return api;
 })();
