@@ -183,5 +183,5 @@ def _fetch_after(seq: int, limit: int = FETCH_LIMIT) -> list[dict[str, Any]]:
     from .queries import entry_event
 
     entries = (JournalEntry.objects.filter(seq__gt=seq).order_by("seq")
-               .select_related("area", "place", "organization")[:limit])
+               .select_related("area", "place", "organization").defer("area__boundary")[:limit])
     return [entry_event(e) for e in entries]

@@ -83,7 +83,8 @@ def journal_entries(user, flt: JournalFilter | None = None) -> QuerySet:
     qs = JournalEntry.objects.visible_to(user)
     if flt is not None:
         qs = flt.apply(qs)
-    return qs.select_related("area", "place", "organization").order_by("-occurred_at", "-seq")
+    return qs.select_related("area", "place", "organization").defer(
+        "area__boundary").order_by("-occurred_at", "-seq")
 
 
 def entry_event(entry: JournalEntry) -> dict[str, Any]:
@@ -116,11 +117,13 @@ def areas(user) -> QuerySet:
 
 
 def places(user) -> QuerySet:
-    return Place.objects.visible_to(user).select_related("area", "organization")
+    return Place.objects.visible_to(user).select_related("area", "organization").defer(
+        "area__boundary")
 
 
 def organizations(user) -> QuerySet:
-    return Organization.objects.visible_to(user).select_related("area")
+    return Organization.objects.visible_to(user).select_related("area").defer(
+        "area__boundary")
 
 
 ACTIVITY_WINDOW = timedelta(hours=24)

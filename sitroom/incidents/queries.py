@@ -99,7 +99,9 @@ ORDERINGS = {
 def incidents(user, flt: IncidentFilter | None = None, order: str = "-occurred_at") -> QuerySet:
     qs = Incident.objects.visible_to(user)
     qs = (flt or IncidentFilter()).apply(qs)
-    return qs.select_related("type", "subtype", "area", "assignee").order_by(
+    # Not the areas' boundaries: a region's polygon is up to 100 KB of JSON per row.
+    return qs.select_related("type", "subtype", "area", "assignee").defer(
+        "area__boundary").order_by(
         *ORDERINGS.get(order, ORDERINGS["-occurred_at"]))
 
 
@@ -160,7 +162,8 @@ def _cells_from_counts(flt: IncidentFilter, size: float) -> list[dict[str, Any]]
 
 def casualty_reports(user, *, area: Area | None = None, as_of: datetime | None = None
                      ) -> QuerySet:
-    qs = CasualtyReport.objects.visible_to(user).select_related("area", "reporting_body")
+    qs = CasualtyReport.objects.visible_to(user).select_related(
+        "area", "reporting_body").defer("area__boundary")
     if area is not None:
         qs = qs.filter(area_path__startswith=area.path)
     if as_of is not None:
@@ -289,5 +292,6 @@ def posture_history(area: Area) -> QuerySet:
     """Every posture change of the area and of the areas above it, oldest first."""
     parts = area.path.rstrip("/").split("/")
     chain = ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
-    return PostureChange.objects.filter(area_path__in=chain).select_related("area").order_by(
+    return PostureChange.objects.filter(area_path__in=chain).select_related("area").defer(
+        "area__boundary").order_by(
         "effective_at", "recorded_at", "id")

@@ -125,7 +125,7 @@ def cell_history(request, area: str, component: str,
         raise InvalidInput({"component": f"no component {component!r}"})
     return [StatusOut.of(r) for r in queries.history(request.user, _area(request.user, area),
                                                      comp, as_of)
-            .select_related("area", "component")]
+            .select_related("area", "component").defer("area__boundary")]
 
 
 @router.get("/lifelines/board", response=BoardOut,

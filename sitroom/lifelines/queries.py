@@ -231,7 +231,8 @@ def history(user, area: Area, component: Component, as_of: datetime | None = Non
 def reports(user, *, area: Area | None = None, component: str | None = None,
             since: datetime | None = None, until: datetime | None = None,
             as_of: datetime | None = None) -> QuerySet:
-    qs = StatusReport.objects.visible_to(user).select_related("area", "component")
+    qs = StatusReport.objects.visible_to(user).select_related("area", "component").defer(
+        "area__boundary")
     if area is not None:
         qs = qs.filter(area__path__startswith=area.path)
     if component:

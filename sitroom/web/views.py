@@ -160,7 +160,8 @@ def _backlog(user, flt, after: int, limit: int = 500):
     from sitroom.core.models import JournalEntry
 
     qs = flt.apply(JournalEntry.objects.visible_to(user)).filter(seq__gt=after)
-    entries = qs.select_related("area", "place", "organization").order_by("seq")[:limit]
+    entries = qs.select_related("area", "place", "organization").defer(
+        "area__boundary").order_by("seq")[:limit]
     events = [queries.entry_event(e) for e in entries]
     # From here on the stream needs no database: give the connection back rather than
     # hold one per open page (PostgreSQL's connection limit).
