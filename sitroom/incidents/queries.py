@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db.models import Avg, Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
-from django.db.models.functions import Floor
+from django.db.models.functions import Coalesce, Floor
 from django.utils import timezone
 
 from sitroom.core.choices import AreaLevel
@@ -247,10 +247,13 @@ def recent_counts(user, moment: datetime, hours: int = 24) -> dict[int, int]:
             .values_list("area_id").annotate(total=Sum("n")).values_list("area_id", "total")))
         edges = (Q(occurred_at__gt=start, occurred_at__lt=first_full)
                  | Q(occurred_at__gte=last_hour, occurred_at__lte=moment))
-        late = Q(occurred_at__gte=first_full, occurred_at__lt=last_hour,
-                 recorded_at__gte=last_hour)
-        queries = [counted.filter(edges, recorded_at__lte=moment),
-                   counted.filter(late, recorded_at__lte=moment)]
+        # Learned during the last hour: found by `recorded_at` (an hour of it); the
+        # occurrence test goes through a function so no index is used for it (SQLite
+        # would otherwise scan the whole day by `occurred_at`).
+        late = counted.annotate(occurred=Coalesce("occurred_at", "occurred_at")).filter(
+            recorded_at__gte=last_hour, recorded_at__lte=moment,
+            occurred__gte=first_full, occurred__lt=last_hour)
+        queries = [counted.filter(edges, recorded_at__lte=moment), late]
     else:  # a window shorter than two hours: count the incidents
         queries = [counted.filter(occurred_at__gt=start, occurred_at__lte=moment,
                                   recorded_at__lte=moment)]
