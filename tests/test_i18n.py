@@ -43,3 +43,26 @@ def test_no_user_facing_string_is_missing_from_the_catalogue(tmp_path):
     ours = {e.msgid for e in polib.pofile(str(LOCALE / "ru/LC_MESSAGES/django.po"))
             if not e.obsolete}
     assert sorted(fresh - ours) == []
+
+
+def test_system_journal_lines_name_things_in_the_readers_language(world):
+    """A line the system writes ("Almaty: Metro — Not operating") is stored once, in
+    English, and each reader sees the area's and the component's names in their own
+    language."""
+    from django.utils import translation
+
+    from sitroom.core.i18n import render
+    from sitroom.core.models import JournalEntry
+    from sitroom.lifelines.services import StatusDraft, load_components, report_statuses
+
+    load_components(actor=world.users["director"], source="cli")
+    report_statuses([StatusDraft(area="KZ-ALA", component="metro", status="red")],
+                    actor=world.users["duty"], source="api")
+    entry = JournalEntry.objects.filter(kind="lifeline").order_by("-seq").first()
+    assert entry.summary == "Almaty: Metro — Not operating"
+    with translation.override("ru"):
+        russian = render(entry.summary, entry.payload)
+    with translation.override("kk"):
+        kazakh = render(entry.summary, entry.payload)
+    assert russian == "Алматы: Метрополитен — Не работает"
+    assert kazakh.startswith("Алматы: ") and "Metro" not in kazakh and kazakh != russian

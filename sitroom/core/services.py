@@ -290,7 +290,7 @@ def save_area(data: dict[str, Any], *, actor: Actor | Any, source: str) -> tuple
         _journal_change(
             actor, source, kind="area", area=area, subject=("core", "area", area.code),
             text=described(gettext_noop("Area %(name)s added") if created
-                           else gettext_noop("Area %(name)s updated"), name=area.name),
+                           else gettext_noop("Area %(name)s updated"), name=area),
             payload={"code": area.code, "level": area.level, "created": created})
     return area, created
 
@@ -316,7 +316,7 @@ def set_area_boundary(area: Area, geometry: dict[str, Any], *, boundary_source: 
     area.save(update_fields=["boundary", "boundary_source"])
     _journal_change(
         actor, source, kind="area", area=area, subject=("core", "area", area.code),
-        text=described(gettext_noop("Boundary of %(name)s loaded"), name=area.name),
+        text=described(gettext_noop("Boundary of %(name)s loaded"), name=area),
         payload={"code": area.code, "boundary_source": boundary_source})
     return True
 
@@ -358,7 +358,7 @@ def save_place(data: dict[str, Any], *, actor: Actor | Any, source: str) -> tupl
             actor, source, kind="place", area=area, place=place,
             subject=("core", "place", place.code),
             text=described(gettext_noop("Place %(name)s added") if created
-                           else gettext_noop("Place %(name)s updated"), name=place.name),
+                           else gettext_noop("Place %(name)s updated"), name=place),
             payload={"code": place.code, "lat": place.lat, "lon": place.lon, "created": created})
     return place, created
 
@@ -391,6 +391,6 @@ def save_organization(data: dict[str, Any], *, actor: Actor | Any,
             actor, source, kind="organization", area=area, organization=org,
             subject=("core", "organization", org.code),
             text=described(gettext_noop("Organization %(name)s added") if created
-                           else gettext_noop("Organization %(name)s updated"), name=org.name),
+                           else gettext_noop("Organization %(name)s updated"), name=org),
             payload={"code": org.code, "kind": org.kind, "created": created})
     return org, created

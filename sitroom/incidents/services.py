@@ -600,8 +600,8 @@ def record_casualties(*, area: str, reporting_body: str, category: str, count: i
         estimate=estimate, source=source_ref, note=note, actor_label=actor.label,
         external_id=external_id)
     text = described(gettext_noop("%(body)s: %(count)d %(category)s in %(area)s as of "
-                                  "%(as_of)s"), body=body.name, count=count,
-                     category=CasualtyCategory(category).label, area=area_obj.name,
+                                  "%(as_of)s"), body=body, count=count,
+                     category=CasualtyCategory(category).label, area=area_obj,
                      as_of=timezone.localtime(as_of).strftime("%Y-%m-%d %H:%M"))
     record_entries([EntryDraft(
         kind="casualty_report", summary=text["summary"], area=area_obj, organization=body,
@@ -640,7 +640,7 @@ def change_posture(*, area: str, kind: str, state: str, effective_at: datetime,
         effective_at=effective_at, recorded_at=recorded_at or now, hours=hours, decree=decree,
         source=source_ref, note=note, estimate=estimate, actor_label=actor.label,
         external_id=external_id)
-    text = described(gettext_noop("%(area)s: %(kind)s — %(state)s"), area=area_obj.name,
+    text = described(gettext_noop("%(area)s: %(kind)s — %(state)s"), area=area_obj,
                      kind=PostureKind(kind).label, state=POSTURE_STATES[kind][state])
     # A change announced ahead ("lifted from 07:00 tomorrow") is journaled when announced.
     record_entries([EntryDraft(

@@ -96,7 +96,7 @@ def update_component(code: str, changes: dict[str, Any], *, actor: Actor | Any,
     for key, value in changes.items():
         setattr(component, key, value)
     component.save()
-    text = described(gettext_noop("Lifeline component %(name)s changed"), name=component.name)
+    text = described(gettext_noop("Lifeline component %(name)s changed"), name=component)
     record_entries([EntryDraft(kind="lifeline", summary=text["summary"],
                                payload={"i18n": text["i18n"], "changes": changes},
                                subject=("lifelines", "component", code))],
@@ -255,7 +255,7 @@ def _store(reports: list[StatusReport], actor: Actor, source: str) -> None:
                      "sources": [s.strip() for s in r.source.split(";") if s.strip()]})
             for r in reports
             for text in [described(gettext_noop("%(area)s: %(component)s — %(status)s"),
-                                   area=r.area.name, component=r.component.name,
+                                   area=r.area, component=r.component,
                                    status=Status(r.status).label)]]
         entries = record_entries(drafts, actor=actor, source=source, checked=True)
     else:
