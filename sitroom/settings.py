@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "sitroom.accounts",
     "sitroom.incidents",
     "sitroom.lifelines",
+    "sitroom.forces",
     "sitroom.reports",
     "sitroom.web",
     "sitroom.api",
@@ -210,6 +211,8 @@ API_PAGE_SIZE_MAX = 500
 # Lifelines board: a cell whose newest report is older than this is shown as stale, never
 # silently as its old colour; and how an area's status is rolled up from the areas inside.
 LIFELINE_FRESH_HOURS = env_float("LIFELINE_FRESH_HOURS", 24.0)
+# `sitroom demo` runs the withdrawal planner once on the demo force, for this long at most.
+DEMO_PLAN_SECONDS = env_float("DEMO_PLAN_SECONDS", 20.0)
 LIFELINE_ROLLUP = env("LIFELINE_ROLLUP", "worst")
 if LIFELINE_ROLLUP not in ("worst", "majority"):
     raise ImproperlyConfigured("SITROOM_LIFELINE_ROLLUP: expected worst or majority")

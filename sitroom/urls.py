@@ -10,5 +10,6 @@ urlpatterns = [
     *auth_urlpatterns,
     path("", include("sitroom.incidents.urls")),
     path("", include("sitroom.lifelines.urls")),
+    path("", include("sitroom.forces.urls")),
     path("", include("sitroom.web.urls")),
 ]

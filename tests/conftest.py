@@ -30,6 +30,8 @@ def areas(world):
 def _fast_password_hashing(settings):
     # The production hasher is deliberately slow; tests create many users.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The demo's generated withdrawal plan: any plan will do for the tests.
+    settings.DEMO_PLAN_SECONDS = 2
 
 
 

@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 
 from sitroom.accounts.api import router as accounts_router
 from sitroom.core.api import router as core_router
+from sitroom.forces.api import router as forces_router
 from sitroom.incidents.api import router as incidents_router
 from sitroom.incidents.api_exchange import router as incidents_exchange_router
 from sitroom.lifelines.api import router as lifelines_router
@@ -28,3 +29,4 @@ api.add_router("/", accounts_router)
 api.add_router("/", incidents_exchange_router)  # before /incidents/{uid}
 api.add_router("/", incidents_router)
 api.add_router("/", lifelines_router)
+api.add_router("/", forces_router)

@@ -131,6 +131,15 @@ def test_no_bound_exceeds_the_optimum_on_small_random_instances():
     assert l2_misses >= 5  # so the arc-flow bound was checked where it matters
 
 
+def test_arcflow_graph_holds_every_packing_when_many_small_items_follow_a_large_one():
+    """One large item then a hundred and twenty small ones fit one bin: the graph must
+    have the small items' arcs beyond the first chain's end (a missing arc made the
+    LP say 2 — not a lower bound)."""
+    weights = [80] + [1] * 120
+    assert arcflow_lp_bound(weights, 400) == 1
+    assert arcflow_lp_bound([60, 50] + [1] * 300, 400) == 2  # 410 > 400
+
+
 # --- packings -----------------------------------------------------------------------------
 
 

@@ -28,6 +28,7 @@ DATA_DIR = Path(__file__).resolve().parent / "kz2022"
 DOMAIN_LOADERS = [
     "sitroom.incidents.demo.load_demo",
     "sitroom.lifelines.demo.load_demo",
+    "sitroom.forces.demo.load_demo",
 ]
 SOURCE = JournalSource.SCENARIO
 BOUNDARY_FILES = [

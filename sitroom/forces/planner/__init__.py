@@ -1,1 +1,191 @@
-"""Planning for a stabilisation force: how many sorties, and in what order it withdraws."""
+"""Planning for a stabilisation force: how many sorties, and in what order it withdraws.
+
+`solve(problem)` runs the two layers of airlift-notes §6 and returns a `Plan`:
+layer 1 (loads.py) packs units into sorties, layer 2 (schedule.py) schedules them to
+minimise closure time; bounds.py proves how far each result can be from the best.
+`solve(problem, baseline=True)` gives the first-fit-decreasing loads scheduled greedily,
+the benchmark's baseline. Plain Python, no Django.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+from .common import Infeasible, validate
+from .model import Handover, Plan, Problem, RoadMove, Sortie, SortieLoad
+
+__all__ = ["Plan", "Problem", "solve"]
+
+
+def solve(
+    problem: Problem,
+    *,
+    time_limit_s: float = 60,
+    workers: int = 2,
+    progress: Callable[[float, int | None, int | None], None] | None = None,
+    stop: threading.Event | None = None,
+    baseline: bool = False,
+) -> Plan:
+    """Plan the withdrawal. `progress(seconds, best closure, best bound)` (minutes from the
+    start; None while unknown) is called as the solve goes; setting `stop` ends it with the
+    best plan so far (status "stopped"). Infeasible input gives status "infeasible" and an
+    `explanation`; it never raises for bad data."""
+    from .bounds import SORTIE_BOUNDS, airfield_bound, handover_path_bound
+    from .loads import groups_of, plan_loads
+    from .schedule import closure_bounds, cp_schedule, greedy, slots_of, unit_ready
+
+    started = time.monotonic()
+
+    def elapsed() -> float:
+        return time.monotonic() - started
+
+    try:
+        validate(problem)
+    except Infeasible as exc:
+        return Plan(status="infeasible", explanation=str(exc), start=problem.start)
+    if progress is not None:
+        progress(0.0, None, None)
+    layer1_budget = time_limit_s * (0.2 if baseline else 0.45)
+    layer1 = plan_loads(
+        problem, time_limit=layer1_budget, workers=workers, stop=stop, baseline=baseline
+    )
+    slots = slots_of(problem, layer1.loads)
+    packing = closure_bounds(problem, slots)
+    flown = {g for g, b in layer1.bounds.items()}
+    lbs = {
+        "fleet-cycle": layer1.fleet_bound,
+        "airfield-throughput": airfield_bound(
+            problem, groups_of(problem), {g: layer1.bounds[g].best for g in flown}
+        ),
+        "handover critical path": handover_path_bound(problem),
+    }
+    lower = max(max(lbs.values()), max(packing.values(), default=0))
+    warm = greedy(problem, slots)
+    # the greedy start with road units flying, if that is better
+    alt = greedy(problem, slots, drive_if_allowed=False)
+    if alt.closure < warm.closure:
+        warm = alt
+    if progress is not None:
+        progress(elapsed(), warm.closure, max(lbs.values()))
+    sched = warm
+    if not baseline and not (stop is not None and stop.is_set()):
+        sched = cp_schedule(
+            problem,
+            slots,
+            warm,
+            time_limit=max(0.5, time_limit_s - elapsed()),
+            workers=workers,
+            stop=stop,
+            progress=(None if progress is None else (lambda s, c, b: progress(elapsed(), c, b))),
+            lower=lower,
+        )
+        packing["CP-SAT (this packing)"] = sched.bound
+    elif stop is not None and stop.is_set():
+        sched.status = "stopped"
+    # --- assemble -------------------------------------------------------------------
+    start = problem.start
+
+    def at(minute: int):
+        return start + timedelta(minutes=minute)
+
+    sorties = []
+    flown_groups = set()
+    order = sorted((st, i) for i, st in enumerate(sched.starts) if st is not None)
+    for n, (st, i) in enumerate(order, 1):
+        s = slots[i]
+        load = s.load
+        flown_groups.add(load.group)
+        vehicles_by_unit: dict[str, list[str]] = {}
+        for v in load.vehicles:
+            vehicles_by_unit.setdefault(v.unit, []).append(v.id)
+        sorties.append(
+            Sortie(
+                id=f"S{n:03d}",
+                aircraft_type=load.aircraft_type,
+                airframe=sched.airframes[i],
+                origin=load.origin,
+                destination=load.destination,
+                boarding=at(st),
+                depart=at(st + s.turn),
+                arrive=at(st + s.landing_offset),
+                available=at(st + s.cycle),
+                units=tuple(
+                    SortieLoad(u, load.by_unit.get(u, 0), tuple(vehicles_by_unit.get(u, ())))
+                    for u in load.units
+                ),
+                weight_kg=load.weight,
+                seats_used=load.seats_used,
+                floor_m=round(load.floor / 100, 2),
+            )
+        )
+    road_min = {u.id: u.road_min for u in problem.units}
+    road_moves = tuple(
+        RoadMove(u, at(dep), at(dep + road_min[u])) for u, dep in sorted(sched.road.items())
+    )
+    ready = unit_ready(problem)
+    handovers = []
+    for site in problem.sites:
+        overlap = site.overlap_min if site.overlap_min is not None else problem.overlap_min
+        end = site.relief_from + timedelta(minutes=overlap)
+        handovers.append(
+            Handover(
+                site=site.id,
+                unit=site.guarded_by,
+                relief_start=site.relief_from,
+                guard_end=end,
+                unit_release=end,
+                unit_ready=at(ready[site.guarded_by]),
+            )
+        )
+    sortie_bounds = {name: 0 for name in SORTIE_BOUNDS}
+    combined = 0
+    for key, b in layer1.bounds.items():
+        if key not in flown_groups:
+            continue
+        for name, value in b.as_dict().items():
+            sortie_bounds[name] += value
+        combined += b.best
+    best_single = max(sortie_bounds.values(), default=0)
+    if combined > best_single:
+        sortie_bounds["per-group best"] = combined
+    sortie_bound_name = max(sortie_bounds, key=lambda k: (sortie_bounds[k], -len(k)))
+    sortie_bound = sortie_bounds[sortie_bound_name]
+    closure = sched.closure
+    closure_bound_name = max(lbs, key=lambda k: lbs[k])
+    closure_bound = lbs[closure_bound_name]
+    packing_bound = max(packing.values(), default=0)
+    status = sched.status
+    if status == "feasible" and closure <= closure_bound:
+        status = "optimal"
+    # "optimal" from CP-SAT means optimal for these sorties; it is optimal for the
+    # problem only when a bound valid for every plan is met
+    if status == "optimal" and closure > closure_bound:
+        status = "feasible"
+    notes = (
+        f"layer 1: {len(layer1.loads)} loads by {layer1.method}, "
+        f"{layer1.optimal_groups}/{len(layer1.bounds)} groups at their sortie bound, "
+        f"{layer1.seconds:.1f} s",
+        f"layer 2: {sched.status} for these sorties",
+    )
+    return Plan(
+        status=status,
+        sorties=tuple(sorties),
+        road_moves=road_moves,
+        handovers=tuple(handovers),
+        closure=at(closure),
+        closure_min=closure,
+        sortie_bounds=sortie_bounds,
+        sortie_bound_name=sortie_bound_name,
+        sortie_ratio=(len(sorties) / sortie_bound) if sortie_bound else None,
+        closure_bounds=lbs,
+        closure_bound_name=closure_bound_name,
+        ratio=(closure / closure_bound) if closure_bound else None,
+        packing_bounds=packing,
+        packing_ratio=(closure / packing_bound) if packing_bound else None,
+        seconds=round(elapsed(), 2),
+        start=start,
+        notes=notes,
+    )

@@ -210,13 +210,16 @@ class ArcFlowGraph:
                 u = start
                 for _ in range(g.demand[k]):
                     v = u + s
-                    if v > capacity or (u, k) in seen:
+                    if v > capacity:
                         break
-                    seen.add((u, k))
-                    g.tails.append(u)
-                    g.heads.append(v)
-                    g.kinds.append(k)
-                    new.add(v)
+                    # An arc already made from another start is walked on, not
+                    # stopped at: the chain from this start may go further.
+                    if (u, k) not in seen:
+                        seen.add((u, k))
+                        g.tails.append(u)
+                        g.heads.append(v)
+                        g.kinds.append(k)
+                        new.add(v)
                     u = v
                 if len(g.tails) > max_arcs:
                     raise OverflowError(

@@ -1,0 +1,120 @@
+"""Forms of the force pages: record a movement, start a planner run."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from sitroom.core.models import Place
+from sitroom.web.forms import LocalDateTimeField
+
+from .choices import AirfieldRole, MovementKind
+from .models import AircraftType, Airfield, GuardPost, Unit
+
+MANIFEST_ROWS = 4
+_PAIR = re.compile(r"^\s*(.+?)\s*[=:×x]\s*(\d+)\s*$")
+
+
+class MovementForm(forms.Form):
+    """A flight or a road convoy, planned or flown, with up to four units aboard."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=MovementKind.choices)
+    label = forms.CharField(label=_("Call sign or label"), max_length=100, required=False)
+    aircraft_type = forms.ChoiceField(label=_("Aircraft type"), required=False)
+    origin = forms.ChoiceField(label=_("From airfield"), required=False)
+    origin_place = forms.ChoiceField(label=_("From site (convoy)"), required=False)
+    destination = forms.ChoiceField(label=_("To airfield"), required=False)
+    destination_text = forms.CharField(label=_("Destination (text)"), max_length=200,
+                                       required=False)
+    planned_departure = LocalDateTimeField(label=_("Planned departure"), required=False)
+    planned_arrival = LocalDateTimeField(label=_("Planned arrival"), required=False)
+    actual_departure = LocalDateTimeField(label=_("Actual departure"), required=False)
+    actual_arrival = LocalDateTimeField(label=_("Actual arrival"), required=False)
+    note = forms.CharField(label=_("Note"), required=False,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        none = [("", _("— none —"))]
+        self.fields["aircraft_type"].choices = none + [
+            (t.code, t.name) for t in AircraftType.objects.order_by("name")]
+        apoe = Airfield.objects.filter(role=AirfieldRole.APOE).order_by("name")
+        self.fields["origin"].choices = none + [(a.code, a.name) for a in apoe]
+        self.fields["destination"].choices = none + [
+            (a.code, a.name) for a in Airfield.objects.order_by("role", "name")]
+        site_ids = GuardPost.objects.visible_to(user).known_at(None).values("place_id")
+        self.fields["origin_place"].choices = none + [
+            (p.code, p.label()) for p in Place.objects.filter(pk__in=site_ids).order_by("code")]
+        units = [("", _("— unit —"))] + [
+            (u.code, f"{u.code} — {u.name}") for u in Unit.objects.visible_to(user)]
+        for i in range(1, MANIFEST_ROWS + 1):
+            self.fields[f"unit_{i}"] = forms.ChoiceField(
+                label=_("Unit %(n)d") % {"n": i}, choices=units, required=False)
+            self.fields[f"personnel_{i}"] = forms.IntegerField(
+                label=_("Personnel %(n)d") % {"n": i}, min_value=0, required=False)
+            self.fields[f"vehicles_{i}"] = forms.CharField(
+                label=_("Vehicles %(n)d") % {"n": i}, required=False, max_length=500,
+                help_text=_("kind=count, separated by “;”, e.g. “BTR-82A=2; KamAZ-5350=1”"))
+
+    def clean(self):
+        data = super().clean()
+        manifest = []
+        for i in range(1, MANIFEST_ROWS + 1):
+            unit = data.get(f"unit_{i}")
+            people = data.get(f"personnel_{i}")
+            raw = data.get(f"vehicles_{i}") or ""
+            if not unit:
+                if people or raw.strip():
+                    self.add_error(f"unit_{i}", _("Choose the unit these people and "
+                                                  "vehicles belong to."))
+                continue
+            vehicles: dict[str, int] = {}
+            for part in filter(None, (p.strip() for p in raw.split(";"))):
+                match = _PAIR.match(part)
+                if match is None:
+                    self.add_error(f"vehicles_{i}", _("“%(part)s” is not kind=count")
+                                   % {"part": part})
+                    continue
+                vehicles[match.group(1)] = vehicles.get(match.group(1), 0) + \
+                    int(match.group(2))
+            manifest.append({"unit": unit, "personnel": people or 0, "vehicles": vehicles})
+        if not manifest and not any(f"unit_{i}" in self.errors
+                                    for i in range(1, MANIFEST_ROWS + 1)):
+            self.add_error("unit_1", _("List at least one unit aboard."))
+        data["manifest"] = manifest
+        return data
+
+    def values(self) -> dict:
+        """The data `services.record_movement` takes."""
+        d = self.cleaned_data
+        out = {k: d.get(k) or None for k in (
+            "kind", "label", "aircraft_type", "origin", "origin_place", "destination",
+            "destination_text", "planned_departure", "planned_arrival", "actual_departure",
+            "actual_arrival", "note")}
+        out["manifest"] = d["manifest"]
+        for key in ("label", "destination_text", "note"):
+            out[key] = out[key] or ""
+        return out
+
+    def field_for(self, name: str) -> str | None:
+        """The form field a service error key names (manifest[0].personnel → personnel_1)."""
+        match = re.match(r"manifest\[(\d+)\](?:\.(unit|personnel|vehicles))?", name)
+        if match:
+            rows = [i for i in range(1, MANIFEST_ROWS + 1)
+                    if self.cleaned_data.get(f"unit_{i}")]
+            index = int(match.group(1))
+            if index < len(rows):
+                return f"{match.group(2) or 'unit'}_{rows[index]}"
+            return None
+        if name == "manifest":
+            return "unit_1"
+        return name if name in self.fields else None
+
+
+class PlanRunForm(forms.Form):
+    start = LocalDateTimeField(label=_("Plan from"),
+                               help_text=_("The force in country at this moment is planned."))
+    time_limit = forms.IntegerField(label=_("Time limit (s)"), min_value=1, max_value=600,
+                                    initial=20)

@@ -1,0 +1,167 @@
+"""`sitroom plan-withdrawal`: plan the force's withdrawal and report it against its bounds.
+
+Input: `--problem FILE.json` (a planner Problem in JSON), `--demo` (the force in the
+database, the demo force loaded first if there is none) or `--generate SIZE --seed N`
+(a generated force, SIZE x the scenario). Progress goes to stderr; Ctrl-C stops the
+solve and prints the best plan so far. Exit status 2 with the explanation when the
+input cannot be planned.
+"""
+
+import json
+import os
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
+
+from sitroom.forces.planner import solve
+from sitroom.forces.planner.handover import check_handover
+from sitroom.forces.planner.model import Plan, Problem, ProblemFormatError
+
+
+def _problem_from_demo() -> Problem:
+    from django.db import DatabaseError
+
+    from sitroom.core.actors import Actor
+    from sitroom.forces.demo import load_demo
+    from sitroom.forces.models import Unit
+    from sitroom.forces.planning import default_start, problem_from_db
+
+    try:
+        if not Unit.objects.exists():
+            load_demo(Actor.system_actor("plan-withdrawal"))
+        return problem_from_db(start=default_start())
+    except DatabaseError as exc:
+        raise CommandError(
+            _("--demo: the database is not ready (%(e)s); run `sitroom migrate` first") % {"e": exc}
+        ) from None
+
+
+class Command(BaseCommand):
+    help = _(
+        "Plan the withdrawal of the force: sorties, schedule, closure time, each lower "
+        "bound and the ratio to the best one."
+    )
+
+    def add_arguments(self, parser):
+        source = parser.add_mutually_exclusive_group(required=True)
+        source.add_argument("--problem", metavar="FILE", help=_("a problem in JSON"))
+        source.add_argument("--demo", action="store_true", help=_("the demo force"))
+        source.add_argument(
+            "--generate", type=int, metavar="SIZE", help=_("a generated force, SIZE x scenario")
+        )
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--format", choices=("text", "json"), default="text")
+        parser.add_argument("--time-limit", type=float, default=60.0)
+        parser.add_argument("--workers", type=int, default=2)
+
+    def handle(self, *args, **options):
+        problem = self._problem(options)
+        stop = threading.Event()
+
+        def interrupted(signum, frame):
+            stop.set()
+            sys.stderr.write(_("stopping, keeping the best plan so far…") + "\n")
+
+        def progress(seconds, best, bound):
+            if best is None:
+                sys.stderr.write(_("%(s).1f s: solving…") % {"s": seconds} + "\n")
+            else:
+                sys.stderr.write(
+                    _("%(s).1f s: closure %(c)s min, bound %(b)s min")
+                    % {"s": seconds, "c": best, "b": bound}
+                    + "\n"
+                )
+
+        previous = None
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.signal(signal.SIGINT, interrupted)
+        # HiGHS prints a banner on the C-level stdout: keep stdout for the plan alone.
+        sys.stdout.flush()
+        saved_stdout = os.dup(1)
+        os.dup2(2, 1)
+        try:
+            plan = solve(
+                problem,
+                time_limit_s=options["time_limit"],
+                workers=options["workers"],
+                progress=progress,
+                stop=stop,
+            )
+        finally:
+            os.dup2(saved_stdout, 1)
+            os.close(saved_stdout)
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+        if plan.status == "infeasible":
+            if options["format"] == "json":
+                self.stdout.write(plan.dumps())
+            sys.stderr.write(_("cannot plan: %(why)s") % {"why": plan.explanation} + "\n")
+            sys.exit(2)
+        gaps = check_handover(problem, plan)
+        if options["format"] == "json":
+            out = plan.to_json()
+            out["handover_gaps"] = [g.to_json() for g in gaps]
+            self.stdout.write(json.dumps(out, indent=2, ensure_ascii=False))
+        else:
+            self.stdout.write(self._text(plan, gaps))
+
+    def _problem(self, options) -> Problem:
+        if options["problem"]:
+            try:
+                text = Path(options["problem"]).read_text(encoding="utf-8")
+            except OSError as exc:
+                raise CommandError(
+                    _("--problem: cannot read %(f)s: %(e)s") % {"f": options["problem"], "e": exc}
+                ) from None
+            try:
+                return Problem.from_json(text)
+            except ProblemFormatError as exc:
+                raise CommandError(_("--problem: %(e)s") % {"e": exc}) from None
+        if options["generate"]:
+            from sitroom.forces.planner.generate import generate
+
+            return generate(options["generate"], options["seed"])
+        return _problem_from_demo()
+
+    def _text(self, plan: Plan, gaps) -> str:
+        lines = [
+            _("status: %(s)s, %(t).1f s") % {"s": plan.status, "t": plan.seconds},
+            _("sorties: %(n)d, bound %(b)d (%(name)s), sortie_ratio %(r).3f")
+            % {
+                "n": len(plan.sorties),
+                "b": plan.sortie_bound,
+                "name": plan.sortie_bound_name,
+                "r": plan.sortie_ratio or 0,
+            },
+            _("closure: %(c)s (%(m)d min), bound %(b)d min (%(name)s), ratio %(r).3f")
+            % {
+                "c": plan.closure.isoformat() if plan.closure else "—",
+                "m": plan.closure_min or 0,
+                "b": plan.closure_bound,
+                "name": plan.closure_bound_name,
+                "r": plan.ratio or 0,
+            },
+            _("sortie bounds: %(b)s") % {"b": plan.sortie_bounds},
+            _("closure bounds valid for every plan (min): %(b)s") % {"b": plan.closure_bounds},
+            _("bounds for these sorties only (min): %(b)s, ratio %(r).3f")
+            % {"b": plan.packing_bounds, "r": plan.packing_ratio or 0},
+        ]
+        for s in plan.sorties:
+            who = ", ".join(f"{u.unit} {u.personnel}p {len(u.vehicles)}v" for u in s.units)
+            lines.append(
+                f"{s.id} {s.aircraft_type}#{s.airframe} {s.origin}->{s.destination} "
+                f"board {s.boarding:%d %H:%M} dep {s.depart:%H:%M} arr {s.arrive:%d %H:%M} "
+                f"{s.weight_kg} kg {s.seats_used} seats: {who}"
+            )
+        for r in plan.road_moves:
+            lines.append(
+                _("road: %(u)s departs %(d)s, arrives %(a)s")
+                % {"u": r.unit, "d": r.depart.isoformat(), "a": r.arrive.isoformat()}
+            )
+        for g in gaps:
+            lines.append(_("handover gap: %(g)s") % {"g": g})
+        return "\n".join(lines)

@@ -1,0 +1,374 @@
+"""Proven lower bounds on the number of sorties (layer 1) and on closure time (layer 2).
+
+Sorties, per (APOE, APOD) group (groups never share a sortie, so the force's bound is the
+sum over the groups that fly). Each bound is a relaxation of the real packing, so any
+feasible packing satisfies it:
+
+- "weight/seat": an integer programme over the number n_k of sorties of each type k and
+  a split of the loads between the types (see `_weight_seat_bound`): weight within ACL,
+  floor within floor length, personnel plus the floor seats under vehicles within seats,
+  outsize vehicles only on the types they fit. A real packing gives its type counts and
+  splits, so min sum n_k is a bound. Solved exactly with CP-SAT (a few dozen variables).
+- "L2": Martello–Toth L2 (packing.l2_bound) in each dimension separately (weight with
+  personnel as person_kg items, floor length, seats), with every sortie given the largest
+  capacity of any usable type in that dimension; and L2 of the restricted vehicles on the
+  largest capacity of their type set. Enlarging every bin to the largest capacity and
+  dropping the other dimensions only removes constraints, so L2 of that 1-D instance is
+  a bound for the heterogeneous vector instance.
+- "arc-flow LP": Valério de Carvalho's arc-flow LP with one graph per aircraft type
+  (packing.ArcFlowGraph) in the weight dimension, in 100 kg units, item sizes rounded
+  down and capacities rounded down (sum of floors <= floor of sum <= floor of ACL, so
+  every real sortie is a path of its type's graph). Each graph carries only the items that
+  fit its type; the demand rows are one per item size over all graphs, and one per size
+  and restricted type set T over the graphs of T. It is the multi-bin-type arc-flow model
+  of the vector problem with the weight kept; solved with HiGHS and rounded up.
+
+- "pattern LP": the set-cover (cutting-stock) LP over every feasible sortie load of the
+  group (columns.py, light enumeration: each vehicle at the lightest weight of its class,
+  so every real load is one of the columns or fits under one): min sum x_p subject to
+  covering each vehicle class and the personnel, x >= 0. The enumeration is complete, so
+  this is column generation run to convergence (no column with negative reduced cost is
+  left), and its optimum, rounded up, bounds the sorties of the group. It holds floor,
+  seats and weight together in each sortie, which the other bounds do not. Solved with
+  HiGHS (simplex); the value is rounded up after subtracting 1e-6 for tolerances.
+
+Closure (minutes from the start). Two kinds, reported apart (Plan.closure_bounds and
+Plan.packing_bounds):
+
+Valid for EVERY plan (any packing, any schedule); the ratio is taken to the best of these:
+
+- "fleet-cycle": the fleet master of master.py in bound mode: the light patterns of every
+  group as continuous columns, integer sortie counts per group and type, and per type and
+  cycle threshold the busiest airframe's cycles, the fleet's total cycle time, the MOG at
+  each airfield, the road alternative. Cycles use the shortest return to any APOE. HiGHS'
+  MIP dual bound, rounded up; it holds for every packing, not only for the chosen one.
+- "airfield-throughput": at each APOE the sorties of its groups (at least their sortie
+  bounds) each load for at least the shortest turnaround of the types that could fly
+  them, MOG at a time, after the earliest ready time of the groups, and the last one
+  still flies the shortest leg; the same for the unloadings at each APOD.
+- "handover critical path": each unit is ready only after its sites' handover (relief
+  + overlap) plus travel (§5.2); each of its vehicles (and its personnel) then still has
+  to be loaded and flown by the fastest type that can take it (or the unit drives home).
+
+Valid only for the chosen packing (layer 1's sorties), in Plan.packing_bounds, never
+used for `ratio`: "fleet-cycle (this packing)", "airfield-throughput (this packing)" (the
+formulas above on the chosen sorties) and "CP-SAT (this packing)", the best objective
+bound of the layer-2 model. They say how far layer 2 is from the best schedule of its
+sorties.
+
+All closure bounds ignore working hours, which can only make them weaker, never wrong.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from . import packing
+from .columns import ItemClass, Pattern
+from .common import Capacity, usable_types
+from .model import Problem
+
+if TYPE_CHECKING:
+    from .loads import Group
+
+SORTIE_BOUNDS = ("weight/seat", "L2", "arc-flow LP", "pattern LP")
+CLOSURE_BOUNDS = ("fleet-cycle", "airfield-throughput", "handover critical path")
+PACKING_BOUNDS = (
+    "fleet-cycle (this packing)",
+    "airfield-throughput (this packing)",
+    "CP-SAT (this packing)",
+)
+
+
+@dataclass(frozen=True)
+class SortieBounds:
+    weight_seat: int
+    l2: int
+    arcflow: int
+    pattern: int = 0
+
+    @property
+    def best(self) -> int:
+        return max(self.weight_seat, self.l2, self.arcflow, self.pattern)
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "weight/seat": self.weight_seat,
+            "L2": self.l2,
+            "arc-flow LP": self.arcflow,
+            "pattern LP": self.pattern,
+        }
+
+
+def group_sortie_bounds(
+    problem: Problem,
+    group: Group,
+    *,
+    classes: list[ItemClass] | None = None,
+    patterns: list[Pattern] | None = None,
+) -> SortieBounds:
+    """The bounds of the module docstring; "pattern LP" needs the light `patterns`
+    (columns.py) of the group, 0 without them."""
+    caps = {k.code: Capacity.of(k, problem) for k in usable_types(problem)}
+    return SortieBounds(
+        _weight_seat_bound(problem, group, caps),
+        _l2(problem, group, caps),
+        _arcflow(problem, group, caps),
+        _pattern_lp(group, classes, patterns) if classes is not None and patterns else 0,
+    )
+
+
+def _pattern_lp(group: Group, classes: list[ItemClass], patterns: list[Pattern]) -> int:
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("time_limit", 10.0)
+    n = len(patterns)
+    h.addVars(n, [0.0] * n, [highspy.kHighsInf] * n)
+    h.changeColsCost(n, list(range(n)), [1.0] * n)
+    rows = [(c.count, [p.counts[ci] for p in patterns]) for ci, c in enumerate(classes)]
+    if group.personnel:
+        rows.append((group.personnel, [p.personnel for p in patterns]))
+    for demand, coefs in rows:
+        idx = [j for j, a in enumerate(coefs) if a]
+        h.addRow(float(demand), highspy.kHighsInf, len(idx), idx, [float(coefs[j]) for j in idx])
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return 0
+    return max(0, math.ceil(h.getInfo().objective_function_value - 1e-6))
+
+
+def _fastest_landing(problem: Problem, unit, codes) -> int:
+    """Shortest load-and-fly of `unit`'s route over the aircraft types in `codes`."""
+    from .common import flight_min
+
+    apoes = {a.code: a for a in problem.airfields}
+    apods = {a.code: a for a in problem.destinations}
+    kinds = {k.code: k for k in problem.aircraft}
+    if unit.airfield not in apoes or unit.destination not in apods:
+        return 0
+    a, d = apoes[unit.airfield], apods[unit.destination]
+    return min((kinds[c].turnaround_min + flight_min(a, d, kinds[c]) for c in codes), default=0)
+
+
+def handover_path_bound(problem: Problem) -> int:
+    """ "handover critical path", valid for every plan (module docstring)."""
+    from .common import vehicle_misfit
+    from .schedule import unit_ready
+
+    ready = unit_ready(problem)
+    types = usable_types(problem)
+    seated = [k.code for k in types if k.full_seats > 0]
+    best = 0
+    for u in problem.units:
+        if not u.personnel and not u.vehicles:
+            continue
+        need = _fastest_landing(problem, u, seated) if u.personnel else 0
+        for v in u.vehicles:
+            fits = [k.code for k in types if not vehicle_misfit(v, k)]
+            need = max(need, _fastest_landing(problem, u, fits))
+        if u.road_allowed:
+            need = min(need, u.road_min)
+        best = max(best, ready[u.id] + need)
+    return best
+
+
+def airfield_bound(problem: Problem, groups: list[Group], sorties: dict) -> int:
+    """ "airfield-throughput", valid for every plan: `sorties` maps a group key to a lower
+    bound on its sorties (module docstring). Groups of units that may drive are left out."""
+    from .common import flight_min
+    from .schedule import unit_ready
+
+    ready = unit_ready(problem)
+    kinds = {k.code: k for k in usable_types(problem)}
+    apoes = {a.code: a for a in problem.airfields}
+    apods = {a.code: a for a in problem.destinations}
+    mog = {a.code: a.max_on_ground for a in (*problem.airfields, *problem.destinations)}
+    best = 0
+    mandatory = [g for g in groups if not g.optional_unit and sorties.get(g.key, 0) > 0]
+    for side in (0, 1):
+        for code in {g.key[side] for g in mandatory}:
+            here = [g for g in mandatory if g.key[side] == code]
+            work = 0
+            firsts, legs, turns = [], [], []
+            for g in here:
+                a, d = apoes[g.key[0]], apods[g.key[1]]
+                turn = min(k.turnaround_min for k in kinds.values())
+                leg = min(flight_min(a, d, k) for k in kinds.values())
+                work += sorties[g.key] * turn
+                r = min(ready[u.id] for u in g.units)
+                firsts.append(r if side == 0 else r + turn + leg)
+                legs.append(leg)
+                turns.append(turn)
+            span = -(-work // mog[code])
+            if side == 0:
+                best = max(best, min(firsts) + span + min(legs))
+            else:
+                best = max(best, min(firsts) + span - max(turns))
+    return best
+
+
+def _restricted(group: Group, caps) -> dict[frozenset[str], list]:
+    """Vehicles that do not fit every usable type, by the set of types they fit."""
+    everything = frozenset(caps)
+    out: dict[frozenset[str], list] = {}
+    for v in group.vehicles:
+        t = frozenset(group.compat[v.id])
+        if t != everything:
+            out.setdefault(t, []).append(v)
+    return out
+
+
+def _weight_seat_bound(problem: Problem, group: Group, caps: dict[str, Capacity]) -> int:
+    """min sum_k n_k over integer n_k and integer splits of the loads between the types:
+    personnel P_k, and per class c of vehicles (by the set of types T_c they fit) weight
+    V_ck and floor length F_ck on types k in T_c, with
+        n_k ACL_k >= sum_c V_ck + person_kg P_k,   n_k floor_k >= sum_c F_ck,
+        n_k seats_k floor_k >= P_k floor_k + (seats_k - side_seats_k) sum_c F_ck.
+    The last row sums, over the sorties of type k, p + (seats lost) <= seats, with the
+    seats lost by a vehicle at least (seats - side seats) x its floor share. Any packing
+    gives such n_k and splits, so the optimum is a lower bound."""
+    from ortools.sat.python import cp_model
+
+    if not caps:
+        return 0
+    any_cap = next(iter(caps.values()))
+    everything = frozenset(caps)
+    classes: dict[frozenset[str], list] = {everything: []}
+    for v in group.vehicles:
+        classes.setdefault(frozenset(group.compat[v.id]), []).append(v)
+    ub = len(group.vehicles) + group.personnel + 1
+    m = cp_model.CpModel()
+    n = {c: m.new_int_var(0, ub, f"n_{c}") for c in caps}
+    pk = {c: m.new_int_var(0, group.personnel, f"p_{c}") for c in caps}
+    m.add(sum(pk.values()) == group.personnel)
+    wv: dict[str, list] = {c: [] for c in caps}
+    fv: dict[str, list] = {c: [] for c in caps}
+    for i, (t, vs) in enumerate(classes.items()):
+        w = sum(v.weight_kg for v in vs)
+        f = sum(any_cap.floor_of(v) for v in vs)
+        ws = [m.new_int_var(0, w, f"w{i}_{c}") for c in t]
+        fs = [m.new_int_var(0, f, f"f{i}_{c}") for c in t]
+        m.add(sum(ws) == w)
+        m.add(sum(fs) == f)
+        for c, a, b in zip(t, ws, fs, strict=True):
+            wv[c].append(a)
+            fv[c].append(b)
+    for c, cap in caps.items():
+        m.add(n[c] * cap.weight >= sum(wv[c]) + cap.person_kg * pk[c])
+        m.add(n[c] * cap.floor >= sum(fv[c]))
+        m.add(
+            n[c] * cap.seats * cap.floor
+            >= pk[c] * cap.floor + (cap.seats - cap.side_seats) * sum(fv[c])
+        )
+    m.minimize(sum(n.values()))
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = 5.0
+    solver.parameters.num_workers = 1
+    code = solver.solve(m)
+    if code == cp_model.OPTIMAL:
+        return int(round(solver.objective_value))
+    return max(0, math.ceil(solver.best_objective_bound - 1e-6))
+
+
+def _l2(problem: Problem, group: Group, caps: dict[str, Capacity]) -> int:
+    if not caps:
+        return 0
+    any_cap = next(iter(caps.values()))
+    best = 0
+    w_cap = max(c.weight for c in caps.values())
+    weights = [v.weight_kg for v in group.vehicles] + [problem.person_kg] * group.personnel
+    if weights:
+        best = max(best, packing.l2_bound(weights, w_cap))
+    f_cap = max(c.floor for c in caps.values())
+    floors = [any_cap.floor_of(v) for v in group.vehicles]
+    if floors:
+        best = max(best, packing.l2_bound(floors, f_cap))
+    s_cap = max(c.seats for c in caps.values())
+    if group.personnel and s_cap:
+        best = max(best, -(-group.personnel // s_cap))  # L2 = L1 for unit items
+    for t, vs in _restricted(group, caps).items():
+        cap = max(caps[c].weight for c in t)
+        best = max(best, packing.l2_bound([v.weight_kg for v in vs], cap))
+        cap = max(caps[c].floor for c in t)
+        best = max(best, packing.l2_bound([any_cap.floor_of(v) for v in vs], cap))
+    return best
+
+
+UNIT_KG = 100
+
+
+def _arcflow(problem: Problem, group: Group, caps: dict[str, Capacity]) -> int:
+    import highspy
+
+    if not caps:
+        return 0
+    # item classes: (size in 100 kg, restricted type set or None) -> demand
+    everything = frozenset(caps)
+    classes: dict[tuple[int, frozenset[str]], int] = {}
+    for v in group.vehicles:
+        s = v.weight_kg // UNIT_KG
+        if s > 0:
+            key = (s, frozenset(group.compat[v.id]))
+            classes[key] = classes.get(key, 0) + 1
+    ps = problem.person_kg // UNIT_KG
+    if ps > 0 and group.personnel:
+        key = (ps, everything)
+        classes[key] = classes.get(key, 0) + group.personnel
+    if not classes:
+        return 0
+    graphs = {}
+    for code, cap in caps.items():
+        weights = []
+        for (s, t), d in classes.items():
+            if code in t:
+                weights.extend([s] * d)
+        if not weights:
+            continue
+        try:
+            graphs[code] = packing.ArcFlowGraph.build(weights, cap.weight // UNIT_KG)
+        except OverflowError:
+            return 0
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("solver", "ipm")
+    h.setOptionValue("time_limit", 3.0)
+    offset = {}
+    n = 0
+    for code, g in graphs.items():
+        offset[code] = n
+        n += len(g.tails)
+    cost = []
+    upper = []
+    for g in graphs.values():
+        cost += [1.0 if u == 0 else 0.0 for u in g.tails]
+        upper += [float(g.demand[k]) for k in g.kinds]
+    h.addVars(n, [0.0] * n, upper)
+    h.changeColsCost(n, list(range(n)), cost)
+    by_size: dict[str, dict[int, list[int]]] = {}
+    for code, g in graphs.items():
+        into, out, by_kind = packing._rows(g)
+        base = offset[code]
+        for node in g.nodes:
+            if node == 0 or node not in out:
+                continue
+            idx = [base + a for a in into.get(node, [])] + [base + a for a in out[node]]
+            val = [1.0] * len(into.get(node, [])) + [-1.0] * len(out[node])
+            h.addRow(0.0, highspy.kHighsInf, len(idx), idx, val)
+        by_size[code] = {g.sizes[k]: [base + a for a in arcs] for k, arcs in enumerate(by_kind)}
+    type_sets = {t for (_, t) in classes} | {everything}
+    sizes = {s for (s, _) in classes}
+    for s in sizes:
+        for t in type_sets:
+            demand = sum(d for (s2, t2), d in classes.items() if s2 == s and t2 <= t)
+            if not demand:
+                continue
+            idx = [a for c in t if c in by_size for a in by_size[c].get(s, [])]
+            h.addRow(float(demand), highspy.kHighsInf, len(idx), idx, [1.0] * len(idx))
+    h.run()
+    if h.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return 0
+    return math.ceil(h.getInfo().objective_function_value - packing.LP_TOLERANCE)

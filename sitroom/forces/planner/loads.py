@@ -1,0 +1,345 @@
+"""Layer 1: how many sorties of which type carry the force, and what goes on each.
+
+Loads are grouped by (APOE, APOD): loads of different destinations never share a sortie
+and a sortie flies from one airfield. A unit that may go by road gets a group of its own,
+so that layer 2 can drop its sorties when the unit drives home.
+
+Per group the packing is a heterogeneous vector bin packing: a sortie of type k carries
+vehicles and personnel within its allowable cabin load (personnel at `person_kg` each),
+its floor length (vehicle length plus a lashing gap) and its seats (personnel plus the
+floor seats the vehicles stand on, see model.py). Vehicles too wide, high, long or heavy
+for a type are excluded from it (outsize -> An-124).
+
+It is solved as a set-cover model over explicit sortie loads: columns.py enumerates every
+feasible load per group and type (vehicle classes are few, so the enumeration is complete
+and small: column generation run to the end, with nothing left to price), and master.py
+chooses integer counts of them on HiGHS for all groups at once, minimising the closure the
+airframes allow (busiest airframe's cycles, fleet time, MOG) and then the sorties. The
+loads use each class's heaviest vehicle, so the chosen counts always pack; the actual
+vehicles are then put in the chosen loads and the personnel in the seats left
+(`_realize`). When the enumeration is too large or HiGHS finds nothing in time, the
+first-fit-decreasing packing (the baseline) is used. Personnel of a group are
+interchangeable for the count, and are given to units afterwards (`_assign_personnel`).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from .bounds import SortieBounds, group_sortie_bounds, handover_path_bound
+from .columns import ItemClass, Pattern, classes_of, enumerate_patterns
+from .common import Capacity, usable_types, vehicle_misfit
+from .model import Problem, Unit, Vehicle
+
+GroupKey = tuple[str, str, str]  # (APOE, APOD, unit id of a road-allowed unit or "")
+
+
+@dataclass
+class Load:
+    """The content of one sortie, before it is scheduled."""
+
+    aircraft_type: str
+    origin: str
+    destination: str
+    group: GroupKey
+    vehicles: list[Vehicle] = field(default_factory=list)
+    personnel: int = 0
+    by_unit: dict[str, int] = field(default_factory=dict)  # unit -> personnel
+    weight: int = 0
+    floor: int = 0  # cm
+    seats_lost: int = 0
+
+    @property
+    def seats_used(self) -> int:
+        return self.personnel + self.seats_lost
+
+    @property
+    def units(self) -> list[str]:
+        seen = dict.fromkeys(self.by_unit)
+        for v in self.vehicles:
+            seen.setdefault(v.unit, None)
+        return list(seen)
+
+
+@dataclass
+class Group:
+    key: GroupKey
+    units: list[Unit]
+    vehicles: list[Vehicle]
+    personnel: int
+    compat: dict[str, list[str]]  # vehicle id -> type codes it fits
+
+    @property
+    def optional_unit(self) -> str:
+        return self.key[2]
+
+
+@dataclass
+class Layer1:
+    loads: list[Load]
+    bounds: dict[GroupKey, SortieBounds]
+    optimal_groups: int
+    seconds: float
+    # lower bound on closure over every packing and schedule (master.py, bound mode);
+    # 0 when it could not be computed
+    fleet_bound: int = 0
+    method: str = "FFD"
+
+
+def groups_of(problem: Problem) -> list[Group]:
+    types = usable_types(problem)
+    groups: dict[GroupKey, Group] = {}
+    for u in problem.units:
+        key = (u.airfield, u.destination, u.id if u.road_allowed else "")
+        g = groups.setdefault(key, Group(key, [], [], 0, {}))
+        g.units.append(u)
+        g.personnel += u.personnel
+        for v in u.vehicles:
+            g.vehicles.append(v)
+            g.compat[v.id] = [k.code for k in types if not vehicle_misfit(v, k)]
+    return [g for g in groups.values() if g.personnel or g.vehicles]
+
+
+def _fleet_counts(problem: Problem) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for f in problem.fleet:
+        counts[f.aircraft_type] = counts.get(f.aircraft_type, 0) + max(0, f.count)
+    return counts
+
+
+def first_fit_decreasing(problem: Problem, group: Group) -> list[Load]:
+    """The baseline: vehicles that fit fewer types first, then by decreasing weight, each
+    into the first open sortie with room, else a new sortie of the type with most airframes
+    that takes it; then personnel into the seats left, then new sorties of the type carrying
+    most people."""
+    types = {k.code: k for k in usable_types(problem)}
+    caps = {c: Capacity.of(k, problem) for c, k in types.items()}
+    counts = _fleet_counts(problem)
+    origin, dest, _ = group.key
+    loads: list[Load] = []
+    order = sorted(group.vehicles, key=lambda v: (len(group.compat[v.id]), -v.weight_kg, v.id))
+    for v in order:
+        for load in loads:
+            cap = caps[load.aircraft_type]
+            if load.aircraft_type not in group.compat[v.id]:
+                continue
+            if (
+                load.weight + v.weight_kg <= cap.weight
+                and load.floor + cap.floor_of(v) <= cap.floor
+                and load.seats_lost + cap.seats_lost(v) <= cap.seats
+            ):
+                _add_vehicle(load, v, cap)
+                break
+        else:
+            code = max(group.compat[v.id], key=lambda c: (counts[c], caps[c].weight))
+            load = Load(code, origin, dest, group.key)
+            _add_vehicle(load, v, caps[code])
+            loads.append(load)
+    left = group.personnel
+    for load in loads:
+        room = _person_room(load, caps[load.aircraft_type])
+        take = min(room, left)
+        load.personnel += take
+        load.weight += take * problem.person_kg
+        left -= take
+    if left > 0:
+        code = max(caps, key=lambda c: (_person_room(Load(c, "", "", group.key), caps[c]), c))
+        per = _person_room(Load(code, "", "", group.key), caps[code])
+        while left > 0:
+            take = min(per, left)
+            loads.append(
+                Load(
+                    code,
+                    origin,
+                    dest,
+                    group.key,
+                    personnel=take,
+                    weight=take * problem.person_kg,
+                )
+            )
+            left -= take
+    _assign_personnel(loads, group)
+    return loads
+
+
+def _add_vehicle(load: Load, v: Vehicle, cap: Capacity) -> None:
+    load.vehicles.append(v)
+    load.weight += v.weight_kg
+    load.floor += cap.floor_of(v)
+    load.seats_lost += cap.seats_lost(v)
+
+
+def _person_room(load: Load, cap: Capacity) -> int:
+    by_seats = cap.seats - load.seats_lost - load.personnel
+    by_weight = (cap.weight - load.weight) // cap.person_kg
+    return max(0, min(by_seats, by_weight))
+
+
+def _assign_personnel(loads: list[Load], group: Group) -> None:
+    """Give each sortie's personnel seats to units: first to the units whose vehicles it
+    carries (crews with their vehicles), then to the others in the group's order."""
+    left = {u.id: u.personnel for u in group.units}
+    for load in loads:
+        load.by_unit = {}
+    for load in loads:
+        free = load.personnel
+        for v in load.vehicles:
+            take = min(free, left.get(v.unit, 0))
+            if take:
+                load.by_unit[v.unit] = load.by_unit.get(v.unit, 0) + take
+                left[v.unit] -= take
+                free -= take
+    for load in loads:
+        free = load.personnel - sum(load.by_unit.values())
+        for u in group.units:
+            if free <= 0:
+                break
+            take = min(free, left[u.id])
+            if take:
+                load.by_unit[u.id] = load.by_unit.get(u.id, 0) + take
+                left[u.id] -= take
+                free -= take
+
+
+def _realize(
+    problem: Problem,
+    group: Group,
+    classes: list[ItemClass],
+    pats: list[Pattern],
+    counts: list[int],
+    caps: dict[str, Capacity],
+) -> list[Load]:
+    """The loads of one group from integer pattern counts. A sortie waits for the last
+    unit aboard, so units are kept together by ready time: the vehicles of each class go,
+    earliest-ready unit first, into the loads in turn; then the personnel, earliest-ready
+    unit first, into the seats the actual weights leave (at least the pattern's, since
+    patterns use the heaviest vehicle of each class), loads in order of their vehicles'
+    ready time."""
+    from .schedule import unit_ready
+
+    ready = unit_ready(problem)
+    origin, dest, _ = group.key
+    left = [sorted(c.vehicles, key=lambda v: (ready[v.unit], v.unit, v.id)) for c in classes]
+    loads: list[Load] = []
+    instances = [p for p, n in zip(pats, counts, strict=True) for _ in range(n)]
+    instances.sort(key=lambda p: -p.vehicles)
+    for p in instances:
+        load = Load(p.code, origin, dest, group.key)
+        for ci, c in enumerate(p.counts):
+            for _ in range(c):
+                if left[ci]:
+                    _add_vehicle(load, left[ci].pop(0), caps[p.code])
+        loads.append(load)
+    if any(left):  # cannot happen: the covering rows count every vehicle
+        raise RuntimeError("pattern counts do not cover the group's vehicles")
+
+    def load_ready(ld: Load) -> int:
+        return max((ready[v.unit] for v in ld.vehicles), default=0)
+
+    loads.sort(key=lambda ld: (load_ready(ld) if ld.vehicles else 10**9, ld.aircraft_type))
+    people = [[u.id, u.personnel] for u in sorted(group.units, key=lambda u: (ready[u.id], u.id))]
+    for load in loads:
+        load.by_unit = {}
+        room = _person_room(load, caps[load.aircraft_type])
+        # crews of the vehicles aboard first, then the earliest-ready units
+        mine = {v.unit for v in load.vehicles}
+        for entry in sorted(people, key=lambda e: e[0] not in mine):
+            if room <= 0:
+                break
+            take = min(room, entry[1])
+            if take:
+                load.by_unit[entry[0]] = load.by_unit.get(entry[0], 0) + take
+                entry[1] -= take
+                room -= take
+        load.personnel = sum(load.by_unit.values())
+        load.weight += load.personnel * problem.person_kg
+    if any(n > 0 for _, n in people):
+        raise RuntimeError("pattern counts do not seat the group's personnel")
+    return [ld for ld in loads if ld.vehicles or ld.personnel]
+
+
+def plan_loads(
+    problem: Problem,
+    *,
+    time_limit: float = 20.0,
+    workers: int = 2,
+    stop: threading.Event | None = None,
+    baseline: bool = False,
+    note: Callable[[str], None] | None = None,
+) -> Layer1:
+    """Layer 1 for the whole force. `baseline=True` gives the FFD packing only (and the
+    same bounds). Half the time goes to the closure bound, half to the plan."""
+    from .master import solve_master
+
+    started = time.monotonic()
+    groups = groups_of(problem)
+    caps = {k.code: Capacity.of(k, problem) for k in usable_types(problem)}
+    classes = [classes_of(g, caps) for g in groups]
+    pairs = list(zip(groups, classes, strict=True))
+    light = [enumerate_patterns(g, c, caps, heavy=False) for g, c in pairs]
+    complete = all(p is not None for p in light)
+    bounds = {
+        g.key: group_sortie_bounds(problem, g, classes=c, patterns=p)
+        for g, c, p in zip(groups, classes, light, strict=True)
+    }
+    lb0 = handover_path_bound(problem)
+    fleet_bound = 0
+    if complete and not (stop is not None and stop.is_set()):
+        spent = time.monotonic() - started
+        share = max(2.0, (time_limit - spent) * 0.4) if not baseline else 10.0
+        res = solve_master(
+            problem,
+            groups,
+            classes,
+            light,
+            integer=False,
+            lb0=lb0,
+            time_limit=share,
+            stop=stop,
+            threads=workers,
+        )
+        fleet_bound = max(lb0, math.ceil(res.bound - 1e-6))
+        if note is not None:
+            note(
+                f"fleet bound {fleet_bound} min ({'optimal' if res.optimal else 'dual bound'}), "
+                f"{time.monotonic() - started:.1f} s"
+            )
+    loads: list[Load] = []
+    method = "FFD"
+    heavy = None
+    if not baseline and complete and not (stop is not None and stop.is_set()):
+        heavy = [enumerate_patterns(g, c, caps, heavy=True) for g, c in pairs]
+        budget = max(1.0, time_limit - (time.monotonic() - started))
+        res = solve_master(
+            problem,
+            groups,
+            classes,
+            heavy,
+            integer=True,
+            lb0=lb0,
+            time_limit=budget,
+            stop=stop,
+            threads=workers,
+        )
+        if res.ok:
+            for g, cls, pats, x in zip(groups, classes, heavy, res.x, strict=True):
+                counts = [round(v) for v in x]
+                if not any(counts):  # a unit the estimate sends by road: layer 2 decides
+                    loads.extend(first_fit_decreasing(problem, g))
+                    continue
+                loads.extend(_realize(problem, g, cls, pats, counts, caps))
+            method = "pattern MIP" + (" (optimal)" if res.optimal else "")
+    if not loads:
+        for g in groups:
+            loads.extend(first_fit_decreasing(problem, g))
+    optimal = 0
+    for g in groups:
+        n = sum(1 for ld in loads if ld.group == g.key)
+        optimal += n <= bounds[g.key].best
+        if note is not None:
+            note(f"{g.key[0]}->{g.key[1]}: {n} sorties, bound {bounds[g.key].best}")
+    return Layer1(loads, bounds, optimal, time.monotonic() - started, fleet_bound, method)

@@ -1,0 +1,80 @@
+"""The demo force: 2,030 in country on 12 January, only Russians after the 14th, none on
+the 20th; no handover gaps in what happened; loading twice adds nothing."""
+
+from datetime import datetime
+
+import pytest
+
+from sitroom.accounts.services import save_user
+from sitroom.core.actors import Actor
+from sitroom.core.models import JournalEntry
+from sitroom.forces import queries, services
+from sitroom.forces.models import Movement
+
+T = datetime.fromisoformat
+
+
+@pytest.fixture
+def director(db):
+    from sitroom.core.demo import load_demo
+
+    load_demo()
+    user, _ = save_user("director", role="director", all_areas=True,
+                        password="long-test-password-1", check_password=False,
+                        actor=Actor.system_actor("tests"), source="cli")
+    return user
+
+
+def _by_state(board):
+    return {row["contingent"].state: (row["personnel"], row["vehicles"])
+            for row in board["contingents"]}
+
+
+def test_board_as_of_12_14_and_20_january(director):
+    b12 = queries.board(director, T("2022-01-12T12:00+06:00"))
+    assert (b12["personnel"], b12["vehicles"]) == (2030, 250)
+    assert b12["gaps"] == []
+    assert sum(len(r["sites_guarded"]) for r in b12["contingents"]) == 10
+    b14 = queries.board(director, T("2022-01-14T23:59+06:00"))
+    left = {state for state, (people, _v) in _by_state(b14).items() if people}
+    assert left == {"RU"}
+    assert 0 < b14["personnel"] < 1380
+    b20 = queries.board(director, T("2022-01-20T00:00+06:00"))
+    assert (b20["personnel"], b20["vehicles"]) == (0, 0)
+    assert services.check_force() == []
+
+
+def test_demo_figures_are_labelled(director):
+    ru = services.Contingent.objects.get(code="RU")
+    assert ru.personnel_estimate and "ESTIMATE" in ru.note
+    assert not services.Contingent.objects.get(code="KG").personnel_estimate
+    assert all(v.estimate for v in services.Vehicle.objects.all())
+    assert Movement.objects.filter(superseded_at=None, kind="road").count() == 1
+    flights = Movement.objects.filter(superseded_at=None, kind="flight")
+    assert flights.filter(actual_departure__date="2022-01-14",
+                          origin__code="ZHETYGEN").count() == 10
+    assert all(m.time_estimated for m in flights)
+
+
+def test_demo_is_idempotent(director):
+    from sitroom.forces.demo import load_demo
+
+    before = JournalEntry.objects.count()
+    counts = load_demo(Actor.system_actor("demo"))
+    assert set(counts.values()) == {0}
+    assert JournalEntry.objects.count() == before
+
+
+def test_demo_holds_a_generated_plan_to_set_beside_what_flew(director):
+    """The planner's plan for the demo force from 13 January: a draft (the real flights
+    did not follow it), every unit carried, no site left unguarded, its bounds stated."""
+    from sitroom.forces.models import Unit, WithdrawalPlan
+    from sitroom.forces.services import plan_gaps
+
+    plan = WithdrawalPlan.objects.get()
+    assert plan.status == "draft" and plan_gaps(plan) == []
+    data = plan.plan
+    assert data["ratio"] >= 1 and data["sortie_ratio"] >= 1
+    carried = {u["unit"] for s in data["sorties"] for u in s["units"]} | {
+        r["unit"] for r in data["road_moves"]}
+    assert carried == set(Unit.objects.values_list("code", flat=True))

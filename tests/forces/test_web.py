@@ -1,0 +1,138 @@
+"""The force pages through Django's test client: who sees what, forms, the planner page."""
+
+from datetime import datetime
+
+import pytest
+
+from sitroom.forces import services
+from sitroom.forces.models import Movement, PlannerRun, WithdrawalPlan
+from sitroom.testing.world import SYSTEM
+
+PAGES = ["/forces/", "/forces/movements/new/", "/forces/plan/", "/forces/gantt/"]
+
+
+@pytest.fixture
+def as_user(client, force):
+    def login(name):
+        client.force_login(force.users[name])
+        return client
+    return login
+
+
+def _flight(**extra):
+    data = {"kind": "flight", "label": "RA-78000", "aircraft_type": "IL76MD",
+            "origin": "UAAA", "destination": "UCFM",
+            "actual_departure": "2022-01-14T12:00", "unit_1": "KG-1", "personnel_1": "50",
+            "vehicles_1": "KamAZ=2"}
+    return data | extra
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_pages_render_for_a_director(as_user, url):
+    r = as_user("director").get(url)
+    assert r.status_code == 200
+
+
+def test_the_board_names_contingents_sites_and_totals(as_user):
+    body = as_user("viewer").get("/forces/").content.decode()
+    assert "Kyrgyz contingent" in body and "CHP-2" in body
+    assert 'id="force-personnel">150<' in body
+    assert "National Guard" in body
+
+
+def test_the_outsider_sees_no_force_outside_its_scope(as_user):
+    c = as_user("outsider")
+    body = c.get("/forces/").content.decode()
+    assert "Kyrgyz contingent" not in body and "CHP-2" not in body
+    assert c.get("/forces/plan/").status_code == 404
+    assert c.get("/forces/movements/new/").status_code == 403
+
+
+def test_a_viewer_cannot_record_or_plan(as_user):
+    c = as_user("viewer")
+    assert c.post("/forces/movements/new/", _flight()).status_code == 403
+    assert c.post("/forces/plan/", {"start": "2022-01-13T00:00",
+                                    "time_limit": "2"}).status_code == 403
+    assert not Movement.objects.filter(label="RA-78000").exists()
+    assert not PlannerRun.objects.exists()
+
+
+def test_the_movement_form_names_bad_fields(as_user):
+    c = as_user("duty")
+    r = c.post("/forces/movements/new/", _flight(aircraft_type="", vehicles_1="lots"))
+    body = r.content.decode()
+    assert r.status_code == 200
+    assert 'data-field="vehicles_1"' in body and "is not kind=count" in body
+    r = c.post("/forces/movements/new/", _flight(aircraft_type=""))
+    assert 'data-field="aircraft_type"' in r.content.decode()
+    r = c.post("/forces/movements/new/", _flight(personnel_1="999"))
+    assert 'data-field="personnel_1"' in r.content.decode()
+    r = c.post("/forces/movements/new/", _flight(vehicles_1="Tank=1"))
+    assert 'data-field="vehicles_1"' in r.content.decode() and "has no Tank" in \
+        r.content.decode()
+    r = c.post("/forces/movements/new/", _flight(unit_1="", personnel_1="5"))
+    assert 'data-field="unit_1"' in r.content.decode()
+    assert not Movement.objects.exists()
+
+
+def test_a_recorded_flight_lowers_the_personnel_in_country(as_user):
+    c = as_user("duty")
+    r = c.post("/forces/movements/new/", _flight())
+    assert r.status_code == 302, r.content.decode()[:2000]
+    move = Movement.objects.get(label="RA-78000")
+    assert move.manifest == [{"unit": "KG-1", "personnel": 50, "vehicles": {"KamAZ": 2}}]
+    body = c.get("/forces/").content.decode()
+    assert 'id="force-personnel">100<' in body and 'id="force-vehicles">6<' in body
+    # The guard of CHP-2 has no end yet: leaving while guarding is a gap on the board.
+    assert "problems" in body and "CHP-2" in body
+    past = c.get("/forces/?as_of=2022-01-14T11:00").content.decode()
+    assert 'id="force-personnel">150<' in past
+
+
+def test_the_planner_page_runs_and_shows_the_plan(as_user, settings):
+    settings.FORCES_PLANNER_THREADS = False
+    c = as_user("duty")
+    r = c.post("/forces/plan/", {"start": "2022-01-13T00:00", "time_limit": "3"})
+    assert r.status_code == 302
+    run = PlannerRun.objects.get()
+    assert run.state in ("done", "stopped") and run.plan is not None
+    body = c.get(r["Location"]).content.decode()
+    assert 'id="plan-ratio"' in body and "closure ÷ best bound" in body
+    assert "Lower bounds on closure" in body and "Lower bounds on sorties" in body
+    # A duty officer may plan but not approve.
+    assert 'id="approve-plan"' not in body
+    r = c.post(f"/forces/plan/{run.plan.pk}/approve/")
+    assert r.status_code == 422 and "Only a director" in r.content.decode()
+    director = as_user("director")
+    r = director.post(f"/forces/plan/{run.plan.pk}/approve/")
+    assert r.status_code == 302
+    assert WithdrawalPlan.objects.get(pk=run.plan.pk).status == "approved"
+    gantt = director.get("/forces/gantt/").content.decode()
+    assert "Planned sorties" in gantt or "road: KG-1" in gantt
+
+
+def test_the_planner_form_names_its_fields(as_user):
+    r = as_user("duty").post("/forces/plan/", {"start": "", "time_limit": "0"})
+    body = r.content.decode()
+    assert r.status_code == 200 and body.count('role="alert"') >= 2
+    assert not PlannerRun.objects.exists()
+
+
+def test_approving_a_plan_with_a_gap_is_refused_naming_site_and_time(as_user):
+    from sitroom.forces.planning import problem_from_db
+
+    problem = problem_from_db(start=datetime.fromisoformat("2022-01-13T00:00:00+06:00"))
+    site = problem.sites[0]
+    plan = {"status": "feasible", "start": problem.start.isoformat(), "sorties": [],
+            "road_moves": [{"unit": "KG-1", "depart": "2022-01-14T12:00:00+06:00",
+                            "arrive": "2022-01-14T17:00:00+06:00"}],
+            "handovers": [{"site": site.id, "unit": "KG-1",
+                           "relief_start": "2022-01-14T06:00:00+06:00",
+                           "guard_end": "2022-01-14T06:30:00+06:00",
+                           "unit_release": "2022-01-14T06:30:00+06:00"}]}
+    row = services.save_plan(plan, SYSTEM, problem=problem)
+    r = as_user("director").post(f"/forces/plan/{row.pk}/approve/")
+    body = r.content.decode()
+    assert r.status_code == 422
+    assert 'id="approve-errors"' in body and "CHP-2" in body and "06:30" in body
+    assert WithdrawalPlan.objects.get(pk=row.pk).status == "draft"
