@@ -5,8 +5,9 @@ machinery; for tens of thousands of rows that is the whole cost. Here each field
 converter, chosen once per insert, and rows go to the database in a single executemany.
 Only plain fields are handled (the models that use this have no custom field types).
 
-On PostgreSQL the rows go as multi-row `VALUES` statements of up to a thousand rows:
-one round trip per thousand rows instead of one per row.
+On PostgreSQL the rows go through COPY (into the table, or into a temporary table and
+from there with INSERT … SELECT when the insert has an ON CONFLICT clause): one stream
+instead of a statement per row, and no client-side parsing of thousands of placeholders.
 """
 
 from __future__ import annotations
@@ -65,31 +66,37 @@ def insert(objs: Sequence[models.Model]) -> None:
     meta = type(objs[0])._meta
     fields = list(meta.concrete_fields)  # defaults were applied when the objects were made
     convert = [converter(f) for f in fields]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     rows = [[c(getattr(obj, f.attname)) for f, c in zip(fields, convert, strict=True)]
             for obj in objs]
-    insert_rows(f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({columns})", rows)
+    insert_rows(meta.db_table, [f.column for f in fields], rows)
     for obj in objs:
         obj._state.adding = False
         obj._state.db = connection.alias
 
 
-ROWS_PER_STATEMENT = 1000
-
-
-def insert_rows(head: str, rows: Sequence[Sequence[Any]], tail: str = "") -> None:
-    """Run `head VALUES (…), (…) tail` for every row: an executemany on SQLite (its
-    loop runs in C), multi-row statements on PostgreSQL (each statement a round trip)."""
+def insert_rows(table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]],
+                on_conflict: str = "") -> None:
+    """INSERT `rows` into `table`'s `columns`, with an optional `ON CONFLICT …` clause:
+    an executemany on SQLite (its loop runs in C), COPY on PostgreSQL."""
     if not rows:
         return
-    width = len(rows[0])
-    one = "(" + ", ".join(["%s"] * width) + ")"
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(c) for c in columns)
     with connection.cursor() as cursor:
         if connection.vendor != "postgresql":
-            cursor.executemany(f"{head} VALUES {one} {tail}", rows)
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({marks}) "
+                               f"{on_conflict}", rows)
             return
-        step = min(ROWS_PER_STATEMENT, 60_000 // width)  # under the 65,535-parameter cap
-        for start in range(0, len(rows), step):
-            page = rows[start:start + step]
-            cursor.execute(f"{head} VALUES {', '.join([one] * len(page))} {tail}",
-                           [value for row in page for value in row])
+        target = quote(table)
+        if on_conflict:  # COPY cannot resolve conflicts: stage the rows first
+            target = quote(f"bulk_{table}")
+            cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {target} AS SELECT {names} "
+                           f"FROM {quote(table)} WITH NO DATA")
+        with cursor.cursor.copy(f"COPY {target} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        if on_conflict:
+            cursor.execute(f"INSERT INTO {quote(table)} ({names}) SELECT {names} FROM "
+                           f"{target} {on_conflict}")
+            cursor.execute(f"TRUNCATE {target}")

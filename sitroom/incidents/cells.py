@@ -50,8 +50,8 @@ def apply(changes: Iterable[tuple[Incident | dict, int]]) -> None:
     if not rows:
         return
     bulk.insert_rows(
-        f"INSERT INTO {TABLE} (size, cx, cy, type_id, status, n, sum_lat, sum_lon, "
-        "sum_severity)", rows,
+        TABLE, ("size", "cx", "cy", "type_id", "status", "n", "sum_lat", "sum_lon",
+                "sum_severity"), rows,
         "ON CONFLICT (size, cx, cy, type_id, status) DO UPDATE SET "
         f"n = {TABLE}.n + excluded.n, sum_lat = {TABLE}.sum_lat + excluded.sum_lat, "
         f"sum_lon = {TABLE}.sum_lon + excluded.sum_lon, "
@@ -66,7 +66,7 @@ def hour_of(moment: datetime) -> datetime:
 def _add_hours(hours: dict[tuple, int]) -> None:
     convert = bulk.converter(IncidentHour._meta.get_field("hour"))
     rows = [(convert(h), convert(k), a, n) for (h, k, a), n in hours.items() if n]
-    bulk.insert_rows(f"INSERT INTO {HOURS} (hour, known, area_id, n)", rows,
+    bulk.insert_rows(HOURS, ("hour", "known", "area_id", "n"), rows,
                      f"ON CONFLICT (hour, known, area_id) DO UPDATE SET n = {HOURS}.n + excluded.n")
 
 

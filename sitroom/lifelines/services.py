@@ -286,7 +286,7 @@ def _advance_current(reports: list[StatusReport]) -> None:
     table = CurrentStatus._meta.db_table
     convert = bulk.converter(CurrentStatus._meta.get_field("occurred_at"))
     bulk.insert_rows(
-        f"INSERT INTO {table} (area_id, component_id, report_id, occurred_at, status)",
+        table, ("area_id", "component_id", "report_id", "occurred_at", "status"),
         [(r.area_id, r.component_id, r.pk, convert(r.occurred_at), r.status)
          for r in newest.values()],
         "ON CONFLICT (area_id, component_id) DO UPDATE SET report_id = excluded.report_id, "
