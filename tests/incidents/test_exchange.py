@@ -420,6 +420,43 @@ def _kml_schema():
     return etree.XMLSchema(etree.parse(str(xsd)))
 
 
+def test_database_formatted_exports_equal_the_python_formatted_ones(sec_world, incidents):
+    """CSV and GeoJSON of the current state are written by the database (exchange.fast):
+    the same bytes (CSV) and values (GeoJSON) as the general writers give, over awkward
+    text, both UTC offsets of Almaty (+06:00 until March 2024, then +05:00), microseconds,
+    coordinates with 17 significant digits, a user's scope and a filter, in Russian."""
+    from django.utils import translation
+
+    from sitroom.incidents.exchange.exporter import csv_chunks, geojson_chunks
+
+    report(sec_world, title='a, "quoted" title', description="line one\r\nline two",
+           external_id="=ext-1", occurred_at=T("2024-02-29T23:59:59.250001+06:00"),
+           lat=43.25671234567891, lon=76.12345678901235, actors=["Ақсай", 'x "y"; z'],
+           sources=["+7 727", "a,b"], tags=["\ttab"], fatalities=0, injured=0)
+    report(sec_world, title=" leading space", description="@mention\ttab", area="KZ-MAN",
+           occurred_at=T("2024-03-01T00:30:00+05:00"), lat=43.0, lon=52.5, severity=5,
+           external_id="plain-2")
+    report(sec_world, title="-minus", description="\rcarriage", area="KZ-ALA",
+           occurred_at=T("2021-12-31T23:59:59.000001+06:00"), tags=["Ы", "ы"])
+    duty = Actor(user=sec_world.users["duty"])
+    outsider = Actor(user=sec_world.users["outsider"])
+    cases = [(CLI, None), (duty, None), (outsider, None),
+             (CLI, IncidentFilter(area=None, statuses=["reported"], q="a"))]
+    for language in ("en", "ru"):
+        with translation.override(language):
+            for actor, flt in cases:
+                general = "".join(csv_chunks(records(actor, flt)))
+                assert export_text("csv", actor, flt) == general
+                assert export_text("csv", actor, flt, hxl=False) == "".join(
+                    csv_chunks(records(actor, flt), hxl=False))
+                assert json.loads(export_text("geojson", actor, flt)) == json.loads(
+                    "".join(geojson_chunks(records(actor, flt))))
+    text = export_text("csv", CLI)
+    assert "2024-02-29T23:59:59.250001+06:00" in text and "2024-03-01T00:30:00+05:00" in text
+    assert '"\'=ext-1"' not in text and "'=ext-1" in text and "43.25671234567891" in text
+    assert "2021-12-31T23:59:59.000001+06:00" in text
+
+
 def test_kml_export_validates_against_the_ogc_schema(incidents):
     text = export_text("kml", CLI)
     doc = etree.fromstring(text.encode())
