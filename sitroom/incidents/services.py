@@ -302,14 +302,19 @@ def _journal_and_revisions(items: list[tuple[Incident, str, dict[str, Any]]], ac
 def _write_revisions(items: list[tuple[Incident, str, dict[str, Any]]], entries: list,
                      actor: Actor) -> None:
     revisions = [
-        IncidentRevision(incident=inc, number=inc.version, recorded_at=inc.updated_at,
-                         actor_label=actor.label, change=change, status=inc.status,
-                         state=snapshot(inc), journal_seq=entry.seq)
+        _new_revision({"incident_id": inc.pk, "number": inc.version,
+                       "recorded_at": inc.updated_at, "actor_label": actor.label,
+                       "change": change, "status": inc.status, "state": snapshot(inc),
+                       "journal_seq": entry.seq}, {"incident": inc})
         for (inc, change, _t), entry in zip(items, entries, strict=True)]
     for revision, pk in zip(revisions, bulk.reserve_ids(IncidentRevision, len(revisions)),
                             strict=True):
         revision.pk = pk
     bulk.insert(revisions)
+
+
+_new_incident = bulk.Builder(Incident)
+_new_revision = bulk.Builder(IncidentRevision)
 
 
 def report_incidents(drafts: list[IncidentDraft], *, actor: Actor | Any, source: str,
@@ -352,10 +357,17 @@ def report_incidents(drafts: list[IncidentDraft], *, actor: Actor | Any, source:
                 results.append((existing[d.external_id], False))
                 continue
             recorded = out.pop("recorded_at", None) or now
-            inc = Incident(**out, recorded_at=recorded, updated_at=recorded,
-                           area_path=out["area"].path, reported_by=actor.label,
-                           reporter=actor.user,
-                           external_id=d.external_id)
+            related = {"type": out.pop("type"), "subtype": out.pop("subtype"),
+                       "area": out.pop("area")}
+            inc = _new_incident(
+                {**out, "type_id": related["type"].pk,
+                 "subtype_id": related["subtype"].pk if related["subtype"] else None,
+                 "area_id": related["area"].pk, "recorded_at": recorded,
+                 "updated_at": recorded, "area_path": related["area"].path,
+                 "reported_by": actor.label,
+                 "reporter_id": actor.user.pk if actor.user is not None else None,
+                 "external_id": d.external_id},
+                {**related, "reporter": actor.user, "assignee": None, "merged_into": None})
             if d.external_id:
                 existing[d.external_id] = inc
             new.append(inc)

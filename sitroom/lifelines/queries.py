@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -27,63 +27,63 @@ def components() -> list[Component]:
                 .order_by("lifeline__position", "position"))
 
 
-class CellState(NamedTuple):
-    """What the roll-up needs of a cell's newest report. `occurred_at` is as the database
-    driver returns it; compare it with `db_time(...)` of a moment."""
-
-    report_id: int
-    status: str
-    occurred_at: Any
-
-
 def db_time(moment: datetime) -> Any:
-    """A moment in the form `latest_states` gives times: aware on PostgreSQL, Django's
-    naive-UTC text on SQLite (which sorts as the times do)."""
+    """A moment as the database driver takes and gives times of reports: aware on
+    PostgreSQL, Django's naive-UTC text on SQLite (which sorts as the times do)."""
     return bulk.converter(StatusReport._meta.get_field("occurred_at"))(moment)
 
 
-def latest_states(area_ids: list[int], component_ids: list[int],
-                  as_of: datetime | None) -> dict[tuple[int, int], CellState]:
+def latest_states(area_ids: list[int], component_ids: list[int], as_of: datetime | None,
+                  fresh_since: datetime) -> list[tuple[int, int, str, int, bool]]:
     """The newest report of each (area, component) — now, or as known at `as_of` — as
-    its id, status and time only: the country board rolls up ten thousand cells and
-    shows a few hundred. Now: the kept pointers; as of a moment: one probe per cell,
-    answered from the index `lifeline_cell_asof` alone."""
+    (area id, component id, status as counted, report id, stale): the country board rolls
+    up ten thousand cells and shows a few hundred, so only what the roll-up needs is read,
+    and the database says which cells are stale (their status counted as grey). Now: the
+    kept pointers; as of a moment: one probe per cell, answered from the index
+    `lifeline_cell_asof` alone."""
     if not area_ids or not component_ids:
-        return {}
+        return []
     a_marks = ", ".join(["%s"] * len(area_ids))
     c_marks = ", ".join(["%s"] * len(component_ids))
-    # Times are read as text on SQLite (`|| ''` has no declared type, so the driver
-    # leaves it alone): parsing ten thousand of them would cost more than the query.
-    text = "" if connection.vendor == "postgresql" else " || ''"
+    fresh = db_time(fresh_since)
+    ids = [*area_ids, *component_ids]
+
+    def counted(alias: str) -> str:
+        return (f"CASE WHEN {alias}.occurred_at < %s THEN '{Status.GREY.value}' "
+                f"ELSE {alias}.status END")
+
     if as_of is None:
-        sql = (f"SELECT area_id, component_id, report_id, status, occurred_at{text} "
-               f"FROM {CurrentStatus._meta.db_table} WHERE area_id IN ({a_marks}) "
-               f"AND component_id IN ({c_marks})")
-        params = [*area_ids, *component_ids]
-    else:
-        table = StatusReport._meta.db_table
+        sql = (f"SELECT x.area_id, x.component_id, {counted('x')}, x.report_id, "
+               f"x.occurred_at < %s FROM {CurrentStatus._meta.db_table} x "
+               f"WHERE x.area_id IN ({a_marks}) AND x.component_id IN ({c_marks})")
+        params = [fresh, fresh, *ids]
+    elif connection.vendor == "postgresql":
         moment = db_time(as_of)
-        probe = (f"FROM {table} r WHERE r.area_id = a.id AND r.component_id = c.id "
-                 "AND r.occurred_at <= %s AND r.recorded_at <= %s "
-                 "ORDER BY r.occurred_at DESC, r.id DESC LIMIT 1")
-        params = [moment, moment, *area_ids, *component_ids]
-        if connection.vendor == "postgresql":
-            sql = (f"SELECT a.id, c.id, x.id, x.status, x.occurred_at FROM core_area a "
-                   f"CROSS JOIN lifelines_component c CROSS JOIN LATERAL (SELECT r.id, "
-                   f"r.status, r.occurred_at {probe}) x WHERE a.id IN ({a_marks}) "
-                   f"AND c.id IN ({c_marks})")
-        else:  # a correlated sub-query gives one column: status, id and time in one text
-            sql = (f"SELECT a.id, c.id, (SELECT r.status || ' ' || r.id || ' ' || "
-                   f"r.occurred_at {probe}) FROM core_area a, lifelines_component c "
-                   f"WHERE a.id IN ({a_marks}) AND c.id IN ({c_marks})")
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-                return {(a, c): CellState(int(parts[1]), parts[0], parts[2])
-                        for a, c, packed in cursor.fetchall() if packed is not None
-                        for parts in [packed.split(" ", 2)]}
+        sql = (f"SELECT a.id, c.id, {counted('x')}, x.id, x.occurred_at < %s "
+               f"FROM core_area a CROSS JOIN lifelines_component c CROSS JOIN LATERAL "
+               f"(SELECT r.id, r.status, r.occurred_at {_probe()}) x "
+               f"WHERE a.id IN ({a_marks}) AND c.id IN ({c_marks})")
+        params = [fresh, fresh, moment, moment, *ids]
+    else:  # a correlated sub-query gives one column: status, id and staleness in one text
+        moment = db_time(as_of)
+        sql = (f"SELECT a.id, c.id, (SELECT {counted('r')} || ' ' || r.id || ' ' || "
+               f"(r.occurred_at < %s) {_probe()}) FROM core_area a, lifelines_component c "
+               f"WHERE a.id IN ({a_marks}) AND c.id IN ({c_marks})")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [fresh, fresh, moment, moment, *ids])
+            return [(a, c, status, int(rid), stale == "1")
+                    for a, c, packed in cursor.fetchall() if packed is not None
+                    for status, rid, stale in [packed.split(" ")]]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return {(a, c): CellState(r, s, t) for a, c, r, s, t in cursor.fetchall()}
+        return [(a, c, s, r, bool(stale)) for a, c, s, r, stale in cursor.fetchall()]
+
+
+def _probe() -> str:
+    """The newest report of cell (a.id, c.id) known at the moment (two parameters)."""
+    return (f"FROM {StatusReport._meta.db_table} r WHERE r.area_id = a.id "
+            "AND r.component_id = c.id AND r.occurred_at <= %s AND r.recorded_at <= %s "
+            "ORDER BY r.occurred_at DESC, r.id DESC LIMIT 1")
 
 
 def full_reports(ids, areas: list[Area], comps: list[Component]
@@ -144,37 +144,44 @@ def board(user, area: Area | None = None, as_of: datetime | None = None,
     rows_areas = [area, *visible.filter(parent=area).order_by("name")]
     subtree = list(visible.filter(path__startswith=area.path).values_list("id", "path"))
     comps = components()
-    states = latest_states([i for i, _p in subtree], [c.pk for c in comps], as_of)
-    shown = full_reports((states[(a.pk, c.pk)].report_id for a in rows_areas for c in comps
-                          if (a.pk, c.pk) in states), rows_areas, comps)
-    fresh_since = db_time(moment - timedelta(hours=settings.LIFELINE_FRESH_HOURS))
-    # Each cell's status as the roll-up counts it (grey when stale), by area.
-    by_area: dict[int, list[tuple[int, str]]] = {}
-    stale_cells = set()
-    for (area_id, comp_id), state in states.items():
-        if state.occurred_at < fresh_since:
-            stale_cells.add((area_id, comp_id))
-            by_area.setdefault(area_id, []).append((comp_id, Status.GREY))
-        else:
-            by_area.setdefault(area_id, []).append((comp_id, state.status))
     comp_ids = [c.pk for c in comps]
+    fresh_since = moment - timedelta(hours=settings.LIFELINE_FRESH_HOURS)
+    states = latest_states([i for i, _p in subtree], comp_ids, as_of, fresh_since)
+    # Each area counts in the roll-up of the board's area (row 0) and of the row (an area
+    # one level inside) that holds it, but not in its own row: that is its own cell.
+    row_of_path = {a.path: i for i, a in enumerate(rows_areas)}
+    depth = len(area.path)
+    inside_rows: dict[int, tuple[int, ...]] = {}
+    for area_id, path in subtree:
+        if area_id == area.pk:
+            inside_rows[area_id] = ()
+            continue
+        child = row_of_path.get(path[:path.index("/", depth) + 1])
+        inside_rows[area_id] = (0,) if child is None or rows_areas[child].pk == area_id \
+            else (0, child)
+    row_index = {a.pk: i for i, a in enumerate(rows_areas)}
+    tally: Counter = Counter()
+    own: dict[tuple[int, int], tuple[str, int, bool]] = {}
+    for area_id, comp_id, status, report_id, stale in states:
+        for i in inside_rows.get(area_id, ()):
+            tally[(i, comp_id, status)] += 1
+        if area_id in row_index:
+            own[(row_index[area_id], comp_id)] = (status, report_id, stale)
+    shown = full_reports((rid for _s, rid, _st in own.values()), rows_areas, comps)
+    inside: dict[tuple[int, int], Counter] = {}
+    for (i, comp_id, status), n in tally.items():
+        inside.setdefault((i, comp_id), Counter())[status] = n
     rows = []
-    for row_area in rows_areas:
-        row_id = row_area.pk
-        counts: dict[int, Counter] = {c: Counter() for c in comp_ids}
-        for area_id, path in subtree:
-            if area_id != row_id and path.startswith(row_area.path):
-                for comp_id, status in by_area.get(area_id, ()):
-                    counts[comp_id][status] += 1
-        own = dict(by_area.get(row_id, ()))
+    for i, row_area in enumerate(rows_areas):
         cells = []
         for comp_id in comp_ids:
-            inside = counts[comp_id]
-            every = inside + Counter({own[comp_id]: 1}) if comp_id in own else inside
+            counts = inside.get((i, comp_id), Counter())
+            mine = own.get((i, comp_id))
+            every = counts + Counter({mine[0]: 1}) if mine else counts
             cells.append(Cell(
                 status=roll_up_counts(every, rule) if every else Status.GREY,
-                reported=shown.get((row_id, comp_id)), stale=(row_id, comp_id) in stale_cells,
-                rolled_up=bool(inside), counts=dict(inside)))
+                reported=shown.get((row_area.pk, comp_id)),
+                stale=bool(mine and mine[2]), rolled_up=bool(counts), counts=dict(counts)))
         rows.append({"area": row_area, "cells": cells,
                      "summary": summary(list(zip(comps, cells, strict=True)))})
     return {"area": area, "rows": rows, "components": comps, "moment": moment,

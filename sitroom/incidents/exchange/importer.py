@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from sitroom.core import bulk
 from sitroom.core.actors import Actor
 from sitroom.core.errors import InvalidInput, NotAllowed
 from sitroom.core.geo import area_id_at, boundaries
@@ -263,7 +264,7 @@ def _run(reader: RowReader, rows: Iterator[list[Any]], start: int, actor: Actor,
     importer = _Importer(reader, actor, source, skip_invalid, report)
     areas = _Areas(actor)
     estimated = 0
-    with transaction.atomic():
+    with bulk.large_write(), transaction.atomic():
         pending: list[tuple[int, IncidentDraft]] = []
         for number, cells in enumerate(rows, start=start):
             if not any(c is not None and c != "" for c in cells):
