@@ -6,7 +6,7 @@ import subprocess
 import sys
 import threading
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 
@@ -276,3 +276,29 @@ def test_command_exits_2_with_the_explanation(tmp_path):
     )
     assert out.returncode == 2
     assert "RU-2-V1" in out.stderr
+
+
+def test_the_airfield_bound_counts_only_working_hours():
+    """Zhetygen works 07:00-23:00 Almaty time. From 12:00 (minute 0), 20 loadings of two
+    hours, two at a time: ten fit by 23:00 (5 rounds of 120 min in 660 min), the other
+    ten from 07:00 next day (minute 1140) take five rounds more: done at minute 1740,
+    where a field open day and night would be done at minute 1200."""
+    from sitroom.forces.planner.bounds import _nth_done
+    from sitroom.forces.planner.generate import _with_hours
+
+    problem = small_problem()
+    zhetygen = _with_hours(APOES[1], time(7, 0), time(23, 0))
+    assert _nth_done(problem, zhetygen, 20, 120, 2, 0) == 1740
+    assert _nth_done(problem, APOES[1], 20, 120, 2, 0) == 1200
+    assert _nth_done(problem, zhetygen, 10, 120, 2, 0) == 600
+    assert _nth_done(problem, zhetygen, 1, 120, 2, 1000) == 1140 + 120
+
+
+def test_with_working_hours_every_bound_still_holds(small_plan):
+    from sitroom.forces.planner.generate import _with_hours
+
+    problem, _ = small_plan
+    hours = replace(problem, airfields=(APOES[0], _with_hours(APOES[1], time(7, 0), time(23, 0))))
+    plan = solve(hours, time_limit_s=10, workers=1)
+    independent_check(hours, plan)
+    assert all(b <= plan.closure_min for b in plan.closure_bounds.values())

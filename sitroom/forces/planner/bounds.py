@@ -43,9 +43,12 @@ Valid for EVERY plan (any packing, any schedule); the ratio is taken to the best
   each airfield, the road alternative. Cycles use the shortest return to any APOE. HiGHS'
   MIP dual bound, rounded up; it holds for every packing, not only for the chosen one.
 - "airfield-throughput": at each APOE the sorties of its groups (at least their sortie
-  bounds) each load for at least the shortest turnaround of the types that could fly
-  them, MOG at a time, after the earliest ready time of the groups, and the last one
-  still flies the shortest leg; the same for the unloadings at each APOD.
+  bounds) each load for at least the shortest turnaround t of the types that could fly
+  them, MOG at a time, after the earliest ready time of the groups, each loading wholly
+  inside the airfield's working hours; the earliest moment the last of them can be done
+  is found by filling each open window with MOG x floor(window / t) loadings; the last
+  one still flies the shortest leg. The same for the unloadings at each APOD (the last
+  one starts, at its landing, no earlier than that moment - t).
 - "handover critical path": each unit is ready only after its sites' handover (relief
   + overlap) plus travel (§5.2); each of its vehicles (and its personnel) then still has
   to be loaded and flown by the fastest type that can take it (or the unit drives home).
@@ -56,7 +59,8 @@ formulas above on the chosen sorties) and "CP-SAT (this packing)", the best obje
 bound of the layer-2 model. They say how far layer 2 is from the best schedule of its
 sorties.
 
-All closure bounds ignore working hours, which can only make them weaker, never wrong.
+Only "airfield-throughput" sees working hours; the others ignore them, which can only make
+them weaker, never wrong.
 """
 
 from __future__ import annotations
@@ -192,23 +196,50 @@ def airfield_bound(problem: Problem, groups: list[Group], sorties: dict) -> int:
     for side in (0, 1):
         for code in {g.key[side] for g in mandatory}:
             here = [g for g in mandatory if g.key[side] == code]
-            work = 0
             firsts, legs, turns = [], [], []
             for g in here:
                 a, d = apoes[g.key[0]], apods[g.key[1]]
                 turn = min(k.turnaround_min for k in kinds.values())
                 leg = min(flight_min(a, d, k) for k in kinds.values())
-                work += sorties[g.key] * turn
                 r = min(ready[u.id] for u in g.units)
                 firsts.append(r if side == 0 else r + turn + leg)
                 legs.append(leg)
                 turns.append(turn)
-            span = -(-work // mog[code])
+            field = apoes[code] if side == 0 else apods[code]
+            count = sum(sorties[g.key] for g in here)
+            done = _nth_done(problem, field, count, min(turns), mog[code], min(firsts))
             if side == 0:
-                best = max(best, min(firsts) + span + min(legs))
+                best = max(best, done + min(legs))
             else:
-                best = max(best, min(firsts) + span - max(turns))
+                best = max(best, done - min(turns))
     return best
+
+
+def _nth_done(problem: Problem, field, count: int, turn: int, mog: int, first: int) -> int:
+    """The earliest moment by which `count` loadings (or unloadings) of `turn` minutes each
+    can be finished at `field`, `mog` at a time, none starting before `first` and each
+    wholly inside the field's working hours. Every real job is at least `turn` long, so
+    real jobs finish no earlier (and the last one starts no earlier than this - turn)."""
+    from .schedule import open_windows
+
+    rounds = -(-count // mog)
+    if count <= 0:
+        return first
+    horizon = first + rounds * turn * 2 + 3 * 24 * 60
+    windows = open_windows(field, problem, horizon)
+    while windows is not None:
+        left = count
+        for lo, hi in windows:
+            lo = max(lo, first)
+            fits = mog * max(0, (hi - lo) // turn)
+            if left <= fits:
+                return lo + -(-left // mog) * turn
+            left -= fits
+        if horizon > first + 400 * 24 * 60:  # hours too short for a single job
+            break
+        horizon *= 2
+        windows = open_windows(field, problem, horizon)
+    return first + rounds * turn
 
 
 def _restricted(group: Group, caps) -> dict[frozenset[str], list]:
