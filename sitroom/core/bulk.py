@@ -13,6 +13,7 @@ instead of a statement per row, and no client-side parsing of thousands of place
 from __future__ import annotations
 
 import json
+import operator
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -27,7 +28,7 @@ def converter(field: models.Field) -> Callable[[Any], Any]:
     postgres = connection.vendor == "postgresql"
     if isinstance(field, models.DateTimeField):
         if postgres:
-            return lambda v: v
+            return _same
         return lambda v: None if v is None else v.astimezone(UTC).replace(
             tzinfo=None).isoformat(" ")
     if isinstance(field, models.JSONField):
@@ -38,10 +39,14 @@ def converter(field: models.Field) -> Callable[[Any], Any]:
         return lambda v: None if v is None else json.dumps(v)
     if isinstance(field, models.UUIDField):
         if postgres:
-            return lambda v: v
+            return _same
         return lambda v: None if v is None else (v if isinstance(v, uuid.UUID)
                                                  else uuid.UUID(str(v))).hex
-    return lambda v: v
+    return _same
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 class Builder:
@@ -133,9 +138,14 @@ def insert(objs: Sequence[models.Model]) -> None:
         return
     meta = type(objs[0])._meta
     fields = list(meta.concrete_fields)  # defaults were applied when the objects were made
-    convert = [converter(f) for f in fields]
-    rows = [[c(getattr(obj, f.attname)) for f, c in zip(fields, convert, strict=True)]
-            for obj in objs]
+    values = operator.attrgetter(*[f.attname for f in fields])
+    convert = [(i, c) for i, f in enumerate(fields) if (c := converter(f)) is not _same]
+    rows = []
+    for obj in objs:
+        row = list(values(obj))
+        for i, c in convert:
+            row[i] = c(row[i])
+        rows.append(row)
     insert_rows(meta.db_table, [f.column for f in fields], rows)
     for obj in objs:
         obj._state.adding = False

@@ -5,6 +5,7 @@ country board's per area and hour (IncidentHour)."""
 from __future__ import annotations
 
 import math
+import operator
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -31,20 +32,19 @@ def apply(changes: Iterable[tuple[Incident | dict, int]]) -> None:
     deltas: dict[tuple, list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0])
     hours: dict[tuple, int] = defaultdict(int)
     for item, sign in changes:
-        get = item.get if isinstance(item, dict) else (lambda k, i=item: getattr(i, k))
-        if get("status") not in NOT_COUNTED:
-            hours[(hour_of(get("occurred_at")), hour_of(get("recorded_at")),
-                   get("area_id"))] += sign
-        lat, lon = get("lat"), get("lon")
+        lat, lon, type_id, status, severity, area_id, occurred, recorded = (
+            _from_dict if isinstance(item, dict) else _from_incident)(item)
+        if status not in NOT_COUNTED:
+            hours[(hour_of(occurred), hour_of(recorded), area_id)] += sign
         if lat is None or lon is None:
             continue
         for size in CELL_SIZES:
             cx, cy = _key(size, lat, lon)
-            d = deltas[(size, cx, cy, get("type_id"), get("status"))]
+            d = deltas[(size, cx, cy, type_id, status)]
             d[0] += sign
             d[1] += sign * lat
             d[2] += sign * lon
-            d[3] += sign * get("severity")
+            d[3] += sign * severity
     _add_hours(hours)
     rows = [(*k, *v) for k, v in deltas.items() if v[0] or v[3]]
     if not rows:
@@ -72,6 +72,10 @@ def _add_hours(hours: dict[tuple, int]) -> None:
 
 FIELDS = ("lat", "lon", "type_id", "status", "severity", "area_id", "occurred_at",
           "recorded_at")
+
+
+_from_dict = operator.itemgetter(*FIELDS)
+_from_incident = operator.attrgetter(*FIELDS)
 
 
 def state(incident: Incident) -> dict:
