@@ -41,6 +41,18 @@ def throwaway_database(url: str) -> tuple[str, Callable[[], None]]:
     return new_url, drop
 
 
+def describe_database(connection) -> str:
+    """The database a benchmark runs on, for its header (password redacted)."""
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        return f"SQLite {sqlite3.sqlite_version}, file {connection.settings_dict['NAME']}"
+    with connection.cursor() as c:
+        c.execute("SHOW server_version")
+        return (f"PostgreSQL {c.fetchone()[0]}, throwaway database "
+                f"{redact(os.environ['SITROOM_DATABASE_URL'])}")
+
+
 def redact(url: str) -> str:
     parts = urlsplit(url)
     if parts.password:

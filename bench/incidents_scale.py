@@ -71,10 +71,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _support import (  # noqa: E402
     code_version,
+    describe_database,
     machine,
     maxrss_kib,
     percentile,
-    redact,
     reset_peak_rss,
     rss_kib,
     run_benchmark,
@@ -186,15 +186,7 @@ def run(args) -> int:
 
     started = time.perf_counter()
     vendor = connection.vendor
-    if vendor == "sqlite":
-        import sqlite3
-
-        where = f"SQLite {sqlite3.sqlite_version}, file {connection.settings_dict['NAME']}"
-    else:
-        with connection.cursor() as c:
-            c.execute("SHOW server_version")
-            where = (f"PostgreSQL {c.fetchone()[0]}, throwaway database "
-                     f"{redact(os.environ['SITROOM_DATABASE_URL'])}")
+    where = describe_database(connection)
     print(f"incidents at scale benchmark: {args.incidents:,} generated incidents, "
           f"{args.reps} repetitions per latency, import of {args.import_rows:,} rows")
     print(f"  database: {where}")

@@ -47,7 +47,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support import machine, redact, run_benchmark  # noqa: E402
+from _support import describe_database, machine, run_benchmark  # noqa: E402
 
 TARGET = 0.30
 
@@ -87,15 +87,7 @@ def run(args) -> int:
     actor = Actor.system_actor("bench")
     areas = make_areas(services, actor)
     vendor = connection.vendor
-    if vendor == "sqlite":
-        import sqlite3
-
-        where = f"SQLite {sqlite3.sqlite_version}, file {connection.settings_dict['NAME']}"
-    else:
-        with connection.cursor() as c:
-            c.execute("SHOW server_version")
-            where = (f"PostgreSQL {c.fetchone()[0]}, throwaway database "
-                     f"{redact(os.environ['SITROOM_DATABASE_URL'])}")
+    where = describe_database(connection)
     clear_journal(connection)
 
     n, batch = args.entries, args.batch

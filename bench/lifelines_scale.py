@@ -73,7 +73,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support import machine, percentile, redact, run_benchmark  # noqa: E402
+from _support import describe_database, machine, percentile, run_benchmark  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 BOARD_P95 = 0.150
@@ -208,15 +208,7 @@ def run(args) -> int:
 
     started = time.perf_counter()
     vendor = connection.vendor
-    if vendor == "sqlite":
-        import sqlite3
-
-        where = f"SQLite {sqlite3.sqlite_version}, file {connection.settings_dict['NAME']}"
-    else:
-        with connection.cursor() as c:
-            c.execute("SHOW server_version")
-            where = (f"PostgreSQL {c.fetchone()[0]}, throwaway database "
-                     f"{redact(os.environ['SITROOM_DATABASE_URL'])}")
+    where = describe_database(connection)
     print(f"lifelines at scale benchmark: {args.reports:,} generated status reports, "
           f">= {args.cells:,} cells, {args.reps} repetitions per board measurement, "
           f"{args.batch_reps} batches of {args.batch_items:,} items")
