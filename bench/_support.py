@@ -173,3 +173,26 @@ def run_benchmark(run, args) -> int:
         return 130
     finally:
         cleanup()
+
+
+class Results:
+    """One line per target: figure, baseline, ratio, target, PASS/FAIL."""
+
+    def __init__(self):
+        self.rows: list[tuple[str, str, str, str, str, bool]] = []
+
+    def add(self, name, figure, baseline, ratio, target, ok):
+        self.rows.append((name, figure, baseline, ratio, target, ok))
+        print(f"     -> {name}: {figure} | baseline {baseline} | ratio {ratio} | "
+              f"target {target}: {'PASS' if ok else 'FAIL'}")
+
+    def table(self) -> str:
+        out = ["| measurement | figure | baseline (same run) | ratio | target | result |",
+               "| --- | --- | --- | ---: | --- | --- |"]
+        out += [f"| {n} | {f} | {b} | {r} | {t} | **{'pass' if ok else 'FAIL'}** |"
+                for n, f, b, r, t, ok in self.rows]
+        return "\n".join(out)
+
+    @property
+    def ok(self) -> bool:
+        return all(row[5] for row in self.rows)

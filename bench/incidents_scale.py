@@ -70,6 +70,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _support import (  # noqa: E402
+    Results,
     code_version,
     describe_database,
     machine,
@@ -138,29 +139,6 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     return run_benchmark(run, parse_args(argv))
-
-
-class Results:
-    """One line per target: figure, baseline, ratio, target, PASS/FAIL."""
-
-    def __init__(self):
-        self.rows: list[tuple[str, str, str, str, str, bool]] = []
-
-    def add(self, name, figure, baseline, ratio, target, ok):
-        self.rows.append((name, figure, baseline, ratio, target, ok))
-        print(f"     -> {name}: {figure} | baseline {baseline} | ratio {ratio} | "
-              f"target {target}: {'PASS' if ok else 'FAIL'}")
-
-    def table(self) -> str:
-        out = ["| measurement | figure | baseline (same run) | ratio | target | result |",
-               "| --- | --- | --- | ---: | --- | --- |"]
-        out += [f"| {n} | {f} | {b} | {r} | {t} | **{'pass' if ok else 'FAIL'}** |"
-                for n, f, b, r, t, ok in self.rows]
-        return "\n".join(out)
-
-    @property
-    def ok(self) -> bool:
-        return all(row[5] for row in self.rows)
 
 
 def ms(seconds: float) -> str:

@@ -73,7 +73,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _support import describe_database, machine, percentile, run_benchmark  # noqa: E402
+from _support import (  # noqa: E402
+    Results,
+    describe_database,
+    machine,
+    percentile,
+    run_benchmark,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 BOARD_P95 = 0.150
@@ -155,29 +161,6 @@ def code_version() -> str:
                                                                else "")
         return f"{commit} + {len(changed)} uncommitted file(s) under sitroom/ ({names})"
     return commit
-
-
-class Results:
-    """One line per target: figure, baseline, ratio, target, PASS/FAIL."""
-
-    def __init__(self):
-        self.rows: list[tuple[str, str, str, str, str, bool]] = []
-
-    def add(self, name, figure, baseline, ratio, target, ok):
-        self.rows.append((name, figure, baseline, ratio, target, ok))
-        print(f"     -> {name}: {figure} | baseline {baseline} | ratio {ratio} | "
-              f"target {target}: {'PASS' if ok else 'FAIL'}")
-
-    def table(self) -> str:
-        out = ["| measurement | figure | baseline (same run) | ratio | target | result |",
-               "| --- | --- | --- | ---: | --- | --- |"]
-        out += [f"| {n} | {f} | {b} | {r} | {t} | **{'pass' if ok else 'FAIL'}** |"
-                for n, f, b, r, t, ok in self.rows]
-        return "\n".join(out)
-
-    @property
-    def ok(self) -> bool:
-        return all(row[5] for row in self.rows)
 
 
 def alternate(i: int, first, second):
