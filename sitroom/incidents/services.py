@@ -128,6 +128,9 @@ class _Refs:
         return self.by_id.get(pk) if pk is not None else None
 
 
+_SEVERITIES = frozenset(Severity.values)
+
+
 def _str_list(value: Any, field: str, errors: dict[str, list[str]], limit: int = 50):
     if value is None:
         return []
@@ -216,7 +219,7 @@ def _check(values: dict[str, Any], refs: _Refs, now: datetime, source: str,
                 errors[name] = [_("must be a whole number, 0 or more")]
             out[name] = value
     if "severity" in values:
-        if values["severity"] not in Severity.values:
+        if values["severity"] not in _SEVERITIES:
             errors["severity"] = [_("must be 1 (minor) to 5 (critical)")]
         out["severity"] = values["severity"]
     for name in ("tags", "actors", "sources"):

@@ -189,12 +189,14 @@ def parse_when(value: Any) -> tuple[datetime, bool]:
             raise ValueError(_("is not a date of the calendar: %(value)r")
                              % {"value": text}) from None
     try:
-        return _noon(datetime.strptime(text, "%d %B %Y").date()), True
-    except ValueError:
-        pass
-    try:
         moment = datetime.fromisoformat(text)
     except ValueError:
+        moment = None
+    if moment is None:  # "05 January 2022" (tried second: strptime is slow to fail)
+        try:
+            return _noon(datetime.strptime(text, "%d %B %Y").date()), True
+        except ValueError:
+            pass
         raise ValueError(
             _("is not a date and time: %(value)r; give ISO 8601 with an offset "
               "(2022-01-05T14:30:00+06:00) or a date (2022-01-05 or 05-01-2022)")
