@@ -97,15 +97,6 @@ class Formatter:
         return (f"lower(substr({col},1,8)||'-'||substr({col},9,4)||'-'||substr({col},13,4)"
                 f"||'-'||substr({col},17,4)||'-'||substr({col},21,12))")
 
-    def joined(self, col: str, separator: str) -> str:
-        """A JSON array of strings joined with `separator`, '' when empty."""
-        if self.pg:
-            return (f"array_to_string(ARRAY(SELECT jsonb_array_elements_text({col})), "
-                    f"'{separator}')")
-        return (f"CASE WHEN {col} = '[]' THEN '' ELSE "
-                f"coalesce((SELECT group_concat(value, '{separator}') FROM json_each({col})),"
-                f" '') END")
-
     def local_time(self, col: str, spans: tuple[Span, ...]) -> str:
         """A timestamp as datetime.isoformat() writes it in the zone of `spans`:
         2022-01-05T12:34:56+06:00, with .ffffff only when there are microseconds."""
@@ -156,7 +147,9 @@ class Formatter:
         `separator`. The join is computed once (a sub-select), not once per use."""
         cell = self.csv_cell("v", protect=True)
         if self.pg:
-            return f"(SELECT {cell} FROM (SELECT {self.joined(col, separator)} AS v) AS j)"
+            return (f"CASE WHEN {col} = '[]'::jsonb THEN '' ELSE (SELECT {cell} FROM "
+                    f"(SELECT string_agg(e, '{separator}' ORDER BY n) AS v FROM "
+                    f"jsonb_array_elements_text({col}) WITH ORDINALITY AS x(e, n)) AS j) END")
         return (f"CASE WHEN {col} = '[]' THEN '' ELSE (SELECT {cell} FROM "
                 f"(SELECT group_concat(value, '{separator}') AS v FROM json_each({col}))) END")
 
