@@ -1,5 +1,6 @@
 """API shapes of the stabilisation force. Inputs name every field; the services check them
-(and say which field is wrong and why). Outputs are plain JSON objects built by `*_out`."""
+(and say which field is wrong and why). Outputs are plain JSON objects built by `*_out`,
+documented (and checked on the way out) by the `*Out` schemas."""
 
 from __future__ import annotations
 
@@ -145,6 +146,273 @@ class PlanIn(Schema):
     start: AwareDatetime | None = Field(None, description="plan from this moment; now")
     time_limit_s: float = Field(30, gt=0, le=600)
     note: str = ""
+
+
+# --- outputs -------------------------------------------------------------------------
+# The `*_out` functions below build each answer as a plain dict; these schemas document it
+# in the OpenAPI document and ninja validates the dict against them. Times are ISO 8601
+# strings exactly as `*_out` writes them (UTC with offset), not re-formatted datetimes.
+
+UTC_TIME = "ISO 8601 date and time, UTC"
+
+
+class ContingentOut(Schema):
+    code: str
+    state: str = Field(description="ISO 3166-1 alpha-2 code of the contributing state")
+    name: str
+    organization: str | None = Field(description="code of the contributing state's "
+                                                 "organization, if recorded")
+    area: str = Field(description="area of operation (code)")
+    commander: str
+    personnel_declared: int | None = Field(description="personnel the contingent declared")
+    personnel_estimate: bool = Field(description="the personnel figure is an estimate")
+    source: str
+    note: str
+
+
+class VehiclesOut(Schema):
+    unit: str = Field(description="unit code")
+    kind: str = Field(description="vehicle kind, e.g. KamAZ")
+    count: int
+    weight_kg: int = Field(description="weight of one vehicle (kg)")
+    length_m: float = Field(description="length of one vehicle (m)")
+    width_m: float = Field(description="width of one vehicle (m)")
+    height_m: float = Field(description="height of one vehicle (m)")
+    estimate: bool = Field(description="the figures are estimates")
+    source: str
+
+
+class UnitOut(Schema):
+    code: str
+    contingent: str = Field(description="contingent code")
+    name: str
+    personnel: int
+    estimate: bool = Field(description="the personnel figure is an estimate")
+    arrived_at: str | None = Field(description=f"in country from; {UTC_TIME}")
+    departure_airfield: str | None = Field(description="airfield code the unit flies from "
+                                                       "(APOE)")
+    home_airfield: str | None = Field(description="airfield code the unit flies home to")
+    road_allowed: bool = Field(description="the unit may leave by road")
+    road_min: int = Field(description="road time home (min)")
+    source: str
+    note: str
+    vehicles: list[VehiclesOut]
+
+
+class AirfieldOut(Schema):
+    code: str
+    icao: str = Field(description="ICAO code; empty when unknown")
+    name: str
+    place: str | None = Field(description="place code (airfields in country)")
+    country: str = Field(description="ISO 3166-1 alpha-2; empty when unknown")
+    lat: float
+    lon: float
+    role: str = Field(description="apoe (in country) or apod (home)")
+    max_on_ground: int = Field(description="most aircraft on the ground at once")
+    opens: str | None = Field(description="local opening time (HH:MM:SS); null = 24 h")
+    closes: str | None = Field(description="local closing time (HH:MM:SS); null = 24 h")
+    tz: str = Field(description="time zone of opens and closes, e.g. Asia/Almaty")
+    estimate: bool = Field(description="the figures are estimates")
+    source: str
+    note: str
+
+
+class AircraftTypeOut(Schema):
+    code: str
+    name: str
+    acl_kg: int = Field(description="allowable cabin load (kg)")
+    max_payload_kg: int | None = Field(description="maximum payload (kg)")
+    floor_length_m: float = Field(description="cargo floor length (m)")
+    floor_width_m: float = Field(description="cargo floor width (m)")
+    height_m: float = Field(description="cargo hold height (m)")
+    seats: int = Field(description="seats beside vehicles")
+    troop_seats: int = Field(description="seats when carrying troops only")
+    cruise_kmh: int = Field(description="cruise speed (km/h)")
+    turnaround_min: int = Field(description="turnaround on the ground (min)")
+    airframes_available: int = Field(description="airframes the force may use for the "
+                                                 "withdrawal")
+    available_from: str | None = Field(description=f"airframes available from; {UTC_TIME}")
+    sources: list[str] = Field(description="where the figures come from (addresses)")
+    note: str
+    estimate: bool = Field(description="the planning figures are estimates")
+
+
+class RecordOut(Schema):
+    """The part every versioned record (guard post, relief, movement) shares."""
+
+    key: str = Field(description="the record's key, kept across its versions")
+    recorded_at: str = Field(description=f"when this version was recorded; {UTC_TIME}")
+    superseded_at: str | None = Field(description="when a newer version replaced this one; "
+                                                  f"null: current; {UTC_TIME}")
+    recorded_by: str
+    estimate: bool = Field(description="the figures are estimates")
+    source: str
+    note: str
+
+
+class GuardPostOut(RecordOut):
+    unit: str = Field(description="unit code")
+    place: str = Field(description="place code")
+    place_name: str
+    start: str = Field(description=f"guards from; {UTC_TIME}")
+    end: str | None = Field(description=f"guards until; null: still guarding; {UTC_TIME}")
+    travel_min: int = Field(description="road time from the site to the airfield (min)")
+    overlap_min: int | None = Field(description="required overlap with the relief (min); "
+                                                "null: the default")
+
+
+class ReliefOut(RecordOut):
+    place: str = Field(description="place code")
+    place_name: str
+    relieving_unit: str = Field(description="the national unit taking over the site")
+    organization: str | None = Field(description="organization code of the relieving unit")
+    start: str = Field(description=f"guards from; {UTC_TIME}")
+
+
+class MovementOut(RecordOut):
+    kind: str = Field(description="flight or road")
+    label: str = Field(description="call sign or label")
+    aircraft_type: str | None = Field(description="aircraft type code (flights)")
+    origin: str | None = Field(description="airfield code the flight leaves from (APOE)")
+    origin_place: str | None = Field(description="place code a road convoy starts from")
+    destination: str | None = Field(description="airfield code")
+    destination_text: str = Field(description="destination when it is not an airfield")
+    planned_departure: str | None = Field(description=UTC_TIME)
+    planned_arrival: str | None = Field(description=UTC_TIME)
+    actual_departure: str | None = Field(description=UTC_TIME)
+    actual_arrival: str | None = Field(description=UTC_TIME)
+    manifest: list[dict[str, Any]] = Field(
+        description='who is aboard, as recorded: [{"unit": code, "personnel": n, '
+                    '"vehicles": {kind: count}}]')
+    personnel: int = Field(description="personnel aboard (sum of the manifest)")
+    vehicles: int = Field(description="vehicles aboard (sum of the manifest)")
+    plan: int | None = Field(description="id of the withdrawal plan this movement flies")
+    sortie: str = Field(description="the plan's sortie id; empty when none")
+    time_estimated: bool = Field(description="the times are estimates")
+
+
+class GapOut(Schema):
+    """One gap of the handover rule: a site left unguarded, a relief overlapping the guard
+    too little, or a unit boarding before its sites are released plus its travel time."""
+
+    kind: str = Field(description="overlap, unguarded or boarding")
+    site_id: str = Field(description="place code (or the plan's site id)")
+    site: str = Field(description="site name")
+    unit_id: str = Field(description="unit code")
+    unit: str = Field(description="unit name (its code when it has none)")
+    at: str = Field(description="when the rule is broken: the guard's end, or the boarding; "
+                                "ISO 8601")
+    shortfall_min: int = Field(description="by how many minutes (0 when not measurable)")
+    guard_end: str | None = Field(description="ISO 8601")
+    relief_start: str | None = Field(description="ISO 8601")
+    overlap_min: int = Field(description="required overlap (min)")
+    boards_at: str | None = Field(description="ISO 8601")
+    released_at: str | None = Field(description="guard end plus travel: the earliest "
+                                                "boarding allowed; ISO 8601")
+    travel_min: int = Field(description="road time from the site to the airfield (min)")
+    message: str = Field(description="the gap in one sentence, in the reader's language")
+
+
+class PlanSummaryOut(Schema):
+    """A withdrawal plan's figures, without the plan itself (the list of plans)."""
+
+    id: int
+    status: str = Field(description="draft, approved or superseded")
+    created_at: str = Field(description=UTC_TIME)
+    created_by: str
+    approved_by: str
+    approved_at: str | None = Field(description=UTC_TIME)
+    start: str | None = Field(description=f"the plan starts at; {UTC_TIME}")
+    closure: str | None = Field(description=f"closure, the last unit home; {UTC_TIME}")
+    solver_status: str = Field(description="e.g. optimal, feasible, stopped, infeasible")
+    sorties: int = Field(description="number of sorties flown")
+    ratio: float | None = Field(description="closure ÷ best lower bound on closure "
+                                            "(1.0 = provably optimal)")
+    ratio_bound: str = Field(description="name of the bound binding the closure")
+    sortie_ratio: float | None = Field(description="sorties ÷ best lower bound on sorties")
+    sortie_bound: str = Field(description="name of the bound binding the sorties")
+    seconds: float = Field(description="solve time (s)")
+    note: str
+
+
+class PlanOut(PlanSummaryOut):
+    plan: dict[str, Any] = Field(description="the full machine-readable plan as stored "
+                                             "(sorties, road moves, handovers)")
+
+
+class PlanWithGapsOut(PlanOut):
+    gaps: list[GapOut] = Field(description="gaps of the handover rule in this plan")
+
+
+# --- the force board -----------------------------------------------------------------
+
+class ForceBoardUnitOut(Schema):
+    unit: str = Field(description="unit code")
+    name: str
+    personnel: int = Field(description="personnel still in country")
+    vehicles: int = Field(description="vehicles still in country")
+
+
+class ForceBoardSiteOut(Schema):
+    key: str = Field(description="guard post key")
+    place: str = Field(description="place code")
+    name: str = Field(description="place name")
+    unit: str = Field(description="code of the unit guarding it")
+    until: str | None = Field(description="guard ends; null: no end recorded; ISO 8601")
+    relief_from: str | None = Field(description="the national relief guards from; null: "
+                                                "none recorded; ISO 8601")
+
+
+class ForceBoardHandoverOut(Schema):
+    key: str = Field(description="guard post key")
+    place: str = Field(description="place code")
+    name: str = Field(description="place name")
+    unit: str = Field(description="code of the unit that guarded it")
+    guard_end: str = Field(description="ISO 8601")
+    relieved_by: str | None = Field(description="the national unit that took over; null: "
+                                                "none recorded")
+
+
+class ForceBoardContingentOut(Schema):
+    contingent: ContingentOut
+    personnel: int = Field(description="personnel still in country")
+    vehicles: int = Field(description="vehicles still in country")
+    units: list[ForceBoardUnitOut] = Field(description="units in country by then")
+    sites_guarded: list[ForceBoardSiteOut]
+    handovers_done: list[ForceBoardHandoverOut]
+    gaps: list[GapOut]
+
+
+class DeviationDetailOut(Schema):
+    plan: dict[str, tuple[int, int]] = Field(description="unit code -> [personnel, "
+                                                         "vehicles] planned")
+    actual: dict[str, tuple[int, int]] = Field(description="unit code -> [personnel, "
+                                                           "vehicles] aboard")
+
+
+class DeviationOut(Schema):
+    kind: str = Field(description="late, early, missing, extra or manifest")
+    sortie: str | None = Field(description="the plan's sortie id; null for a movement not in "
+                                           "the plan")
+    movement: str | None = Field(description="movement key; null for a sortie not flown")
+    planned: str | None = Field(description="planned departure; ISO 8601")
+    actual: str | None = Field(description="actual departure; ISO 8601")
+    minutes: int | None = Field(description="late (+) or early (-) by, in minutes (late and "
+                                            "early only)")
+    detail: DeviationDetailOut | None = Field(
+        None, exclude_if=lambda value: value is None,
+        description="planned and actual loads; present only when kind is manifest")
+
+
+class ForceBoardOut(Schema):
+    as_of: str = Field(description="the moment the board is for; ISO 8601")
+    personnel: int = Field(description="personnel still in country")
+    vehicles: int = Field(description="vehicles still in country")
+    gaps: list[GapOut]
+    plan: int | None = Field(description="id of the plan approved at as_of")
+    deviations: list[DeviationOut] = Field(description="how the movements differ from the "
+                                                       "approved plan")
+    contingents: list[ForceBoardContingentOut]
 
 
 def _t(value: datetime | None) -> str | None:
