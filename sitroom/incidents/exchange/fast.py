@@ -145,16 +145,20 @@ def geojson_chunks(qs) -> Iterator[str]:
     `exporter.geojson_chunks` writes (same members; the properties in another order)."""
     ctx = _Context(qs)
     f = ctx.fmt
+    # The id is written twice (the feature's and a property): the database gives it once.
+    # Times and the status are plain ASCII without quotes or backslashes: quoted as they
+    # are, not run through the JSON string writer.
     identity = f.json_string(f"coalesce({ctx.col('external_id')}, {f.uuid(ctx.col('uid'))})")
-    head = concat([literal('{"type":"Feature","id":'), identity, literal(',"geometry":')])
-    members = [("id", identity)]
-    members += [(name, f.json_string(ctx.col(name))) for name in ("title", "description")]
-    members += [(name, f.json_string(ctx.time(name))) for name in ("occurred_at",
-                                                                  "recorded_at")]
+
+    def quoted(expr: str) -> str:
+        return concat([literal('"'), expr, literal('"')])
+
+    members = [(name, f.json_string(ctx.col(name))) for name in ("title", "description")]
+    members += [(name, quoted(ctx.time(name))) for name in ("occurred_at", "recorded_at")]
     members += [(name, f.json_value(ctx.col(name))) for name in ("actors",)]
     members += [(name, f.integer(ctx.col(name), "null")) for name in ("fatalities",
                                                                      "injured", "severity")]
-    members += [("status", f.json_string(ctx.col("status"))),
+    members += [("status", quoted(ctx.col("status"))),
                 ("estimate", f.boolean(ctx.col("estimate")))]
     members += [(name, f.json_value(ctx.col(name))) for name in ("sources", "tags")]
     parts = []
@@ -168,15 +172,16 @@ def geojson_chunks(qs) -> Iterator[str]:
         country, admin1, code, name = ctx.area_parts(a)
         areas[a.pk] = _dumps({"country": country, "admin1": admin1, "area": code,
                               "area_name": name})[1:-1]
-    rows = ctx.rows(head=head, tail=tail)
+    rows = ctx.rows(id=identity, tail=tail)
 
     out = ['{"type":"FeatureCollection","features":[']
     size, comma = 0, ""
-    for h, t, type_id, subtype_id, lat, lon, area_id in rows:
+    for i, t, type_id, subtype_id, lat, lon, area_id in rows:
         geometry = "null" if lat is None or lon is None else \
             f'{{"type":"Point","coordinates":[{lon!r},{lat!r}]}}'
-        feature = (f'{comma}{h}{geometry},"properties":{{"type":{types[type_id]},'
-                   f'"subtype":{types[subtype_id]},{areas[area_id]}{t}')
+        feature = (f'{comma}{{"type":"Feature","id":{i},"geometry":{geometry},"properties":'
+                   f'{{"id":{i},"type":{types[type_id]},"subtype":{types[subtype_id]},'
+                   f'{areas[area_id]}{t}')
         comma = ","
         out.append(feature)
         size += len(feature)
