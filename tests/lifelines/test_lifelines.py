@@ -164,3 +164,76 @@ def test_board_page_states_the_rule_and_shows_symbols(client, ll_world):
     html = client.get("/lifelines/", {"area": "KZ-ALA"}).content.decode()
     assert "the worst status of the areas inside it" in html
     assert "✖" in html and "Not operating" in html
+
+
+def test_board_roll_up_equals_a_count_by_hand_over_random_reports(ll_world, settings):
+    """Random reports (some learned late) over every area of the small world: at many
+    moments, each board cell (country and city boards) equals what a reading of every
+    report by hand gives: the newest report known then, stale ones counted as grey, each
+    row rolling up the areas strictly inside it, the worst status winning."""
+    import random
+    from collections import Counter
+
+    from sitroom.lifelines.choices import SEVERITY
+    from sitroom.lifelines.models import Component
+
+    settings.LIFELINE_FRESH_HOURS = 48
+    rng = random.Random(7)
+    start = T("2022-01-04T00:00:00+06:00")
+    codes = ["electricity", "water_supply", "metro"]
+    items = []
+    for _ in range(80):
+        occurred = start + timedelta(minutes=rng.randrange(12 * 24 * 60))
+        late = timedelta(hours=rng.choice([0, 0, 0, 1, 30, 72]))
+        items.append(item(area=rng.choice(list(ll_world.areas)), component=rng.choice(codes),
+                          status=rng.choice(["green", "yellow", "red", "grey"]),
+                          occurred_at=occurred, recorded_at=occurred + late))
+    put(ll_world, "duty", *items, source="scenario")
+    user = ll_world.users["viewer"]
+    fresh = timedelta(hours=48)
+    reports = list(StatusReport.objects.all())
+    comps = {c.pk: c.code for c in Component.objects.filter(code__in=codes)}
+
+    def by_hand(board_area, moment):
+        newest = {}
+        for r in reports:
+            key = (r.area_id, r.component_id)
+            if r.occurred_at <= moment and r.recorded_at <= moment and (
+                    key not in newest or (r.occurred_at, r.pk) > (newest[key].occurred_at,
+                                                                  newest[key].pk)):
+                newest[key] = r
+        inside_board = [a for a in Area.objects.all() if a.path.startswith(board_area.path)]
+        rows = [board_area, *sorted((a for a in inside_board if a.parent_id == board_area.pk),
+                                    key=lambda a: a.name)]
+        out = {}
+        for row in rows:
+            for comp_id, code in comps.items():
+                def counted(r):
+                    return "grey" if r.occurred_at < moment - fresh else r.status
+                inside = Counter(counted(newest[(a.pk, comp_id)]) for a in inside_board
+                                 if a.pk != row.pk and a.path.startswith(row.path)
+                                 and (a.pk, comp_id) in newest)
+                own = newest.get((row.pk, comp_id))
+                every = inside + (Counter({counted(own): 1}) if own else Counter())
+                out[(row.code, code)] = (
+                    max(every, key=SEVERITY.get) if every else "grey", dict(inside),
+                    bool(own and own.occurred_at < moment - fresh), bool(inside),
+                    own.pk if own else None)
+        return out
+
+    checked = 0
+    for _ in range(15):
+        moment = start + timedelta(minutes=rng.randrange(14 * 24 * 60))
+        for code in ("KZ", "KZ-ALA"):
+            board_area = Area.objects.get(code=code)
+            data = queries.board(user, board_area, moment)
+            names = [c.code for c in data["components"]]
+            got = {(row["area"].code, name): (
+                       cell.status, cell.counts, cell.stale, cell.rolled_up,
+                       cell.reported.pk if cell.reported else None)
+                   for row in data["rows"] for name, cell in zip(names, row["cells"],
+                                                                 strict=True)
+                   if name in codes}
+            assert got == by_hand(board_area, moment), (code, moment)
+            checked += len(got)
+    assert checked > 200
