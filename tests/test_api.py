@@ -173,3 +173,28 @@ def test_openapi_is_self_contained_and_docs_are_local(world, client):
     html = client.get("/api/v1/docs").content.decode()
     assert "swagger-ui-bundle.js" in html
     assert not re.search(r'(src|href)="https?://', html)
+
+
+def test_no_two_api_schemas_share_a_name():
+    """The OpenAPI document names each schema by its class name and keeps one per name:
+    two classes of the same name would document one endpoint with the other's shape (the
+    security board was documented as the lifelines board)."""
+    from ninja import Schema
+
+    from sitroom.api.api import api
+
+    doc = api.get_openapi_schema()
+    modules: dict[str, set[str]] = {}
+
+    def walk(cls):
+        for sub in cls.__subclasses__():
+            if sub.__module__.startswith("sitroom."):
+                modules.setdefault(sub.__name__, set()).add(sub.__module__)
+            walk(sub)
+
+    walk(Schema)
+    assert {name: found for name, found in modules.items() if len(found) > 1} == {}
+    ref = doc["paths"]["/api/v1/board"]["get"]["responses"][200]["content"][
+        "application/json"]["schema"]["$ref"]
+    board = doc["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert "moment" in board["properties"] and "fresh_hours" not in board["properties"]

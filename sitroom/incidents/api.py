@@ -20,7 +20,6 @@ from . import queries, services
 from .choices import IncidentStatus
 from .models import Incident
 from .schemas import (
-    BoardOut,
     BulkAction,
     CasualtyIn,
     CasualtyOut,
@@ -33,6 +32,7 @@ from .schemas import (
     PostureIn,
     PostureOut,
     RevisionOut,
+    SecurityBoardOut,
 )
 
 router = Router(tags=["security situation"])
@@ -236,10 +236,10 @@ def create_posture(request, body: PostureIn):
     return Status(201, PostureOut.of(change))
 
 
-@router.get("/board", response=BoardOut, summary="The country board at a moment")
+@router.get("/board", response=SecurityBoardOut, summary="The country board at a moment")
 def board(request, as_of: Query[AwareDatetime | None] = None):
     data = queries.country_board(request.user, as_of)
-    return BoardOut(moment=data["moment"], rows=[
+    return SecurityBoardOut(moment=data["moment"], rows=[
         {"area": r["area"].code, "name": r["area"].name, "incidents_24h": r["incidents_24h"],
          "posture": {k: {key: v[key] for key in ("state", "since", "hours", "decree",
                                                   "estimate", "inherited")}

@@ -186,7 +186,7 @@ class PostureOut(Schema):
                           estimate=c.estimate)
 
 
-class BoardCell(Schema):
+class SecurityBoardCell(Schema):
     state: str | None
     since: datetime | None
     hours: str
@@ -195,13 +195,13 @@ class BoardCell(Schema):
     inherited: bool
 
 
-class BoardRow(Schema):
+class SecurityBoardRow(Schema):
     area: str
     name: str
     incidents_24h: int
-    posture: dict[str, BoardCell]
+    posture: dict[str, SecurityBoardCell]
 
 
-class BoardOut(Schema):
+class SecurityBoardOut(Schema):
     moment: datetime
-    rows: list[BoardRow]
+    rows: list[SecurityBoardRow]

@@ -19,9 +19,9 @@ from .models import Component
 from .schemas import (
     BatchIn,
     BatchOut,
-    BoardOut,
     ComponentOut,
     ComponentPatch,
+    LifelineBoardOut,
     StatusIn,
     StatusOut,
     status_data,
@@ -128,7 +128,7 @@ def cell_history(request, area: str, component: str,
             .select_related("area", "component").defer("area__boundary")]
 
 
-@router.get("/lifelines/board", response=BoardOut,
+@router.get("/lifelines/board", response=LifelineBoardOut,
             summary="The board: an area and the areas inside it, by component")
 def board(request, area: str | None = None, as_of: Query[AwareDatetime | None] = None,
           rule: str | None = None):

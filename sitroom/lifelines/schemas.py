@@ -89,7 +89,7 @@ class ComponentPatch(Schema):
     position: int | None = None
 
 
-class BoardCellOut(Schema):
+class LifelineBoardCellOut(Schema):
     component: str
     status: str
     stale: bool
@@ -98,16 +98,16 @@ class BoardCellOut(Schema):
     report: StatusOut | None
 
 
-class BoardRowOut(Schema):
+class LifelineBoardRowOut(Schema):
     area: str
     name: str
     summary: str
-    cells: list[BoardCellOut]
+    cells: list[LifelineBoardCellOut]
 
 
-class BoardOut(Schema):
+class LifelineBoardOut(Schema):
     area: str | None
     as_of: datetime
     rule: str
     fresh_hours: float
-    rows: list[BoardRowOut]
+    rows: list[LifelineBoardRowOut]

@@ -146,9 +146,9 @@ def test_api_board_and_history(token, ll_world):
     metro = next(c for c in board["rows"][0]["cells"] if c["component"] == "metro")
     assert metro["status"] == "green" and board["rule"] == "worst"
     # written without ninja's validation: it must still be what the OpenAPI document says
-    from sitroom.lifelines.schemas import BoardOut
+    from sitroom.lifelines.schemas import LifelineBoardOut
 
-    assert BoardOut.model_validate(board).model_dump(mode="json") == board
+    assert LifelineBoardOut.model_validate(board).model_dump(mode="json") == board
     hist = api(token("viewer"), "get", "/api/v1/lifelines/history",
                {"area": "KZ-ALA", "component": "metro"}).json()
     assert [h["status"] for h in hist] == ["red", "green"]
