@@ -1,5 +1,7 @@
 import pytest
 
+from sitroom.accounts.services import save_user
+from sitroom.core.actors import Actor
 from sitroom.core.services import save_place
 from sitroom.forces import services
 from sitroom.testing.world import SYSTEM
@@ -35,3 +37,30 @@ def force(world):
                             "relieving_unit": "National Guard",
                             "start": "2022-01-14T06:00:00+06:00"}, actor=SYSTEM, source="cli")
     return world
+
+
+@pytest.fixture
+def director(db):
+    """The demo scenario (with its force and generated plan) and a director to read it."""
+    from sitroom.core.demo import load_demo
+
+    load_demo()
+    user, _ = save_user("director", role="director", all_areas=True,
+                        password="long-test-password-1", check_password=False,
+                        actor=Actor.system_actor("tests"), source="cli")
+    return user
+
+
+@pytest.fixture
+def recorded_gaps(force):
+    """`force` with two gaps of the handover rule at CHP-2. The relief begins 06:00 and the
+    guard ends 06:30 (30 min short of the 60-min overlap); the convoy leaves 06:40, before
+    release (06:30) plus 30 min travel."""
+    services.update_guard_post("G-CHP2", {"end": "2022-01-14T06:30:00+06:00"},
+                               actor=SYSTEM, source="cli")
+    services.record_movement({"key": "KG-ROAD", "kind": "road", "origin_place": "CHP2",
+                              "actual_departure": "2022-01-14T06:40:00+06:00",
+                              "manifest": [{"unit": "KG-1", "personnel": 150,
+                                            "vehicles": {"KamAZ": 8}}]},
+                             actor=SYSTEM, source="cli")
+    return force

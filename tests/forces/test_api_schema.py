@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-import pytest
 from django.test import RequestFactory
 from ninja.responses import NinjaJSONEncoder
 from openapi_schema_validator import OAS31Validator, oas31_format_checker
@@ -15,30 +14,15 @@ from openapi_spec_validator import validate as validate_openapi
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from sitroom.accounts.services import save_user
-from sitroom.core.actors import Actor
 from sitroom.forces import api as forces_api
-from sitroom.forces import services
 from sitroom.forces.models import WithdrawalPlan
 from sitroom.testing.api import call, token
-from sitroom.testing.world import SYSTEM
 
 F = "/api/v1/forces"
 T = datetime.fromisoformat
 JSON = "application/json"
 BOARD_12 = "2022-01-12T12:00:00+06:00"
 
-
-@pytest.fixture
-def director(db):
-    """The demo scenario (with its force and generated plan) and a director to read it."""
-    from sitroom.core.demo import load_demo
-
-    load_demo()
-    user, _ = save_user("director", role="director", all_areas=True,
-                        password="long-test-password-1", check_password=False,
-                        actor=Actor.system_actor("tests"), source="cli")
-    return user
 
 
 def _pointer(*parts: str) -> str:
@@ -209,16 +193,8 @@ def test_demo_force_answers_match_the_documented_schemas(director, client):
     assert WithdrawalPlan.objects.filter(pk=made["id"]).exists()
 
 
-def test_gaps_match_the_documented_schemas(force, client, token_for):
-    # relief from 06:00 and a guard ending 06:30: 30 min short of the 60-min overlap;
-    # the convoy leaves 06:40, before release (06:30) plus 30 min travel
-    services.update_guard_post("G-CHP2", {"end": "2022-01-14T06:30:00+06:00"},
-                               actor=SYSTEM, source="cli")
-    services.record_movement({"key": "KG-ROAD", "kind": "road", "origin_place": "CHP2",
-                              "actual_departure": "2022-01-14T06:40:00+06:00",
-                              "manifest": [{"unit": "KG-1", "personnel": 150,
-                                            "vehicles": {"KamAZ": 8}}]},
-                             actor=SYSTEM, source="cli")
+def test_gaps_match_the_documented_schemas(recorded_gaps, client, token_for):
+    force = recorded_gaps  # an overlap gap and a boarding gap at CHP-2
     director = force.users["director"]
     api = Documented(client, token_for("director"))
     gaps = api("get", "/gaps")

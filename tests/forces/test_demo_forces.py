@@ -3,9 +3,6 @@ the 20th; no handover gaps in what happened; loading twice adds nothing."""
 
 from datetime import datetime
 
-import pytest
-
-from sitroom.accounts.services import save_user
 from sitroom.core.actors import Actor
 from sitroom.core.models import JournalEntry
 from sitroom.forces import queries, services
@@ -13,16 +10,6 @@ from sitroom.forces.models import Movement
 
 T = datetime.fromisoformat
 
-
-@pytest.fixture
-def director(db):
-    from sitroom.core.demo import load_demo
-
-    load_demo()
-    user, _ = save_user("director", role="director", all_areas=True,
-                        password="long-test-password-1", check_password=False,
-                        actor=Actor.system_actor("tests"), source="cli")
-    return user
 
 
 def _by_state(board):

@@ -73,16 +73,8 @@ def test_guard_history_is_kept_and_read_as_of(force, users):
     assert now.end == T("2022-01-14T07:00+06:00")
 
 
-def test_recorded_gaps_name_the_site_and_time(force, users):
-    # the relief begins 06:00; a guard ending 06:30 is 30 min short of the 60-min overlap
-    services.update_guard_post("G-CHP2", {"end": "2022-01-14T06:30:00+06:00"},
-                               actor=SYSTEM, source="cli")
-    # the convoy leaves at 06:40, before release (06:30) plus 30 min travel
-    services.record_movement({"key": "KG-ROAD", "kind": "road", "origin_place": "CHP2",
-                              "actual_departure": "2022-01-14T06:40:00+06:00",
-                              "manifest": [{"unit": "KG-1", "personnel": 150,
-                                            "vehicles": {"KamAZ": 8}}]},
-                             actor=SYSTEM, source="cli")
+def test_recorded_gaps_name_the_site_and_time(recorded_gaps, users):
+    # an overlap gap and a boarding gap at CHP-2 (conftest.recorded_gaps)
     gaps = services.check_force()
     assert {(g.kind, g.site_id, g.shortfall_min) for g in gaps} == {
         ("overlap", "CHP2", 30), ("boarding", "CHP2", 20)}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
 import tempfile
@@ -30,7 +31,7 @@ from ..queries import IncidentFilter
 from . import fast
 from .columns import EXPORT_COLUMNS, LIST_SEPARATOR, protect
 
-CHUNK = 64 * 1024
+CHUNK = fast.CHUNK
 KML_NS = "http://www.opengis.net/kml/2.2"
 # Characters XML 1.0 and spreadsheets refuse (C0 controls other than tab, LF, CR).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -214,18 +215,13 @@ def _feature(rec: dict[str, Any]) -> dict[str, Any]:
 def geojson_chunks(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
     """A GeoJSON FeatureCollection (RFC 7946): a Point [lon, lat] per incident, or a null
     geometry for one reported by area only."""
-    parts = ['{"type":"FeatureCollection","features":[']
-    size, first = 0, True
-    for rec in rows:
-        text = json.dumps(_feature(rec), ensure_ascii=False, separators=(",", ":"))
-        parts.append(text if first else "," + text)
-        first = False
-        size += len(text)
-        if size >= CHUNK:
-            yield "".join(parts)
-            parts, size = [], 0
-    parts.append("]}\n")
-    yield "".join(parts)
+    def features() -> Iterator[str]:
+        comma = ""
+        for rec in rows:
+            yield comma + json.dumps(_feature(rec), ensure_ascii=False, separators=(",", ":"))
+            comma = ","
+
+    return fast.feature_collection(features())
 
 
 def _xml(value: Any) -> str:
@@ -255,18 +251,10 @@ def _placemark(rec: dict[str, Any]) -> str:
 def kml_chunks(rows: Iterable[dict[str, Any]], *, name: str | None = None) -> Iterator[str]:
     """An OGC KML 2.2 document: a Placemark per incident with its time and point."""
     title = name or _("Incidents")
-    parts = ['<?xml version="1.0" encoding="UTF-8"?>\n'
-             f'<kml xmlns="{KML_NS}"><Document><name>{_xml(title)}</name>\n']
-    size = 0
-    for rec in rows:
-        text = _placemark(rec)
-        parts.append(text)
-        size += len(text)
-        if size >= CHUNK:
-            yield "".join(parts)
-            parts, size = [], 0
-    parts.append("</Document></kml>\n")
-    yield "".join(parts)
+    head = ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<kml xmlns="{KML_NS}"><Document><name>{_xml(title)}</name>\n')
+    yield from fast.chunked(itertools.chain([head], map(_placemark, rows),
+                                            ["</Document></kml>\n"]))
 
 
 def export_chunks(fmt: str, actor: Actor | Any, flt: IncidentFilter | None = None, *,

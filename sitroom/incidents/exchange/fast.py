@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from django.db import connections
@@ -121,19 +122,15 @@ def csv_chunks(qs, *, hxl: bool = True) -> Iterator[str]:
              for a in ctx.areas}
     rows = ctx.rows(head=head, middle=middle, tail=tail)
 
-    out = [_csv_line(_NAMES)]
-    if hxl:
-        out.append(_csv_line(_HXL))
-    size = 0
-    for h, m, t, type_id, subtype_id, lat, lon, area_id in rows:
-        line = (f"{h},{types[type_id]},{types[subtype_id]},{m},{_number(lat)},"
-                f"{_number(lon)},{areas[area_id]},{t}")
-        out.append(line)
-        size += len(line)
-        if size >= CHUNK:
-            yield "".join(out)
-            out, size = [], 0
-    yield "".join(out)
+    def lines() -> Iterator[str]:
+        yield _csv_line(_NAMES)
+        if hxl:
+            yield _csv_line(_HXL)
+        for h, m, t, type_id, subtype_id, lat, lon, area_id in rows:
+            yield (f"{h},{types[type_id]},{types[subtype_id]},{m},{_number(lat)},"
+                   f"{_number(lon)},{areas[area_id]},{t}")
+
+    yield from chunked(lines())
 
 
 def _dumps(value: Any) -> str:
@@ -174,19 +171,35 @@ def geojson_chunks(qs) -> Iterator[str]:
                               "area_name": name})[1:-1]
     rows = ctx.rows(id=identity, tail=tail)
 
-    out = ['{"type":"FeatureCollection","features":[']
-    size, comma = 0, ""
-    for i, t, type_id, subtype_id, lat, lon, area_id in rows:
-        geometry = "null" if lat is None or lon is None else \
-            f'{{"type":"Point","coordinates":[{lon!r},{lat!r}]}}'
-        feature = (f'{comma}{{"type":"Feature","id":{i},"geometry":{geometry},"properties":'
-                   f'{{"id":{i},"type":{types[type_id]},"subtype":{types[subtype_id]},'
-                   f'{areas[area_id]}{t}')
-        comma = ","
-        out.append(feature)
-        size += len(feature)
-        if size >= CHUNK:
+    def features() -> Iterator[str]:
+        comma = ""
+        for i, t, type_id, subtype_id, lat, lon, area_id in rows:
+            geometry = "null" if lat is None or lon is None else \
+                f'{{"type":"Point","coordinates":[{lon!r},{lat!r}]}}'
+            yield (f'{comma}{{"type":"Feature","id":{i},"geometry":{geometry},'
+                   f'"properties":{{"id":{i},"type":{types[type_id]},'
+                   f'"subtype":{types[subtype_id]},{areas[area_id]}{t}')
+            comma = ","
+
+    yield from feature_collection(features())
+
+
+def feature_collection(features: Iterable[str]) -> Iterator[str]:
+    """A GeoJSON FeatureCollection around features given as JSON text (with their commas),
+    in chunks."""
+    yield from chunked(itertools.chain(['{"type":"FeatureCollection","features":['],
+                                       features, ["]}\n"]))
+
+
+def chunked(pieces: Iterable[str], size: int = CHUNK) -> Iterator[str]:
+    """Pieces of text joined into chunks of about `size` characters, for a streamed
+    answer: few enough to be cheap, small enough to keep memory flat."""
+    out: list[str] = []
+    length = 0
+    for piece in pieces:
+        out.append(piece)
+        length += len(piece)
+        if length >= size:
             yield "".join(out)
-            out, size = [], 0
-    out.append("]}\n")
+            out, length = [], 0
     yield "".join(out)
