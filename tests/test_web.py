@@ -58,6 +58,21 @@ def test_times_are_shown_in_the_deployment_zone_with_the_zone_named(client, worl
     assert "Asia/Almaty" in page
 
 
+def test_the_zone_offset_named_is_the_one_of_the_moment_shown(client, world):
+    """Almaty kept UTC+06:00 until March 2024 and keeps UTC+05:00 since: a page as of
+    January 2022 names the offset its times are in, not today's."""
+    import zoneinfo
+
+    from django.utils import timezone
+
+    client.force_login(world.users["viewer"])
+    then = client.get("/", {"as_of": "2022-01-05T12:00"}).content.decode()
+    assert "(UTC+06:00)" in then
+    today = timezone.now().astimezone(zoneinfo.ZoneInfo("Asia/Almaty")).strftime("%z")
+    now = client.get("/").content.decode()
+    assert f"(UTC{today[:3]}:{today[3:]})" in now
+
+
 def test_posting_an_entry_from_the_page(client, world):
     client.force_login(world.users["reporter"])
     r = client.post("/journal/new", {"entry-kind": "note",
