@@ -17,9 +17,6 @@ import zoneinfo
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
-# Cells a spreadsheet would run as a formula start with these (see exchange.columns).
-_FORMULA = "('=', '+', '-', '@', char(9), char(13))"
-
 
 @dataclass(frozen=True)
 class Span:
@@ -124,28 +121,31 @@ class Formatter:
 
     # --- CSV ----------------------------------------------------------------------------
 
-    def csv_cell(self, expr: str, *, protect: bool) -> str:
+    def char(self, ch: str) -> str:
+        """One character as an SQL expression (a control character by its code)."""
+        if ord(ch) >= 32:
+            return literal(ch)
+        return f"{'chr' if self.pg else 'char'}({ord(ch)})"
+
+    def csv_cell(self, expr: str, *, protect: tuple[str, ...] = ()) -> str:
         """A text value as a CSV cell (csv.writer, QUOTE_MINIMAL, "\\r\\n" lines): quoted
-        when it holds a comma, a quote or a line break; with `protect`, a cell a
-        spreadsheet would run as a formula gets a leading apostrophe (columns.protect).
-        NULL is an empty cell."""
+        when it holds a comma, a quote or a line break; a cell starting with one of
+        `protect` (what a spreadsheet would run as a formula: columns.FORMULA_START) gets
+        a leading apostrophe, as columns.protect does. NULL is an empty cell."""
         value = f"coalesce({expr}, '')"
         if protect:
-            first = f"substr({value}, 1, 1)"
-            value = f"CASE WHEN {first} IN {_FORMULA} THEN '''' || {value} ELSE {value} END"
-        special = " OR ".join(f"instr({expr}, {ch}) > 0"
-                              for ch in ("','", "'\"'", "char(13)", "char(10)"))
-        if self.pg:
-            value = value.replace("char(", "chr(")
-            special = (f"strpos({expr}, ',') > 0 OR strpos({expr}, '\"') > 0 OR "
-                       f"strpos({expr}, chr(13)) > 0 OR strpos({expr}, chr(10)) > 0")
+            starts = ", ".join(self.char(c) for c in protect)
+            value = (f"CASE WHEN substr({value}, 1, 1) IN ({starts}) THEN '''' || {value} "
+                     f"ELSE {value} END")
+        find = "strpos" if self.pg else "instr"
+        special = " OR ".join(f"{find}({expr}, {self.char(c)}) > 0" for c in ',"\r\n')
         return (f"CASE WHEN {special} THEN '\"' || replace({value}, '\"', '\"\"') || '\"' "
                 f"ELSE {value} END")
 
-    def csv_list(self, col: str, separator: str) -> str:
-        """A JSON array of strings as one protected CSV cell, its items joined with
+    def csv_list(self, col: str, separator: str, *, protect: tuple[str, ...] = ()) -> str:
+        """A JSON array of strings as one CSV cell (see csv_cell), its items joined with
         `separator`. The join is computed once (a sub-select), not once per use."""
-        cell = self.csv_cell("v", protect=True)
+        cell = self.csv_cell("v", protect=protect)
         if self.pg:
             return (f"CASE WHEN {col} = '[]'::jsonb THEN '' ELSE (SELECT {cell} FROM "
                     f"(SELECT string_agg(e, '{separator}' ORDER BY n) AS v FROM "

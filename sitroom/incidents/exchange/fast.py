@@ -27,7 +27,7 @@ from sitroom.core.models import Area
 from sitroom.core.sqltext import Formatter, concat, literal, offset_spans
 
 from ..models import Incident, IncidentType
-from .columns import EXPORT_COLUMNS, LIST_SEPARATOR, protect
+from .columns import EXPORT_COLUMNS, FORMULA_START, LIST_SEPARATOR, protect
 
 CHUNK = 64 * 1024
 ITERATOR_CHUNK = 5000
@@ -100,21 +100,21 @@ def csv_chunks(qs, *, hxl: bool = True) -> Iterator[str]:
     ctx = _Context(qs)
     f, sep = ctx.fmt, literal(",")
 
-    def text(name: str, protect_: bool = True) -> str:
-        return f.csv_cell(ctx.col(name), protect=protect_)
+    def text(name: str) -> str:
+        return f.csv_cell(ctx.col(name), protect=FORMULA_START)
 
     # A uid needs no quoting or protection: only an external id goes through csv_cell.
     head = (f"CASE WHEN {ctx.col('external_id')} IS NULL THEN {f.uuid(ctx.col('uid'))} "
-            f"ELSE {f.csv_cell(ctx.col('external_id'), protect=True)} END")
+            f"ELSE {f.csv_cell(ctx.col('external_id'), protect=FORMULA_START)} END")
     middle = concat([text("title"), sep, text("description"), sep, ctx.time("occurred_at"),
                      sep, ctx.time("recorded_at")])
     tail = concat([
-        f.csv_list(ctx.col("actors"), _SEPARATOR), sep,
+        f.csv_list(ctx.col("actors"), _SEPARATOR, protect=FORMULA_START), sep,
         f.integer(ctx.col("fatalities")), sep, f.integer(ctx.col("injured")), sep,
         f.integer(ctx.col("severity")), sep, f"coalesce({ctx.col('status')}, '')", sep,
         f.boolean(ctx.col("estimate")), sep,
-        f.csv_list(ctx.col("sources"), _SEPARATOR), sep,
-        f.csv_list(ctx.col("tags"), _SEPARATOR),
+        f.csv_list(ctx.col("sources"), _SEPARATOR, protect=FORMULA_START), sep,
+        f.csv_list(ctx.col("tags"), _SEPARATOR, protect=FORMULA_START),
         literal("\r\n")])
     types = {k: _csv_text(v) for k, v in ctx.types.items()} | {None: ""}
     areas = {a.pk: ",".join([*(_csv_text(p) for p in ctx.area_parts(a)[:3]),
