@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import uuid
+
+import uuid6
 from django.conf import settings
 from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from .choices import AreaLevel, JournalSource, OrganizationKind, PlaceKind
+
+
+def time_ordered_uid() -> uuid.UUID:
+    """A UUID of version 7 (RFC 9562): its first 48 bits are the creation time in
+    milliseconds and the other 74 are random. A new row's uid sorts after the older ones,
+    so it goes to the end of the uid index instead of a random page of it: one cached page
+    per insert rather than one read from anywhere in a table of millions."""
+    return uuid.UUID(int=uuid6.uuid7().int)
 
 
 class TranslatedName(models.Model):

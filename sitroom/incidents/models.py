@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from sitroom.core.models import Area, Organization, TranslatedName, VisibleQuerySet
+from sitroom.core.models import (
+    Area,
+    Organization,
+    TranslatedName,
+    VisibleQuerySet,
+    time_ordered_uid,
+)
 
 from .choices import CasualtyCategory, CasualtyGroup, IncidentStatus, PostureKind, Severity
 
@@ -36,9 +40,12 @@ class Incident(models.Model):
     moment can be read back.
     """
 
-    uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uid = models.UUIDField(default=time_ordered_uid, unique=True, editable=False)
+    # No single-column index on `type` or `area`: the (type, occurred_at) and
+    # (area, occurred_at) indexes serve their look-ups, and every index is paid for on
+    # each insert (see docs/performance.md, section 3).
     type = models.ForeignKey(IncidentType, models.PROTECT, related_name="+",
-                             verbose_name=_("type"))
+                             verbose_name=_("type"), db_index=False)
     subtype = models.ForeignKey(IncidentType, models.PROTECT, null=True, blank=True,
                                 related_name="+", verbose_name=_("sub-type"))
     title = models.CharField(_("title"), max_length=200)
@@ -49,7 +56,7 @@ class Incident(models.Model):
     lat = models.FloatField(_("latitude"), null=True, blank=True)
     lon = models.FloatField(_("longitude"), null=True, blank=True)
     area = models.ForeignKey(Area, models.PROTECT, related_name="incidents",
-                             verbose_name=_("area"))
+                             verbose_name=_("area"), db_index=False)
     area_path = models.CharField(max_length=400)
     actors = models.JSONField(_("actors"), default=list, blank=True)
     fatalities = models.PositiveIntegerField(_("fatalities"), null=True, blank=True)
@@ -79,11 +86,11 @@ class Incident(models.Model):
         verbose_name_plural = _("incidents")
         ordering = ["-occurred_at", "-id"]
         indexes = [
-            models.Index(fields=["occurred_at", "id"], name="incident_occurred"),
+            # The list's order (newest first, by id among equal times), and it covers the
+            # country board's count of the last hours per area: one index for both.
+            models.Index(fields=["occurred_at", "id", "status", "recorded_at", "area"],
+                         name="incident_when"),
             models.Index(fields=["area", "occurred_at"], name="incident_area_occurred"),
-            # Covers the country board's count of the last 24 hours per area.
-            models.Index(fields=["occurred_at", "status", "recorded_at", "area"],
-                         name="incident_board"),
             models.Index(fields=["status", "occurred_at"], name="incident_status_occurred"),
             models.Index(fields=["type", "occurred_at"], name="incident_type_occurred"),
             models.Index(fields=["lat", "lon"], name="incident_point"),
@@ -109,7 +116,9 @@ class Incident(models.Model):
 class IncidentRevision(models.Model):
     """The state of an incident after one change; never updated, never deleted."""
 
-    incident = models.ForeignKey(Incident, models.PROTECT, related_name="revisions")
+    # Indexed by the (incident, number) key and the (incident, recorded_at) index.
+    incident = models.ForeignKey(Incident, models.PROTECT, related_name="revisions",
+                                 db_index=False)
     number = models.PositiveIntegerField()
     recorded_at = models.DateTimeField()
     actor_label = models.CharField(max_length=200)

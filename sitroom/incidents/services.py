@@ -105,8 +105,9 @@ class IncidentDraft:
     external_id: str | None = None
 
 
-class _Refs:
-    """Reference rows looked up once per batch."""
+class IncidentRefs:
+    """Reference rows (types, areas by code and by point), each looked up once: per
+    batch, or per import when the importer keeps one across its batches."""
 
     def __init__(self):
         self.types = {t.code: t for t in IncidentType.objects.all()}
@@ -145,7 +146,7 @@ def _str_list(value: Any, field: str, errors: dict[str, list[str]], limit: int =
     return items
 
 
-def _check(values: dict[str, Any], refs: _Refs, now: datetime, source: str,
+def _check(values: dict[str, Any], refs: IncidentRefs, now: datetime, source: str,
            ) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Validate incident fields; returns the clean values and the errors by field."""
     errors: dict[str, list[str]] = {}
@@ -282,14 +283,18 @@ def _import_summary(items: list[tuple[Incident, str, dict[str, Any]]], actor: Ac
     return [entry] * len(items)
 
 
-def _journal_and_revisions(items: list[tuple[Incident, str, dict[str, Any]]], actor: Actor,
-                           source: str) -> None:
+def _journal_and_revisions(items: list[tuple[Incident, str, dict[str, Any] | None]],
+                           actor: Actor, source: str) -> None:
     """One journal entry and one revision per (incident, change, text), as of the
     incident's `updated_at` (its `recorded_at` for a new report). A large import is one
-    journal entry for the batch."""
+    journal entry for the batch. A new report's text (None) is made here, only when it
+    gets an entry of its own."""
     if len(items) > IMPORT_SUMMARY_OVER and all(c == "reported" for _i, c, _t in items):
         _write_revisions(items, _import_summary(items, actor, source), actor)
         return
+    items = [(inc, change, text or described(gettext_noop("Incident reported: %(title)s"),
+                                             title=inc.title))
+             for inc, change, text in items]
     drafts = [EntryDraft(
         kind="incident", summary=text["summary"], area=inc.area,
         occurred_at=inc.occurred_at if change == "reported" else inc.updated_at,
@@ -321,11 +326,12 @@ _new_revision = bulk.Builder(IncidentRevision)
 
 
 def report_incidents(drafts: list[IncidentDraft], *, actor: Actor | Any, source: str,
-                     ) -> list[tuple[Incident, bool]]:
+                     refs: IncidentRefs | None = None) -> list[tuple[Incident, bool]]:
     """Store new incident reports, all or nothing. Returns (incident, created) per draft;
-    a draft whose external_id is already stored returns the stored incident."""
+    a draft whose external_id is already stored returns the stored incident. An importer
+    passes one `refs` for all its batches."""
     actor = Actor.of(actor)
-    refs, now = _Refs(), timezone.now()
+    refs, now = refs or IncidentRefs(), timezone.now()
     errors: dict[str, list[str]] = {}
     clean: list[dict[str, Any]] = []
     for i, d in enumerate(drafts):
@@ -345,8 +351,8 @@ def report_incidents(drafts: list[IncidentDraft], *, actor: Actor | Any, source:
         clean.append(out)
     if errors:
         raise InvalidInput(errors)
-    for out in clean:
-        require(actor, INCIDENTS_REPORT, area=out["area"])
+    for area in {id(out["area"]): out["area"] for out in clean}.values():
+        require(actor, INCIDENTS_REPORT, area=area)
 
     with transaction.atomic():
         keys = [d.external_id for d in drafts if d.external_id]
@@ -378,9 +384,7 @@ def report_incidents(drafts: list[IncidentDraft], *, actor: Actor | Any, source:
         for inc, pk in zip(new, bulk.reserve_ids(Incident, len(new)), strict=True):
             inc.pk = pk
         bulk.insert(new)
-        _journal_and_revisions(
-            [(inc, "reported", described(gettext_noop("Incident reported: %(title)s"),
-                                         title=inc.title)) for inc in new], actor, source)
+        _journal_and_revisions([(inc, "reported", None) for inc in new], actor, source)
         cells.apply((inc, 1) for inc in new)
     return results
 
@@ -422,7 +426,7 @@ def edit_incident(incident: Incident, changes: dict[str, Any], *, actor: Actor |
         values["type"] = incident.type.code
     if ("lat" in values or "lon" in values) and "area" not in values:
         values["area"] = None  # found again from the new point
-    out, errors = _check(values, _Refs(), timezone.now(), source)
+    out, errors = _check(values, IncidentRefs(), timezone.now(), source)
     if errors:
         raise InvalidInput(errors)
     if "area" in out:

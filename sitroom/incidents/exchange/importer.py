@@ -27,7 +27,7 @@ from sitroom.core.models import Area
 from sitroom.core.permissions import INCIDENTS_REPORT, ROLE_ACTIONS, can, scope_of
 
 from ..models import Incident
-from ..services import IncidentDraft, report_incidents
+from ..services import IncidentDraft, IncidentRefs, report_incidents
 from .columns import is_hxl_row
 from .reading import (
     IMPORT_FORMATS,
@@ -171,6 +171,7 @@ class _Importer:
                  report: ImportReport):
         self.reader, self.actor, self.source = reader, actor, source
         self.skip_invalid, self.report = skip_invalid, report
+        self.refs = IncidentRefs()
 
     def flush(self, pending: list[tuple[int, IncidentDraft]]) -> None:
         """Store a batch. A row whose id is already stored adds nothing: an external id
@@ -184,7 +185,7 @@ class _Importer:
         while pending:
             try:
                 results = report_incidents([d for _row, d in pending], actor=self.actor,
-                                           source=self.source)
+                                           source=self.source, refs=self.refs)
             except InvalidInput as exc:
                 failed = self._problems(exc, pending)
                 if not self.skip_invalid:
