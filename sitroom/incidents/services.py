@@ -351,7 +351,7 @@ def report_incidents(drafts: list[IncidentDraft], *, actor: Actor | Any, source:
         clean.append(out)
     if errors:
         raise InvalidInput(errors)
-    for area in {id(out["area"]): out["area"] for out in clean}.values():
+    for area in {out["area"].pk: out["area"] for out in clean}.values():
         require(actor, INCIDENTS_REPORT, area=area)
 
     with transaction.atomic():
