@@ -182,7 +182,7 @@ def run(args) -> int:
 
     django.setup()
     from django.core.management import call_command
-    from django.db import connection
+    from django.db import connection, transaction
     from django.test import Client
 
     from sitroom.accounts.services import create_token, save_user
@@ -234,6 +234,16 @@ def run(args) -> int:
     current = fill_current(connection)
     print(f"  lifelines_currentstatus filled with each cell's newest report "
           f"({current:,} cells): {time.perf_counter() - t0:.1f} s")
+    from sitroom.lifelines.services import rebuild_periods
+
+    t0 = time.perf_counter()
+    dropped = drop_indexes(connection, "lifelines_knownperiod")
+    with transaction.atomic():
+        periods = rebuild_periods()
+    recreate_indexes(connection, dropped)
+    print(f"  known periods computed from the reports (services.rebuild_periods, as the "
+          f"migration does; indexes {', '.join(n for n, _s in dropped)} built after): "
+          f"{periods:,}: {time.perf_counter() - t0:.1f} s")
     t0 = time.perf_counter()
     with connection.cursor() as c:
         c.execute("ANALYZE" if vendor == "sqlite" else "VACUUM ANALYZE")
@@ -333,15 +343,15 @@ def add_areas(actor, cells: int) -> tuple[int, int, int]:
     return want, Area.objects.count(), comps
 
 
-def drop_indexes(connection) -> list[tuple[str, str]]:
-    """Drop the non-unique indexes of lifelines_statusreport; return (name, CREATE sql)."""
+def drop_indexes(connection, table: str = "lifelines_statusreport") -> list[tuple[str, str]]:
+    """Drop the non-unique indexes of a table; return (name, CREATE sql)."""
     with connection.cursor() as c:
         if connection.vendor == "sqlite":
             c.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
-                      "AND tbl_name = 'lifelines_statusreport' AND sql IS NOT NULL")
+                      "AND tbl_name = %s AND sql IS NOT NULL", [table])
         else:
-            c.execute("SELECT indexname, indexdef FROM pg_indexes "
-                      "WHERE tablename = 'lifelines_statusreport'")
+            c.execute("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = %s",
+                      [table])
         found = [(name, sql) for name, sql in c.fetchall()
                  if not sql.upper().startswith("CREATE UNIQUE")]
         for name, _sql in found:

@@ -94,6 +94,10 @@ class CurrentStatus(models.Model):
     report = models.ForeignKey(StatusReport, models.CASCADE, related_name="+")
     occurred_at = models.DateTimeField()
     status = models.CharField(max_length=6, choices=Status.choices, default=Status.GREY)
+    # When the report pointed to became known (the later of its occurred_at and
+    # recorded_at), and the latest such time of any report of the cell (see KnownPeriod).
+    known_from = models.DateTimeField(null=True)
+    known_max = models.DateTimeField(null=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["area", "component"],
@@ -101,3 +105,35 @@ class CurrentStatus(models.Model):
 
     def __str__(self) -> str:
         return f"{self.area_id}/{self.component_id} -> {self.report_id}"
+
+
+class KnownPeriod(models.Model):
+    """The time during which a report was its cell's state as known then, for each report
+    that was so for a while and then stopped being so (the cell's newest report is so
+    from its `known_from` on, with no end: that one is in CurrentStatus).
+
+    A report is the state of its cell as of t exactly when it is known by t (`known_from`,
+    the later of its occurred_at and recorded_at, is at most t) and no report that beats
+    it (a later occurred_at, or the same and a higher id) is known by t (`known_until`,
+    the earliest `known_from` of those, is after t). At any t one report of a cell at
+    most does both, so the board as of t is one look-up of the periods holding t (on
+    PostgreSQL through a GiST index on the range) instead of a probe of the reports per
+    cell. The services keep the periods with every report written;
+    `services.rebuild_periods` computes them from the reports."""
+
+    report = models.OneToOneField(StatusReport, models.CASCADE, primary_key=True,
+                                  related_name="+")
+    area = models.ForeignKey(Area, models.CASCADE, related_name="+", db_index=False)
+    component = models.ForeignKey(Component, models.CASCADE, related_name="+",
+                                  db_index=False)
+    status = models.CharField(max_length=6, choices=Status.choices)
+    occurred_at = models.DateTimeField()
+    known_from = models.DateTimeField()
+    known_until = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["area", "component", "known_from"],
+                                name="lifeline_period_cell")]
+
+    def __str__(self) -> str:
+        return f"{self.report_id}: {self.known_from:%Y-%m-%d %H:%M} to {self.known_until:%H:%M}"

@@ -19,7 +19,7 @@ from sitroom.core import bulk
 from sitroom.core.models import Area
 
 from .choices import SEVERITY, RollUp, Status, Trend
-from .models import Component, CurrentStatus, StatusReport
+from .models import Component, CurrentStatus, KnownPeriod, StatusReport
 
 
 def components() -> list[Component]:
@@ -39,8 +39,8 @@ def latest_states(area_ids: list[int], component_ids: list[int], as_of: datetime
     (area id, component id, status as counted, report id, stale): the country board rolls
     up ten thousand cells and shows a few hundred, so only what the roll-up needs is read,
     and the database says which cells are stale (their status counted as grey). Now: the
-    kept pointers; as of a moment: one probe per cell, answered from the index
-    `lifeline_cell_asof` alone."""
+    kept pointers; as of a moment: the known periods holding it (`KnownPeriod`), or one
+    probe per cell answered from the index `lifeline_cell_asof` alone (`_by_periods`)."""
     if not area_ids or not component_ids:
         return []
     a_marks = ", ".join(["%s"] * len(area_ids))
@@ -57,6 +57,22 @@ def latest_states(area_ids: list[int], component_ids: list[int], as_of: datetime
                f"x.occurred_at < %s FROM {CurrentStatus._meta.db_table} x "
                f"WHERE x.area_id IN ({a_marks}) AND x.component_id IN ({c_marks})")
         params = [fresh, fresh, *ids]
+    elif _by_periods(len(area_ids) * len(component_ids)):
+        # The report that was each cell's state at the moment: the closed periods that
+        # hold it, and the cells' newest reports if known by then (their period is open).
+        moment = db_time(as_of)
+        if connection.vendor == "postgresql":  # the form the GiST index answers
+            holds, held = "tstzrange(p.known_from, p.known_until) @> %s::timestamptz", [moment]
+        else:
+            holds, held = "p.known_from <= %s AND p.known_until > %s", [moment, moment]
+        sql = (f"SELECT p.area_id, p.component_id, {counted('p')}, p.report_id, "
+               f"p.occurred_at < %s FROM {KnownPeriod._meta.db_table} p WHERE {holds} "
+               f"AND p.area_id IN ({a_marks}) AND p.component_id IN ({c_marks}) UNION ALL "
+               f"SELECT x.area_id, x.component_id, {counted('x')}, x.report_id, "
+               f"x.occurred_at < %s FROM {CurrentStatus._meta.db_table} x "
+               f"WHERE x.known_from <= %s "
+               f"AND x.area_id IN ({a_marks}) AND x.component_id IN ({c_marks})")
+        params = [fresh, fresh, *held, *ids, fresh, fresh, moment, *ids]
     elif connection.vendor == "postgresql":
         moment = db_time(as_of)
         sql = (f"SELECT a.id, c.id, {counted('x')}, x.id, x.occurred_at < %s "
@@ -77,6 +93,15 @@ def latest_states(area_ids: list[int], component_ids: list[int], as_of: datetime
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [(a, c, s, r, bool(stale)) for a, c, s, r, stale in cursor.fetchall()]
+
+
+def _by_periods(cells: int) -> bool:
+    """Whether the board as of a moment reads the known periods (see settings)."""
+    how = settings.LIFELINE_AS_OF_READ
+    if how == "auto":
+        return (connection.vendor == "postgresql"
+                and cells >= settings.LIFELINE_PERIODS_FROM_CELLS)
+    return how == "periods"
 
 
 def _probe() -> str:

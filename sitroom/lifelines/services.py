@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -31,7 +31,7 @@ from sitroom.core.permissions import (
 from sitroom.core.services import EntryDraft, record_entries
 
 from .choices import Status, Trend
-from .models import Component, CurrentStatus, Lifeline, StatusReport
+from .models import Component, CurrentStatus, KnownPeriod, Lifeline, StatusReport
 
 DATA = Path(__file__).resolve().parent / "data" / "components.json"
 BATCH_MAX = 10_000
@@ -275,20 +275,110 @@ def _store(reports: list[StatusReport], actor: Actor, source: str) -> None:
     _advance_current(reports)
 
 
+def known_at(report: StatusReport) -> datetime:
+    """When a report became known: the later of when the status held and when it was
+    recorded (a report recorded before the moment it describes is not known before it)."""
+    return max(report.occurred_at, report.recorded_at)
+
+
 def _advance_current(reports: list[StatusReport]) -> None:
-    """Move each cell's pointer to its newest report (by the time the status held)."""
-    newest: dict[tuple[int, int], StatusReport] = {}
+    """Move each cell's pointer to its newest report (by the time the status held) and
+    keep the known periods (`KnownPeriod`) in step.
+
+    Runs under the journal's append lock (taken by `record_entries` in the same
+    transaction), so the pointers read here are not changed by another writer before
+    this one commits. A cell whose new reports all became known no earlier than every
+    report it had (the usual case: reported now) needs only the pointers: its newest
+    report's open period may close, and new reports' periods open one after another in
+    the order they became known. Any other cell (a report recorded late, a backdated
+    load) has its periods computed again from its reports."""
+    by_cell: dict[tuple[int, int], list[StatusReport]] = {}
     for r in reports:
-        key = (r.area_id, r.component_id)
-        if key not in newest or (r.occurred_at, r.pk) > (newest[key].occurred_at,
-                                                         newest[key].pk):
-            newest[key] = r
+        by_cell.setdefault((r.area_id, r.component_id), []).append(r)
+    before = {(a, c): rest for a, c, *rest in CurrentStatus.objects.filter(
+        area_id__in={a for a, _c in by_cell}, component_id__in={c for _a, c in by_cell},
+    ).values_list("area_id", "component_id", "occurred_at", "report_id", "status",
+                  "known_from", "known_max") if (a, c) in by_cell}
+    time = bulk.converter(CurrentStatus._meta.get_field("occurred_at"))
+    pointers: list[tuple] = []
+    closed: list[tuple] = []
+    slow: list[tuple[int, int]] = []
+    for (area_id, comp_id), new in by_cell.items():
+        timed = sorted(((known_at(r), (r.occurred_at, r.pk, r.status)) for r in new),
+                       key=lambda kr: kr[0])
+        old = before.get((area_id, comp_id))
+        if old is None:
+            best, start, latest = None, None, None
+        else:
+            best, start, latest = tuple(old[:3]), old[3], old[4]
+            if start is None or latest is None or timed[0][0] < latest:
+                slow.append((area_id, comp_id))
+        for k, report in timed:
+            if best is None or report[:2] > best[:2]:
+                if best is not None and start < k:
+                    closed.append((best[1], area_id, comp_id, best[2], time(best[0]),
+                                   time(start), time(k)))
+                best, start = report, k
+        latest = max(latest or timed[-1][0], timed[-1][0])
+        pointers.append((area_id, comp_id, best[1], time(best[0]), best[2], time(start),
+                         time(latest)))
     table = CurrentStatus._meta.db_table
-    convert = bulk.converter(CurrentStatus._meta.get_field("occurred_at"))
     bulk.insert_rows(
-        table, ("area_id", "component_id", "report_id", "occurred_at", "status"),
-        [(r.area_id, r.component_id, r.pk, convert(r.occurred_at), r.status)
-         for r in newest.values()],
+        table, ("area_id", "component_id", "report_id", "occurred_at", "status",
+                "known_from", "known_max"), pointers,
         "ON CONFLICT (area_id, component_id) DO UPDATE SET report_id = excluded.report_id, "
-        "occurred_at = excluded.occurred_at, status = excluded.status "
-        f"WHERE excluded.occurred_at >= {table}.occurred_at")
+        "occurred_at = excluded.occurred_at, status = excluded.status, "
+        "known_from = excluded.known_from, known_max = excluded.known_max")
+    fast = set(slow)
+    bulk.insert_rows(KnownPeriod._meta.db_table, PERIOD_COLUMNS,
+                     [row for row in closed if (row[1], row[2]) not in fast])
+    if slow:
+        rebuild_periods(slow)
+
+
+PERIOD_COLUMNS = ("report_id", "area_id", "component_id", "status", "occurred_at",
+                  "known_from", "known_until")
+
+
+def _known_sql(alias: str = "") -> str:
+    a = f"{alias}." if alias else ""
+    return (f"CASE WHEN {a}recorded_at > {a}occurred_at THEN {a}recorded_at "
+            f"ELSE {a}occurred_at END")
+
+
+def rebuild_periods(cells: list[tuple[int, int]] | None = None) -> int:
+    """Compute the known periods, and the known times of the cells' pointers, from the
+    reports themselves: for the given (area id, component id) cells, or all. Returns the
+    number of periods written. (A cell list is widened to its areas × its components:
+    the cells in between are computed again to the same result.) They are written in the
+    order they begin, as the services write them, so that the periods holding one moment
+    lie on few pages of the table."""
+    reports, periods, current = (m._meta.db_table for m in (StatusReport, KnownPeriod,
+                                                                CurrentStatus))
+    where, params = "", []
+    if cells is not None:
+        if not cells:
+            return 0
+        areas, comps = sorted({a for a, _c in cells}), sorted({c for _a, c in cells})
+        where = (f"WHERE area_id IN ({', '.join(['%s'] * len(areas))}) "
+                 f"AND component_id IN ({', '.join(['%s'] * len(comps))})")
+        params = [*areas, *comps]
+    known = _known_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {periods} {where}", params)
+        cursor.execute(
+            f"INSERT INTO {periods} ({', '.join(PERIOD_COLUMNS)}) "
+            f"SELECT id, area_id, component_id, status, occurred_at, k, s FROM ("
+            f"SELECT id, area_id, component_id, status, occurred_at, {known} AS k, "
+            f"MIN({known}) OVER (PARTITION BY area_id, component_id ORDER BY occurred_at, id "
+            f"ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS s "
+            f"FROM {reports} {where}) q WHERE s > k ORDER BY k", params)
+        written = cursor.rowcount
+        cursor.execute(
+            f"UPDATE {current} SET "
+            f"known_from = (SELECT {_known_sql('r')} FROM {reports} r "
+            f"WHERE r.id = {current}.report_id), "
+            f"known_max = (SELECT MAX({_known_sql('r')}) FROM {reports} r "
+            f"WHERE r.area_id = {current}.area_id AND r.component_id = {current}.component_id) "
+            f"{where}", params)
+    return written

@@ -166,11 +166,13 @@ def test_board_page_states_the_rule_and_shows_symbols(client, ll_world):
     assert "✖" in html and "Not operating" in html
 
 
-def test_board_roll_up_equals_a_count_by_hand_over_random_reports(ll_world, settings):
-    """Random reports (some learned late) over every area of the small world: at many
-    moments, each board cell (country and city boards) equals what a reading of every
-    report by hand gives: the newest report known then, stale ones counted as grey, each
-    row rolling up the areas strictly inside it, the worst status winning."""
+@pytest.mark.parametrize("read", ["probes", "periods"])
+def test_board_roll_up_equals_a_count_by_hand_over_random_reports(ll_world, settings, read):
+    """Random reports (some learned late, loaded in batches out of order) over every area
+    of the small world: at many moments, each board cell (country and city boards) equals
+    what a reading of every report by hand gives: the newest report known then, stale
+    ones counted as grey, each row rolling up the areas strictly inside it, the worst
+    status winning. Both ways of reading the past: a probe per cell, the known periods."""
     import random
     from collections import Counter
 
@@ -178,6 +180,7 @@ def test_board_roll_up_equals_a_count_by_hand_over_random_reports(ll_world, sett
     from sitroom.lifelines.models import Component
 
     settings.LIFELINE_FRESH_HOURS = 48
+    settings.LIFELINE_AS_OF_READ = read
     rng = random.Random(7)
     start = T("2022-01-04T00:00:00+06:00")
     codes = ["electricity", "water_supply", "metro"]
@@ -188,7 +191,8 @@ def test_board_roll_up_equals_a_count_by_hand_over_random_reports(ll_world, sett
         items.append(item(area=rng.choice(list(ll_world.areas)), component=rng.choice(codes),
                           status=rng.choice(["green", "yellow", "red", "grey"]),
                           occurred_at=occurred, recorded_at=occurred + late))
-    put(ll_world, "duty", *items, source="scenario")
+    for i in range(0, len(items), 20):
+        put(ll_world, "duty", *items[i:i + 20], source="scenario")
     user = ll_world.users["viewer"]
     fresh = timedelta(hours=48)
     reports = list(StatusReport.objects.all())
@@ -237,3 +241,56 @@ def test_board_roll_up_equals_a_count_by_hand_over_random_reports(ll_world, sett
             assert got == by_hand(board_area, moment), (code, moment)
             checked += len(got)
     assert checked > 200
+
+
+def _periods_and_pointers():
+    from sitroom.lifelines.models import CurrentStatus, KnownPeriod
+
+    return (set(KnownPeriod.objects.values_list(
+                "report_id", "area_id", "component_id", "status", "occurred_at",
+                "known_from", "known_until")),
+            set(CurrentStatus.objects.values_list(
+                "area_id", "component_id", "report_id", "known_from", "known_max")))
+
+
+def test_known_periods_kept_with_each_batch_equal_those_computed_from_the_reports(ll_world):
+    """The periods the services keep batch by batch (reports of now, late and backdated
+    ones, several for one cell in a batch, ties of time) are exactly those computed from
+    all the reports, and each says which report was the cell's state as known then."""
+    import random
+
+    from sitroom.lifelines.services import rebuild_periods
+
+    rng = random.Random(11)
+    now = timezone.now().replace(microsecond=0)
+    areas = ["KZ751110", "KZ751910", "KZ-ALA"]
+    codes = ["electricity", "metro"]
+    for batch in range(12):
+        items, source = [], "scenario" if batch % 3 else "web"
+        for _ in range(rng.randrange(1, 6)):
+            occurred = now - timedelta(minutes=rng.choice([0, 1, 1, 30, 90, 600, 2000]))
+            extra = {"occurred_at": occurred}
+            if source == "scenario":
+                extra["recorded_at"] = min(now, occurred + timedelta(
+                    minutes=rng.choice([0, 0, 5, 45, 700])))
+            items.append(item(area=rng.choice(areas), component=rng.choice(codes),
+                              status=rng.choice(["green", "yellow", "red"]), **extra))
+        put(ll_world, "duty", *items, source=source)
+        kept = _periods_and_pointers()
+        rebuild_periods()
+        assert _periods_and_pointers() == kept, f"batch {batch}"
+    periods, pointers = kept
+    assert len(periods) > 5
+    reports = list(StatusReport.objects.all())
+    for moment in sorted({r.occurred_at for r in reports} | {r.recorded_at for r in reports}):
+        answer = {}
+        for r in reports:
+            key = (r.area_id, r.component_id)
+            if max(r.occurred_at, r.recorded_at) <= moment and (
+                    key not in answer or (r.occurred_at, r.pk) > answer[key]):
+                answer[key] = (r.occurred_at, r.pk)
+        held = [((a, c), rid) for rid, a, c, _s, _o, start, end in periods
+                if start <= moment < end]
+        held += [((a, c), rid) for a, c, rid, start, _m in pointers if start <= moment]
+        assert len(held) == len(dict(held)), f"two reports of one cell hold {moment}"
+        assert dict(held) == {key: pk for key, (_o, pk) in answer.items()}, moment
