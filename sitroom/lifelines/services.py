@@ -349,20 +349,19 @@ def _known_sql(alias: str = "") -> str:
 def rebuild_periods(cells: list[tuple[int, int]] | None = None) -> int:
     """Compute the known periods, and the known times of the cells' pointers, from the
     reports themselves: for the given (area id, component id) cells, or all. Returns the
-    number of periods written. (A cell list is widened to its areas × its components:
-    the cells in between are computed again to the same result.) They are written in the
+    number of periods written. They are written in the
     order they begin, as the services write them, so that the periods holding one moment
     lie on few pages of the table."""
     reports, periods, current = (m._meta.db_table for m in (StatusReport, KnownPeriod,
                                                                 CurrentStatus))
     where, params = "", []
     if cells is not None:
+        cells = sorted(set(cells))
         if not cells:
             return 0
-        areas, comps = sorted({a for a, _c in cells}), sorted({c for _a, c in cells})
-        where = (f"WHERE area_id IN ({', '.join(['%s'] * len(areas))}) "
-                 f"AND component_id IN ({', '.join(['%s'] * len(comps))})")
-        params = [*areas, *comps]
+        where = ("WHERE (area_id, component_id) IN (VALUES "
+                 f"{', '.join(['(%s, %s)'] * len(cells))})")
+        params = [x for cell in cells for x in cell]
     known = _known_sql()
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {periods} {where}", params)
