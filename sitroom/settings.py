@@ -221,8 +221,8 @@ if LIFELINE_ROLLUP not in ("worst", "majority"):
     raise ImproperlyConfigured("SITROOM_LIFELINE_ROLLUP: expected worst or majority")
 # How the board as of a moment finds each cell's report then: "periods" (one look-up of
 # the known periods holding the moment, lifelines.KnownPeriod), "probes" (one index probe
-# per cell) or "auto": periods on PostgreSQL (a GiST index on the periods) for boards of
-# LIFELINE_PERIODS_FROM_CELLS cells or more, probes otherwise (SQLite has no range index).
+# per cell) or "auto": periods on PostgreSQL for boards of
+# LIFELINE_PERIODS_FROM_CELLS cells or more, probes otherwise (on SQLite they are faster).
 LIFELINE_AS_OF_READ = env("LIFELINE_AS_OF_READ", "auto")
 if LIFELINE_AS_OF_READ not in ("auto", "periods", "probes"):
     raise ImproperlyConfigured("SITROOM_LIFELINE_AS_OF_READ: expected auto, periods or probes")

@@ -19,7 +19,7 @@ from sitroom.core import bulk
 from sitroom.core.models import Area
 
 from .choices import SEVERITY, RollUp, Status, Trend
-from .models import Component, CurrentStatus, KnownPeriod, StatusReport
+from .models import SPAN_HOURS, Component, CurrentStatus, KnownPeriod, StatusReport
 
 
 def components() -> list[Component]:
@@ -60,19 +60,28 @@ def latest_states(area_ids: list[int], component_ids: list[int], as_of: datetime
     elif _by_periods(len(area_ids) * len(component_ids)):
         # The report that was each cell's state at the moment: the closed periods that
         # hold it, and the cells' newest reports if known by then (their period is open).
+        # Per length class L, the periods that hold the moment end in (moment, moment + L]:
+        # one bounded scan of `lifeline_period_span` each (the last class has no bound).
         moment = db_time(as_of)
-        if connection.vendor == "postgresql":  # the form the GiST index answers
-            holds, held = "tstzrange(p.known_from, p.known_until) @> %s::timestamptz", [moment]
-        else:
-            holds, held = "p.known_from <= %s AND p.known_until > %s", [moment, moment]
-        sql = (f"SELECT p.area_id, p.component_id, {counted('p')}, p.report_id, "
-               f"p.occurred_at < %s FROM {KnownPeriod._meta.db_table} p WHERE {holds} "
-               f"AND p.area_id IN ({a_marks}) AND p.component_id IN ({c_marks}) UNION ALL "
-               f"SELECT x.area_id, x.component_id, {counted('x')}, x.report_id, "
-               f"x.occurred_at < %s FROM {CurrentStatus._meta.db_table} x "
-               f"WHERE x.known_from <= %s "
-               f"AND x.area_id IN ({a_marks}) AND x.component_id IN ({c_marks})")
-        params = [fresh, fresh, *held, *ids, fresh, fresh, moment, *ids]
+        parts, params = [], []
+        for i in range(len(SPAN_HOURS) + 1):
+            bound = "AND p.known_until <= %s " if i < len(SPAN_HOURS) else ""
+            parts.append(
+                f"SELECT p.area_id, p.component_id, {counted('p')}, p.report_id, "
+                f"p.occurred_at < %s FROM {KnownPeriod._meta.db_table} p "
+                f"WHERE p.span = %s AND p.known_until > %s {bound}AND p.known_from <= %s "
+                f"AND p.area_id IN ({a_marks}) AND p.component_id IN ({c_marks})")
+            params += [fresh, fresh, i, moment]
+            if i < len(SPAN_HOURS):
+                params.append(db_time(as_of + timedelta(hours=SPAN_HOURS[i])))
+            params += [moment, *ids]
+        parts.append(
+            f"SELECT x.area_id, x.component_id, {counted('x')}, x.report_id, "
+            f"x.occurred_at < %s FROM {CurrentStatus._meta.db_table} x "
+            f"WHERE x.known_from <= %s "
+            f"AND x.area_id IN ({a_marks}) AND x.component_id IN ({c_marks})")
+        params += [fresh, fresh, moment, *ids]
+        sql = " UNION ALL ".join(parts)
     elif connection.vendor == "postgresql":
         moment = db_time(as_of)
         sql = (f"SELECT a.id, c.id, {counted('x')}, x.id, x.occurred_at < %s "

@@ -31,7 +31,15 @@ from sitroom.core.permissions import (
 from sitroom.core.services import EntryDraft, record_entries
 
 from .choices import Status, Trend
-from .models import Component, CurrentStatus, KnownPeriod, Lifeline, StatusReport
+from .models import (
+    SPAN_HOURS,
+    Component,
+    CurrentStatus,
+    KnownPeriod,
+    Lifeline,
+    StatusReport,
+    span_class,
+)
 
 DATA = Path(__file__).resolve().parent / "data" / "components.json"
 BATCH_MAX = 10_000
@@ -317,7 +325,8 @@ def _advance_current(reports: list[StatusReport]) -> None:
             if best is None or report[:2] > best[:2]:
                 if best is not None and start < k:
                     closed.append((best[1], area_id, comp_id, best[2], time(best[0]),
-                                   time(start), time(k)))
+                                   time(start), time(k),
+                                   span_class((k - start).total_seconds())))
                 best, start = report, k
         latest = max(latest or timed[-1][0], timed[-1][0])
         pointers.append((area_id, comp_id, best[1], time(best[0]), best[2], time(start),
@@ -337,7 +346,7 @@ def _advance_current(reports: list[StatusReport]) -> None:
 
 
 PERIOD_COLUMNS = ("report_id", "area_id", "component_id", "status", "occurred_at",
-                  "known_from", "known_until")
+                  "known_from", "known_until", "span")
 
 
 def _known_sql(alias: str = "") -> str:
@@ -363,11 +372,18 @@ def rebuild_periods(cells: list[tuple[int, int]] | None = None) -> int:
                  f"{', '.join(['(%s, %s)'] * len(cells))})")
         params = [x for cell in cells for x in cell]
     known = _known_sql()
+    if connection.vendor == "postgresql":
+        seconds = "EXTRACT(EPOCH FROM (s - k))"
+    else:
+        seconds = "(julianday(s) - julianday(k)) * 86400.0"
+    span = ("CASE " + " ".join(f"WHEN {seconds} <= {h * 3600} THEN {i}"
+                               for i, h in enumerate(SPAN_HOURS))
+            + f" ELSE {len(SPAN_HOURS)} END")
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {periods} {where}", params)
         cursor.execute(
             f"INSERT INTO {periods} ({', '.join(PERIOD_COLUMNS)}) "
-            f"SELECT id, area_id, component_id, status, occurred_at, k, s FROM ("
+            f"SELECT id, area_id, component_id, status, occurred_at, k, s, {span} FROM ("
             f"SELECT id, area_id, component_id, status, occurred_at, {known} AS k, "
             f"MIN({known}) OVER (PARTITION BY area_id, component_id ORDER BY occurred_at, id "
             f"ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS s "
