@@ -17,7 +17,7 @@ import operator
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection, models
@@ -47,6 +47,48 @@ def converter(field: models.Field) -> Callable[[Any], Any]:
 
 def _same(value: Any) -> Any:
     return value
+
+
+def any_of(column: str, values: Sequence[Any]) -> tuple[str, list[Any]]:
+    """`column` is one of `values`, as SQL and its one parameter: `IN` the elements of an
+    array on PostgreSQL, of a JSON array on SQLite. One parameter however many values: a
+    query that repeats a list of hundreds of ids in several parts is planned in a
+    fraction of the time it takes with a placeholder per id, and SQLite's limit on
+    placeholders does not apply. (Not `= ANY(array)`: outside an index condition
+    PostgreSQL tests it by walking the array, row after row; a sub-query is hashed.)"""
+    if connection.vendor == "postgresql":
+        return f"{column} IN (SELECT unnest(%s))", [list(values)]
+    return f"{column} IN (SELECT value FROM json_each(%s))", [json.dumps(list(values))]
+
+
+def fetch_rows(sql: str, params: Sequence[Any], times: Sequence[int] = ()) -> list[tuple]:
+    """The rows of a query, its time columns (at the positions `times`) as aware UTC
+    datetimes read at C speed: on PostgreSQL through psycopg's own loaders (the ones
+    Django registers for the ORM are written in Python, several µs a value), on SQLite as
+    the driver gives them (naive UTC, parsed by the converter Django registers) made
+    aware. For reads of thousands of rows in the services' bulk paths."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            from psycopg.types.datetime import TimestamptzLoader
+
+            # Registered on this cursor only; psycopg substitutes its C implementation.
+            cursor.cursor.adapters.register_loader("timestamptz", TimestamptzLoader)
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    if not times:
+        return rows
+    out = []
+    for row in rows:
+        row = list(row)
+        for i in times:
+            if isinstance(row[i], str):
+                row[i] = datetime.fromisoformat(row[i])
+            if row[i] is not None:
+                row[i] = row[i].replace(tzinfo=UTC)
+        out.append(tuple(row))
+    return out
 
 
 class Builder:

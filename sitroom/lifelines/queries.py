@@ -62,25 +62,30 @@ def latest_states(area_ids: list[int], component_ids: list[int], as_of: datetime
         # hold it, and the cells' newest reports if known by then (their period is open).
         # Per length class L, the periods that hold the moment end in (moment, moment + L]:
         # one bounded scan of `lifeline_period_span` each (the last class has no bound).
+        # The ids go as one array each (bulk.any_of), not a placeholder each: they are
+        # repeated in every part, and thousands of constants take long to plan.
         moment = db_time(as_of)
         parts, params = [], []
-        for i in range(len(SPAN_HOURS) + 1):
-            bound = "AND p.known_until <= %s " if i < len(SPAN_HOURS) else ""
-            parts.append(
-                f"SELECT p.area_id, p.component_id, {counted('p')}, p.report_id, "
-                f"p.occurred_at < %s FROM {KnownPeriod._meta.db_table} p "
-                f"WHERE p.span = %s AND p.known_until > %s {bound}AND p.known_from <= %s "
-                f"AND p.area_id IN ({a_marks}) AND p.component_id IN ({c_marks})")
-            params += [fresh, fresh, i, moment]
+        for i in range(len(SPAN_HOURS) + 2):
+            alias, table = (("p", KnownPeriod) if i <= len(SPAN_HOURS)
+                            else ("x", CurrentStatus))
+            in_areas, a_params = bulk.any_of(f"{alias}.area_id", area_ids)
+            in_comps, c_params = bulk.any_of(f"{alias}.component_id", component_ids)
+            params += [fresh, fresh]
             if i < len(SPAN_HOURS):
-                params.append(db_time(as_of + timedelta(hours=SPAN_HOURS[i])))
-            params += [moment, *ids]
-        parts.append(
-            f"SELECT x.area_id, x.component_id, {counted('x')}, x.report_id, "
-            f"x.occurred_at < %s FROM {CurrentStatus._meta.db_table} x "
-            f"WHERE x.known_from <= %s "
-            f"AND x.area_id IN ({a_marks}) AND x.component_id IN ({c_marks})")
-        params += [fresh, fresh, moment, *ids]
+                when = "p.span = %s AND p.known_until > %s AND p.known_until <= %s AND "
+                params += [i, moment, db_time(as_of + timedelta(hours=SPAN_HOURS[i]))]
+            elif i == len(SPAN_HOURS):  # the longest: no upper bound
+                when = "p.span = %s AND p.known_until > %s AND "
+                params += [i, moment]
+            else:  # the newest reports, whose periods are open
+                when = ""
+            parts.append(
+                f"SELECT {alias}.area_id, {alias}.component_id, {counted(alias)}, "
+                f"{alias}.report_id, {alias}.occurred_at < %s "
+                f"FROM {table._meta.db_table} {alias} WHERE {when}{alias}.known_from <= %s "
+                f"AND {in_areas} AND {in_comps}")
+            params += [moment, *a_params, *c_params]
         sql = " UNION ALL ".join(parts)
     elif connection.vendor == "postgresql":
         moment = db_time(as_of)
@@ -194,13 +199,11 @@ def board(user, area: Area | None = None, as_of: datetime | None = None,
         inside_rows[area_id] = (0,) if child is None or rows_areas[child].pk == area_id \
             else (0, child)
     row_index = {a.pk: i for i, a in enumerate(rows_areas)}
-    tally: Counter = Counter()
-    own: dict[tuple[int, int], tuple[str, int, bool]] = {}
-    for area_id, comp_id, status, report_id, stale in states:
-        for i in inside_rows.get(area_id, ()):
-            tally[(i, comp_id, status)] += 1
-        if area_id in row_index:
-            own[(row_index[area_id], comp_id)] = (status, report_id, stale)
+    # Counted by Counter's loop in C: ten thousand cells, two roll-ups each.
+    tally = Counter((i, comp_id, status) for area_id, comp_id, status, _r, _s in states
+                    for i in inside_rows.get(area_id, ()))
+    own = {(row_index[area_id], comp_id): (status, report_id, stale)
+           for area_id, comp_id, status, report_id, stale in states if area_id in row_index}
     shown = full_reports((rid for _s, rid, _st in own.values()), rows_areas, comps)
     inside: dict[tuple[int, int], Counter] = {}
     for (i, comp_id, status), n in tally.items():

@@ -303,10 +303,13 @@ def _advance_current(reports: list[StatusReport]) -> None:
     by_cell: dict[tuple[int, int], list[StatusReport]] = {}
     for r in reports:
         by_cell.setdefault((r.area_id, r.component_id), []).append(r)
-    before = {(a, c): rest for a, c, *rest in CurrentStatus.objects.filter(
-        area_id__in={a for a, _c in by_cell}, component_id__in={c for _a, c in by_cell},
-    ).values_list("area_id", "component_id", "occurred_at", "report_id", "status",
-                  "known_from", "known_max") if (a, c) in by_cell}
+    table = CurrentStatus._meta.db_table
+    in_areas, a_params = bulk.any_of("area_id", sorted({a for a, _c in by_cell}))
+    in_comps, c_params = bulk.any_of("component_id", sorted({c for _a, c in by_cell}))
+    before = {(a, c): rest for a, c, *rest in bulk.fetch_rows(
+        f"SELECT area_id, component_id, occurred_at, report_id, status, known_from, "
+        f"known_max FROM {table} WHERE {in_areas} AND {in_comps}",
+        [*a_params, *c_params], times=(2, 5, 6)) if (a, c) in by_cell}
     time = bulk.converter(CurrentStatus._meta.get_field("occurred_at"))
     pointers: list[tuple] = []
     closed: list[tuple] = []
@@ -331,7 +334,6 @@ def _advance_current(reports: list[StatusReport]) -> None:
         latest = max(latest or timed[-1][0], timed[-1][0])
         pointers.append((area_id, comp_id, best[1], time(best[0]), best[2], time(start),
                          time(latest)))
-    table = CurrentStatus._meta.db_table
     bulk.insert_rows(
         table, ("area_id", "component_id", "report_id", "occurred_at", "status",
                 "known_from", "known_max"), pointers,
@@ -380,7 +382,11 @@ def rebuild_periods(cells: list[tuple[int, int]] | None = None) -> int:
                                for i, h in enumerate(SPAN_HOURS))
             + f" ELSE {len(SPAN_HOURS)} END")
     with connection.cursor() as cursor:
-        cursor.execute(f"DELETE FROM {periods} {where}", params)
+        # A cell's periods are found through its reports (no index of the periods by
+        # cell: one B-tree fewer to write with every batch).
+        cursor.execute(f"DELETE FROM {periods} WHERE report_id IN "
+                       f"(SELECT id FROM {reports} {where})" if where
+                       else f"DELETE FROM {periods}", params)
         cursor.execute(
             f"INSERT INTO {periods} ({', '.join(PERIOD_COLUMNS)}) "
             f"SELECT id, area_id, component_id, status, occurred_at, k, s, {span} FROM ("
