@@ -41,7 +41,7 @@ def _area(user, code: str | None) -> Area | None:
 
 
 def _draft(item: StatusIn) -> services.StatusDraft:
-    return services.StatusDraft(**item.dict())
+    return services.StatusDraft(**item.model_dump())
 
 
 def _component_out(c: Component) -> ComponentOut:

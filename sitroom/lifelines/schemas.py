@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from ninja import Schema
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 
-class StatusIn(Schema):
+class StatusIn(BaseModel):
+    # Plain pydantic, not ninja's Schema: its wrapping validator (meant for reading ORM
+    # objects) costs 0.3 s on a batch of 10,000 items; without it 0.08 s.
     area: str = Field(description="area code")
     component: str = Field(description="component code, e.g. electricity")
     status: str = Field(description="green, yellow, red or grey")
@@ -23,7 +25,7 @@ class StatusIn(Schema):
     key: str | None = Field(None, description="your idempotency key for this item")
 
 
-class BatchIn(Schema):
+class BatchIn(BaseModel):
     items: list[StatusIn] = Field(min_length=1, max_length=10_000)
     partial: bool = Field(False, description="store the valid items, report the rest")
 

@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import BooleanField
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -224,22 +226,25 @@ def report_statuses(drafts: list[StatusDraft], *, actor: Actor | Any, source: st
     with transaction.atomic():
         keys = {f"{key_scope}{d.key}" for _i, d in good if d.key}
         seen = {r.external_id: r for r in StatusReport.objects.filter(
-            external_id__isnull=False, external_id__in=keys)} if keys else {}
+            RawSQL(*bulk.any_of("external_id", sorted(keys), indexed=True),
+                   output_field=BooleanField()), external_id__isnull=False)} if keys else {}
         new: list[StatusReport] = []
+        build = bulk.Builder(StatusReport)
         for _i, d in good:
             external = f"{key_scope}{d.key}" if d.key else None
             if external and external in seen:
                 result.replayed.append(seen[external])
                 continue
-            area = areas[d.area]
-            report = StatusReport(
-                area=area, area_path=area.path, component=components[d.component],
-                status=d.status, percent_operating=d.percent_operating,
-                count_operating=d.count_operating, count_total=d.count_total,
-                trend=d.trend, note=(d.note or "").strip(), source=(d.source or "").strip(),
-                estimate=bool(d.estimate), occurred_at=d.occurred_at or now,
-                recorded_at=d.recorded_at or now, actor_label=actor.label,
-                external_id=external)
+            area, component = areas[d.area], components[d.component]
+            report = build({
+                "area_id": area.pk, "area_path": area.path, "component_id": component.pk,
+                "status": d.status, "percent_operating": d.percent_operating,
+                "count_operating": d.count_operating, "count_total": d.count_total,
+                "trend": d.trend, "note": (d.note or "").strip(),
+                "source": (d.source or "").strip(), "estimate": bool(d.estimate),
+                "occurred_at": d.occurred_at or now, "recorded_at": d.recorded_at or now,
+                "actor_label": actor.label, "external_id": external},
+                cache={"area": area, "component": component})
             if external:
                 seen[external] = report
             new.append(report)
