@@ -103,9 +103,8 @@ class CurrentStatus(models.Model):
     occurred_at = models.DateTimeField()
     status = models.CharField(max_length=6, choices=Status.choices, default=Status.GREY)
     # When the report pointed to became known (the later of its occurred_at and
-    # recorded_at), and the latest such time of any report of the cell (see KnownPeriod).
+    # recorded_at): from then on it is the cell's state (see KnownPeriod).
     known_from = models.DateTimeField(null=True)
-    known_max = models.DateTimeField(null=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["area", "component"],

@@ -300,11 +300,13 @@ def _advance_current(reports: list[StatusReport]) -> None:
 
     Runs under the journal's append lock (taken by `record_entries` in the same
     transaction), so the pointers read here are not changed by another writer before
-    this one commits. A cell whose new reports all became known no earlier than every
-    report it had (the usual case: reported now) needs only the pointers: its newest
-    report's open period may close, and new reports' periods open one after another in
-    the order they became known. Any other cell (a report recorded late, a backdated
-    load) has its periods computed again from its reports."""
+    this one commits. The pointer is the cell's newest report of all, so from the moment
+    it became known it is the answer; a cell whose new reports all became known no
+    earlier than that (the usual case, and always for reports recorded now) needs only
+    its pointer: the pointer's open period may close, and new reports' periods open one
+    after another in the order they became known. Any other cell (a report recorded
+    before the pointer's own was known: a backdated load) has its periods computed again
+    from its reports."""
     by_cell: dict[tuple[int, int], list[StatusReport]] = {}
     for r in reports:
         by_cell.setdefault((r.area_id, r.component_id), []).append(r)
@@ -312,9 +314,9 @@ def _advance_current(reports: list[StatusReport]) -> None:
     in_areas, a_params = bulk.any_of("area_id", sorted({a for a, _c in by_cell}))
     in_comps, c_params = bulk.any_of("component_id", sorted({c for _a, c in by_cell}))
     before = {(a, c): rest for a, c, *rest in bulk.fetch_rows(
-        f"SELECT area_id, component_id, occurred_at, report_id, status, known_from, "
-        f"known_max FROM {table} WHERE {in_areas} AND {in_comps}",
-        [*a_params, *c_params], times=(2, 5, 6)) if (a, c) in by_cell}
+        f"SELECT area_id, component_id, occurred_at, report_id, status, known_from "
+        f"FROM {table} WHERE {in_areas} AND {in_comps}",
+        [*a_params, *c_params], times=(2, 5)) if (a, c) in by_cell}
     time = bulk.converter(CurrentStatus._meta.get_field("occurred_at"))
     pointers: list[tuple] = []
     closed: list[tuple] = []
@@ -324,10 +326,10 @@ def _advance_current(reports: list[StatusReport]) -> None:
                        key=lambda kr: kr[0])
         old = before.get((area_id, comp_id))
         if old is None:
-            best, start, latest = None, None, None
+            best, start = None, None
         else:
-            best, start, latest = tuple(old[:3]), old[3], old[4]
-            if start is None or latest is None or timed[0][0] < latest:
+            best, start = tuple(old[:3]), old[3]
+            if start is None or timed[0][0] < start:
                 slow.append((area_id, comp_id))
         for k, report in timed:
             if best is None or report[:2] > best[:2]:
@@ -336,15 +338,13 @@ def _advance_current(reports: list[StatusReport]) -> None:
                                    time(start), time(k),
                                    span_class((k - start).total_seconds())))
                 best, start = report, k
-        latest = max(latest or timed[-1][0], timed[-1][0])
-        pointers.append((area_id, comp_id, best[1], time(best[0]), best[2], time(start),
-                         time(latest)))
+        pointers.append((area_id, comp_id, best[1], time(best[0]), best[2], time(start)))
     bulk.insert_rows(
         table, ("area_id", "component_id", "report_id", "occurred_at", "status",
-                "known_from", "known_max"), pointers,
+                "known_from"), pointers,
         "ON CONFLICT (area_id, component_id) DO UPDATE SET report_id = excluded.report_id, "
         "occurred_at = excluded.occurred_at, status = excluded.status, "
-        "known_from = excluded.known_from, known_max = excluded.known_max")
+        "known_from = excluded.known_from")
     fast = set(slow)
     bulk.insert_rows(KnownPeriod._meta.db_table, PERIOD_COLUMNS,
                      [row for row in closed if (row[1], row[2]) not in fast])
@@ -403,8 +403,5 @@ def rebuild_periods(cells: list[tuple[int, int]] | None = None) -> int:
         cursor.execute(
             f"UPDATE {current} SET "
             f"known_from = (SELECT {_known_sql('r')} FROM {reports} r "
-            f"WHERE r.id = {current}.report_id), "
-            f"known_max = (SELECT MAX({_known_sql('r')}) FROM {reports} r "
-            f"WHERE r.area_id = {current}.area_id AND r.component_id = {current}.component_id) "
-            f"{where}", params)
+            f"WHERE r.id = {current}.report_id) {where}", params)
     return written

@@ -35,11 +35,6 @@ class Migration(migrations.Migration):
             name='known_from',
             field=models.DateTimeField(null=True),
         ),
-        migrations.AddField(
-            model_name='currentstatus',
-            name='known_max',
-            field=models.DateTimeField(null=True),
-        ),
         migrations.CreateModel(
             name='KnownPeriod',
             fields=[
