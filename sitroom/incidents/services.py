@@ -325,6 +325,29 @@ _new_incident = bulk.Builder(Incident)
 _new_revision = bulk.Builder(IncidentRevision)
 
 
+def _check_draft(d: IncidentDraft, refs: IncidentRefs, now: datetime, source: str
+                 ) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    values = {k: getattr(d, k) for k in ("type", "subtype", "title", "description", "tags",
+                                         "occurred_at", "lat", "lon", "area", "actors",
+                                         "fatalities", "injured", "sources", "severity",
+                                         "estimate", "recorded_at")}
+    if values["occurred_at"] is None:
+        values["occurred_at"] = now
+    out, problems = _check(values, refs, now, source)
+    if d.external_id is not None and not 0 < len(d.external_id) <= 200:
+        problems["external_id"] = [_("must be 1 to 200 characters long")]
+    if not problems and out.get("recorded_at") and out["recorded_at"] < out["occurred_at"]:
+        problems["recorded_at"] = [_("is earlier than occurred_at")]
+    return out, problems
+
+
+def draft_problems(draft: IncidentDraft, *, source: str, refs: IncidentRefs | None = None
+                   ) -> dict[str, list[str]]:
+    """What `report_incidents` would object to in one draft, by field, storing nothing:
+    for an importer that found problems of its own in a row and reports the rest too."""
+    return _check_draft(draft, refs or IncidentRefs(), timezone.now(), source)[1]
+
+
 def report_incidents(drafts: list[IncidentDraft], *, actor: Actor | Any, source: str,
                      refs: IncidentRefs | None = None) -> list[tuple[Incident, bool]]:
     """Store new incident reports, all or nothing. Returns (incident, created) per draft;
@@ -335,17 +358,7 @@ def report_incidents(drafts: list[IncidentDraft], *, actor: Actor | Any, source:
     errors: dict[str, list[str]] = {}
     clean: list[dict[str, Any]] = []
     for i, d in enumerate(drafts):
-        values = {k: getattr(d, k) for k in ("type", "subtype", "title", "description",
-                                             "tags", "occurred_at", "lat", "lon", "area",
-                                             "actors", "fatalities", "injured", "sources",
-                                             "severity", "estimate", "recorded_at")}
-        if values["occurred_at"] is None:
-            values["occurred_at"] = now
-        out, problems = _check(values, refs, now, source)
-        if d.external_id is not None and not 0 < len(d.external_id) <= 200:
-            problems["external_id"] = [_("must be 1 to 200 characters long")]
-        if not problems and out.get("recorded_at") and out["recorded_at"] < out["occurred_at"]:
-            problems["recorded_at"] = [_("is earlier than occurred_at")]
+        out, problems = _check_draft(d, refs, now, source)
         for name, messages in problems.items():
             errors[name if len(drafts) == 1 else f"items[{i}].{name}"] = messages
         clean.append(out)

@@ -107,14 +107,19 @@ def test_a_bad_row_writes_nothing_and_the_report_names_row_and_column(sec_world,
         row(occurred_at="5 Jan, evening"),
         row(area="ATLANTIS", fatalities="many"),
         row(subtype="protests.peaceful_protest", severity="9"),
+        row(occurred_at="yesterday", severity="9", type=""),
     ])
     entries = JournalEntry.objects.count()
     result = import_incidents(file, actor=CLI, source="import")
     assert not result.written and result.created == 0
     problems = {(p.row, p.field) for p in result.problems}
-    assert problems == {(3, "occurred_at"), (4, "fatalities"), (5, "subtype"), (5, "severity")}
+    # Every problem of a row at once: what could not be read, and the rules of the cells
+    # that could (row 4: the number and the unknown area; row 6: date, severity, type).
+    assert problems == {(3, "occurred_at"), (4, "fatalities"), (4, "area"), (5, "subtype"),
+                        (5, "severity"), (6, "occurred_at"), (6, "severity"), (6, "type")}
     assert "is not a date and time" in next(p.problem for p in result.problems if p.row == 3)
-    assert result.invalid_rows == 3 and "nothing imported" in result.lines()[-1]
+    assert "ATLANTIS" in next(p.problem for p in result.problems if p.field == "area")
+    assert result.invalid_rows == 4 and "nothing imported" in result.lines()[-1]
     assert Incident.objects.count() == 0 and JournalEntry.objects.count() == entries
 
 

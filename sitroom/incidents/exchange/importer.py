@@ -27,7 +27,7 @@ from sitroom.core.models import Area
 from sitroom.core.permissions import INCIDENTS_REPORT, ROLE_ACTIONS, can, scope_of
 
 from ..models import Incident
-from ..services import IncidentDraft, IncidentRefs, report_incidents
+from ..services import IncidentDraft, IncidentRefs, draft_problems, report_incidents
 from .columns import is_hxl_row
 from .reading import (
     IMPORT_FORMATS,
@@ -281,6 +281,17 @@ def _run(reader: RowReader, rows: Iterator[list[Any]], start: int, actor: Actor,
                 else:
                     fields["area"] = code
             if problems:
+                # The service's rules too, on the cells that were read, so that one import
+                # names every problem of the row (a bad date and a severity of 9 alike).
+                # (A sub-type is judged against its type: not when the type was unread.)
+                unread = {column for column, _m in problems}
+                if reader.column("type") in unread:
+                    unread.add(reader.column("subtype"))
+                draft = IncidentDraft(**{"type": "", "title": "", **fields})
+                problems += [(column, message) for name, messages in draft_problems(
+                                 draft, source=source, refs=importer.refs).items()
+                             if (column := reader.column(name)) not in unread
+                             for message in messages]
                 for column, message in problems:
                     report.add(number, column, message)
                 continue
