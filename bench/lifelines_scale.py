@@ -234,16 +234,19 @@ def run(args) -> int:
     current = fill_current(connection)
     print(f"  lifelines_currentstatus filled with each cell's newest report "
           f"({current:,} cells): {time.perf_counter() - t0:.1f} s")
-    from sitroom.lifelines.services import rebuild_periods
+    from sitroom.lifelines.services import keeps_periods, rebuild_periods
 
-    t0 = time.perf_counter()
-    dropped = drop_indexes(connection, "lifelines_knownperiod")
-    with transaction.atomic():
-        periods = rebuild_periods()
-    recreate_indexes(connection, dropped)
-    print(f"  known periods computed from the reports (services.rebuild_periods, as the "
-          f"migration does; indexes {', '.join(n for n, _s in dropped)} built after): "
-          f"{periods:,}: {time.perf_counter() - t0:.1f} s")
+    if keeps_periods():
+        t0 = time.perf_counter()
+        dropped = drop_indexes(connection, "lifelines_knownperiod")
+        with transaction.atomic():
+            periods = rebuild_periods()
+        recreate_indexes(connection, dropped)
+        print(f"  known periods computed from the reports (services.rebuild_periods, as the "
+              f"migration does; indexes {', '.join(n for n, _s in dropped)} built after): "
+              f"{periods:,}: {time.perf_counter() - t0:.1f} s")
+    else:
+        print("  no known periods: this database keeps none (services.keeps_periods)")
     t0 = time.perf_counter()
     with connection.cursor() as c:
         c.execute("ANALYZE" if vendor == "sqlite" else "VACUUM ANALYZE")

@@ -219,10 +219,11 @@ DEMO_PLAN_SECONDS = env_float("DEMO_PLAN_SECONDS", 20.0)
 LIFELINE_ROLLUP = env("LIFELINE_ROLLUP", "worst")
 if LIFELINE_ROLLUP not in ("worst", "majority"):
     raise ImproperlyConfigured("SITROOM_LIFELINE_ROLLUP: expected worst or majority")
-# How the board as of a moment finds each cell's report then: "periods" (one look-up of
-# the known periods holding the moment, lifelines.KnownPeriod), "probes" (one index probe
-# per cell) or "auto": periods on PostgreSQL for boards of
-# LIFELINE_PERIODS_FROM_CELLS cells or more, probes otherwise (on SQLite they are faster).
+# How the board as of a moment finds each cell's report then on PostgreSQL: "periods"
+# (one look-up of the known periods holding the moment, lifelines.KnownPeriod), "probes"
+# (one index probe per cell) or "auto": periods for boards of LIFELINE_PERIODS_FROM_CELLS
+# cells or more, probes otherwise. SQLite keeps no periods and always probes (in process,
+# fast enough).
 LIFELINE_AS_OF_READ = env("LIFELINE_AS_OF_READ", "auto")
 if LIFELINE_AS_OF_READ not in ("auto", "periods", "probes"):
     raise ImproperlyConfigured("SITROOM_LIFELINE_AS_OF_READ: expected auto, periods or probes")

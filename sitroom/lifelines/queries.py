@@ -20,6 +20,7 @@ from sitroom.core.models import Area
 
 from .choices import SEVERITY, RollUp, Status, Trend
 from .models import SPAN_HOURS, Component, CurrentStatus, KnownPeriod, StatusReport
+from .services import keeps_periods
 
 
 def components() -> list[Component]:
@@ -110,12 +111,12 @@ def latest_states(area_ids: list[int], component_ids: list[int], as_of: datetime
 
 
 def _by_periods(cells: int) -> bool:
-    """Whether the board as of a moment reads the known periods (see settings)."""
+    """Whether the board as of a moment reads the known periods (see settings); only
+    where they are kept (services.keeps_periods: PostgreSQL)."""
     how = settings.LIFELINE_AS_OF_READ
-    if how == "auto":
-        return (connection.vendor == "postgresql"
-                and cells >= settings.LIFELINE_PERIODS_FROM_CELLS)
-    return how == "periods"
+    if not keeps_periods() or how == "probes":
+        return False
+    return how == "periods" or cells >= settings.LIFELINE_PERIODS_FROM_CELLS
 
 
 def _probe() -> str:

@@ -294,9 +294,37 @@ def known_at(report: StatusReport) -> datetime:
     return max(report.occurred_at, report.recorded_at)
 
 
+def keeps_periods() -> bool:
+    """Whether this database keeps the known periods (`KnownPeriod`): PostgreSQL, where
+    the board as of a moment reads them. SQLite answers that board with a probe per cell
+    fast enough (in process, no round trip), so there keeping them would only cost every
+    batch and grow the file by about four fifths."""
+    return connection.vendor == "postgresql"
+
+
+def _move_pointers(reports: list[StatusReport]) -> None:
+    """Move each cell's pointer to its newest report (by the time the status held)."""
+    newest: dict[tuple[int, int], StatusReport] = {}
+    for r in reports:
+        key = (r.area_id, r.component_id)
+        if key not in newest or (r.occurred_at, r.pk) > (newest[key].occurred_at,
+                                                         newest[key].pk):
+            newest[key] = r
+    table = CurrentStatus._meta.db_table
+    convert = bulk.converter(CurrentStatus._meta.get_field("occurred_at"))
+    bulk.insert_rows(
+        table, ("area_id", "component_id", "report_id", "occurred_at", "status"),
+        [(r.area_id, r.component_id, r.pk, convert(r.occurred_at), r.status)
+         for r in newest.values()],
+        "ON CONFLICT (area_id, component_id) DO UPDATE SET report_id = excluded.report_id, "
+        "occurred_at = excluded.occurred_at, status = excluded.status "
+        f"WHERE excluded.occurred_at > {table}.occurred_at OR (excluded.occurred_at = "
+        f"{table}.occurred_at AND excluded.report_id > {table}.report_id)")
+
+
 def _advance_current(reports: list[StatusReport]) -> None:
-    """Move each cell's pointer to its newest report (by the time the status held) and
-    keep the known periods (`KnownPeriod`) in step.
+    """Move each cell's pointer to its newest report (by the time the status held) and,
+    where they are kept, keep the known periods (`KnownPeriod`) in step.
 
     Runs under the journal's append lock (taken by `record_entries` in the same
     transaction), so the pointers read here are not changed by another writer before
@@ -307,6 +335,9 @@ def _advance_current(reports: list[StatusReport]) -> None:
     after another in the order they became known. Any other cell (a report recorded
     before the pointer's own was known: a backdated load) has its periods computed again
     from its reports."""
+    if not keeps_periods():
+        _move_pointers(reports)
+        return
     by_cell: dict[tuple[int, int], list[StatusReport]] = {}
     for r in reports:
         by_cell.setdefault((r.area_id, r.component_id), []).append(r)
@@ -365,9 +396,11 @@ def _known_sql(alias: str = "") -> str:
 def rebuild_periods(cells: list[tuple[int, int]] | None = None) -> int:
     """Compute the known periods, and the known times of the cells' pointers, from the
     reports themselves: for the given (area id, component id) cells, or all. Returns the
-    number of periods written. They are written in the
+    number of periods written (none where they are not kept). They are written in the
     order they begin, as the services write them, so that the periods holding one moment
     lie on few pages of the table."""
+    if not keeps_periods():
+        return 0
     reports, periods, current = (m._meta.db_table for m in (StatusReport, KnownPeriod,
                                                                 CurrentStatus))
     where, params = "", []
