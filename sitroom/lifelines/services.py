@@ -4,6 +4,7 @@ batches of up to 10,000, idempotent by a client-chosen key)."""
 from __future__ import annotations
 
 import json
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -223,7 +224,10 @@ def report_statuses(drafts: list[StatusDraft], *, actor: Actor | Any, source: st
     if result.errors and not partial:
         raise InvalidInput({f"items[{i}].{name}": msgs for i, problems in result.errors.items()
                             for name, msgs in problems.items()})
-    with transaction.atomic():
+    # A large batch touches a page of each index of the reports per row: with SQLite's
+    # default 2 MB cache they would be written out and read back before the commit.
+    large = bulk.large_write() if len(good) > JOURNAL_EACH_UP_TO else nullcontext()
+    with large, transaction.atomic():
         keys = {f"{key_scope}{d.key}" for _i, d in good if d.key}
         seen = {r.external_id: r for r in StatusReport.objects.filter(
             RawSQL(*bulk.any_of("external_id", sorted(keys), indexed=True),
