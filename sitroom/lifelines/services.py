@@ -416,10 +416,7 @@ def rebuild_periods(cells: list[tuple[int, int]] | None = None) -> int:
                  f"{', '.join(['(%s, %s)'] * len(cells))})")
         params = [x for cell in cells for x in cell]
     known = _known_sql()
-    if connection.vendor == "postgresql":
-        seconds = "EXTRACT(EPOCH FROM (s - k))"
-    else:
-        seconds = "(julianday(s) - julianday(k)) * 86400.0"
+    seconds = "EXTRACT(EPOCH FROM (s - k))"
     span = ("CASE " + " ".join(f"WHEN {seconds} <= {h * 3600} THEN {i}"
                                for i, h in enumerate(SPAN_HOURS))
             + f" ELSE {len(SPAN_HOURS)} END")

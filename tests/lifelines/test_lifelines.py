@@ -298,3 +298,27 @@ def test_known_periods_kept_with_each_batch_equal_those_computed_from_the_report
         held += [((a, c), rid) for a, c, rid, start in pointers if start <= moment]
         assert len(held) == len(dict(held)), f"two reports of one cell hold {moment}"
         assert dict(held) == {key: pk for key, (_o, pk) in answer.items()}, moment
+
+
+def test_bulk_reads_select_and_return_what_the_orm_does(ll_world):
+    """`bulk.any_of` (one parameter for many values, in both of its forms) selects the
+    rows the ORM selects, and `bulk.fetch_rows` returns their times as the ORM does:
+    aware, in UTC, to the microsecond."""
+    from sitroom.core import bulk
+
+    base = timezone.now().replace(microsecond=123456) - timedelta(hours=5)
+    put(ll_world, "duty", *[item(status="red", occurred_at=base + timedelta(minutes=i),
+                                 key=f"k{i}") for i in range(9)])
+    reports = StatusReport.objects.order_by("id")
+    ids = list(reports.values_list("id", flat=True))[::2]
+    want = sorted(reports.filter(id__in=ids).values_list("id", "occurred_at", "recorded_at"))
+    assert len(want) == 5
+    table = StatusReport._meta.db_table
+    for column, values, indexed in (("id", ids, False), ("id", ids, True),
+                                    ("external_id", [f"k{i}" for i in range(0, 9, 2)], True)):
+        where, params = bulk.any_of(column, values, indexed=indexed)
+        got = sorted(bulk.fetch_rows(f"SELECT id, occurred_at, recorded_at FROM {table} "
+                                     f"WHERE {where}", params, times=(1, 2)))
+        assert got == want, (column, indexed)
+        assert all(t.utcoffset() == timedelta(0) for row in got for t in row[1:])
+    assert want[0][1].microsecond == 123456
