@@ -346,8 +346,11 @@ def _advance_current(reports: list[StatusReport]) -> None:
     for r in reports:
         by_cell.setdefault((r.area_id, r.component_id), []).append(r)
     table = CurrentStatus._meta.db_table
-    in_areas, a_params = bulk.any_of("area_id", sorted({a for a, _c in by_cell}))
-    in_comps, c_params = bulk.any_of("component_id", sorted({c for _a, c in by_cell}))
+    # Found through the cells' unique index (area, component).
+    in_areas, a_params = bulk.any_of("area_id", sorted({a for a, _c in by_cell}),
+                                     indexed=True)
+    in_comps, c_params = bulk.any_of("component_id", sorted({c for _a, c in by_cell}),
+                                     indexed=True)
     before = {(a, c): rest for a, c, *rest in bulk.fetch_rows(
         f"SELECT area_id, component_id, occurred_at, report_id, status, known_from "
         f"FROM {table} WHERE {in_areas} AND {in_comps}",
