@@ -359,6 +359,7 @@ def _advance_current(reports: list[StatusReport]) -> None:
     pointers: list[tuple] = []
     closed: list[tuple] = []
     slow: list[tuple[int, int]] = []
+    since = None  # the earliest time a new report of a slow cell became known
     for (area_id, comp_id), new in by_cell.items():
         timed = sorted(((known_at(r), (r.occurred_at, r.pk, r.status)) for r in new),
                        key=lambda kr: kr[0])
@@ -369,6 +370,7 @@ def _advance_current(reports: list[StatusReport]) -> None:
             best, start = tuple(old[:3]), old[3]
             if start is None or timed[0][0] < start:
                 slow.append((area_id, comp_id))
+                since = timed[0][0] if since is None else min(since, timed[0][0])
         for k, report in timed:
             if best is None or report[:2] > best[:2]:
                 if best is not None and start < k:
@@ -387,7 +389,7 @@ def _advance_current(reports: list[StatusReport]) -> None:
     bulk.insert_rows(KnownPeriod._meta.db_table, PERIOD_COLUMNS,
                      [row for row in closed if (row[1], row[2]) not in fast])
     if slow:
-        rebuild_periods(slow)
+        rebuild_periods(slow, since=since)
 
 
 PERIOD_COLUMNS = ("report_id", "area_id", "component_id", "status", "occurred_at",
@@ -400,45 +402,69 @@ def _known_sql(alias: str = "") -> str:
             f"ELSE {a}occurred_at END")
 
 
-def rebuild_periods(cells: list[tuple[int, int]] | None = None) -> int:
-    """Compute the known periods, and the known times of the cells' pointers, from the
+def rebuild_periods(cells: list[tuple[int, int]] | None = None,
+                    since: datetime | None = None) -> int:
+    """Compute the known periods, and the known time of each cell's pointer, from the
     reports themselves: for the given (area id, component id) cells, or all. Returns the
     number of periods written (none where they are not kept). They are written in the
     order they begin, as the services write them, so that the periods holding one moment
-    lie on few pages of the table."""
+    lie on few pages of the table.
+
+    With `since` (no report of the cells that became known before it is new), only the
+    periods that end after it are read and written again: a report known from `since` on
+    cannot change who was the answer before `since`, so the periods that end by then stay
+    as they are (a report backdated by two days rewrites two days of its cell's periods,
+    not its whole history)."""
     if not keeps_periods():
         return 0
     reports, periods, current = (m._meta.db_table for m in (StatusReport, KnownPeriod,
                                                                 CurrentStatus))
-    where, params = "", []
+    in_cells, params = "TRUE", []
     if cells is not None:
         cells = sorted(set(cells))
         if not cells:
             return 0
-        where = ("WHERE (area_id, component_id) IN (VALUES "
-                 f"{', '.join(['(%s, %s)'] * len(cells))})")
+        in_cells = ("(area_id, component_id) IN (VALUES "
+                    f"{', '.join(['(%s, %s)'] * len(cells))})")
         params = [x for cell in cells for x in cell]
     known = _known_sql()
     seconds = "EXTRACT(EPOCH FROM (s - k))"
     span = ("CASE " + " ".join(f"WHEN {seconds} <= {h * 3600} THEN {i}"
                                for i, h in enumerate(SPAN_HOURS))
             + f" ELSE {len(SPAN_HOURS)} END")
+    rows, rows_params = f"WHERE {in_cells}", params
     with connection.cursor() as cursor:
+        if since is not None and cells is not None:
+            # Only the reports whose periods can change: those known from `since` on,
+            # and each cell's answer just before it (its period may now end sooner). A
+            # report known earlier that beats one of these is beaten by that answer, so
+            # the periods among these alone are the true ones (each cell's pointer is
+            # one of them, or the answer itself).
+            cursor.execute(
+                f"SELECT id FROM {reports} WHERE {in_cells} "
+                f"AND (occurred_at >= %s OR recorded_at >= %s) UNION "
+                f"SELECT (SELECT r.id FROM {reports} r WHERE r.area_id = v.a "
+                f"AND r.component_id = v.c AND r.occurred_at < %s AND r.recorded_at < %s "
+                f"ORDER BY r.occurred_at DESC, r.id DESC LIMIT 1) "
+                f"FROM (VALUES {', '.join(['(%s, %s)'] * len(cells))}) v(a, c)",
+                [*params, since, since, since, since, *params])
+            ids = [i for (i,) in cursor.fetchall() if i is not None]
+            rows, rows_params = "WHERE id = ANY(%s)", [ids]
         # A cell's periods are found through its reports (no index of the periods by
         # cell: one B-tree fewer to write with every batch).
         cursor.execute(f"DELETE FROM {periods} WHERE report_id IN "
-                       f"(SELECT id FROM {reports} {where})" if where
-                       else f"DELETE FROM {periods}", params)
+                       f"(SELECT id FROM {reports} {rows})" if cells is not None
+                       else f"DELETE FROM {periods}", rows_params)
         cursor.execute(
             f"INSERT INTO {periods} ({', '.join(PERIOD_COLUMNS)}) "
             f"SELECT id, area_id, component_id, status, occurred_at, k, s, {span} FROM ("
             f"SELECT id, area_id, component_id, status, occurred_at, {known} AS k, "
             f"MIN({known}) OVER (PARTITION BY area_id, component_id ORDER BY occurred_at, id "
             f"ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS s "
-            f"FROM {reports} {where}) q WHERE s > k ORDER BY k", params)
+            f"FROM {reports} {rows}) q WHERE s > k ORDER BY k", rows_params)
         written = cursor.rowcount
         cursor.execute(
             f"UPDATE {current} SET "
             f"known_from = (SELECT {_known_sql('r')} FROM {reports} r "
-            f"WHERE r.id = {current}.report_id) {where}", params)
+            f"WHERE r.id = {current}.report_id) WHERE {in_cells}", params)
     return written
