@@ -397,9 +397,9 @@ PERIOD_COLUMNS = ("report_id", "area_id", "component_id", "status", "occurred_at
 
 
 def _known_sql(alias: str = "") -> str:
+    """`known_at` in SQL (PostgreSQL, the only database that keeps periods)."""
     a = f"{alias}." if alias else ""
-    return (f"CASE WHEN {a}recorded_at > {a}occurred_at THEN {a}recorded_at "
-            f"ELSE {a}occurred_at END")
+    return f"GREATEST({a}occurred_at, {a}recorded_at)"
 
 
 def rebuild_periods(cells: list[tuple[int, int]] | None = None,
@@ -450,11 +450,14 @@ def rebuild_periods(cells: list[tuple[int, int]] | None = None,
                 [*params, since, since, since, since, *params])
             ids = [i for (i,) in cursor.fetchall() if i is not None]
             rows, rows_params = "WHERE id = ANY(%s)", [ids]
-        # A cell's periods are found through its reports (no index of the periods by
-        # cell: one B-tree fewer to write with every batch).
-        cursor.execute(f"DELETE FROM {periods} WHERE report_id IN "
-                       f"(SELECT id FROM {reports} {rows})" if cells is not None
-                       else f"DELETE FROM {periods}", rows_params)
+            cursor.execute(f"DELETE FROM {periods} WHERE report_id = ANY(%s)", [ids])
+        elif cells is not None:
+            # A cell's periods are found through its reports (no index of the periods by
+            # cell: one B-tree fewer to write with every batch).
+            cursor.execute(f"DELETE FROM {periods} WHERE report_id IN "
+                           f"(SELECT id FROM {reports} {rows})", rows_params)
+        else:
+            cursor.execute(f"DELETE FROM {periods}")
         cursor.execute(
             f"INSERT INTO {periods} ({', '.join(PERIOD_COLUMNS)}) "
             f"SELECT id, area_id, component_id, status, occurred_at, k, s, {span} FROM ("
