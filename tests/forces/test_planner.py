@@ -162,6 +162,7 @@ def test_the_loads_come_from_the_pattern_model_and_its_bound_holds(small_plan):
         "fleet-cycle",
         "airfield-throughput",
         "handover critical path",
+        "time-indexed",
     }
     assert "CP-SAT (this packing)" in plan.packing_bounds
     assert plan.ratio == plan.closure_min / max(plan.closure_bounds.values())
@@ -302,3 +303,38 @@ def test_with_working_hours_every_bound_still_holds(small_plan):
     plan = solve(hours, time_limit_s=10, workers=1)
     independent_check(hours, plan)
     assert all(b <= plan.closure_min for b in plan.closure_bounds.values())
+
+
+def test_the_time_indexed_bound_sees_a_unit_ready_too_late_for_the_day():
+    """Zhetygen works 07:00-23:00. One unit is ready at 13:30 (minute 90), the other at
+    22:50 (minute 650), too late for a two-hour loading before 23:00: its sortie loads at
+    07:00 next day (minute 1140) whatever the plan. Only the time-indexed bound sees it
+    (the others start the group at its first unit or ignore the hours); it meets the
+    plan's closure, so the plan is proved optimal."""
+    from sitroom.forces.planner.common import flight_min
+    from sitroom.forces.planner.generate import _with_hours
+
+    zhetygen = _with_hours(APOES[1], time(7, 0), time(23, 0))
+    bmd = ("BMD-2", 8000, 5.4, 2.6, 2.0)
+    units = tuple(
+        Unit(uid, uid, "BY", 60, (Vehicle(f"{uid}-V1", uid, *bmd),), "ZHETYGEN", "UMMS")
+        for uid in ("BY-1", "BY-2")
+    )
+    sites = (  # ready = relief + 60 min overlap + travel
+        Site("S1", "Consulate", "BY-1", START, travel_min=30),
+        Site("S2", "Bakery", "BY-2", START + timedelta(minutes=560), travel_min=30),
+    )
+    problem = Problem(start=START, units=units, sites=sites, aircraft=AIRCRAFT,
+                      fleet=(Fleet("IL76MD", 2),), airfields=(APOES[0], zhetygen),
+                      destinations=HOMES)
+    plan = solve(problem, time_limit_s=10, workers=1)
+    independent_check(problem, plan)
+    il76 = AIRCRAFT[0]
+    minsk = next(h for h in HOMES if h.code == "UMMS")
+    expected = 1140 + il76.turnaround_min + flight_min(zhetygen, minsk, il76)
+    assert plan.closure_min == expected
+    assert plan.closure_bounds["time-indexed"] == expected
+    assert plan.closure_bound_name == "time-indexed" and plan.ratio == 1.0
+    assert plan.status == "optimal"
+    others = [v for k, v in plan.closure_bounds.items() if k != "time-indexed"]
+    assert max(others) < 1140

@@ -33,7 +33,7 @@ def solve(
     start; None while unknown) is called as the solve goes; setting `stop` ends it with the
     best plan so far (status "stopped"). Infeasible input gives status "infeasible" and an
     `explanation`; it never raises for bad data."""
-    from .bounds import SORTIE_BOUNDS, airfield_bound, handover_path_bound
+    from .bounds import SORTIE_BOUNDS, airfield_bound, handover_path_bound, time_indexed_bound
     from .loads import groups_of, plan_loads
     from .schedule import closure_bounds, cp_schedule, greedy, slots_of, unit_ready
 
@@ -62,12 +62,20 @@ def solve(
         ),
         "handover critical path": handover_path_bound(problem),
     }
-    lower = max(max(lbs.values()), max(packing.values(), default=0))
     warm = greedy(problem, slots)
     # the greedy start with road units flying, if that is better
     alt = greedy(problem, slots, drive_if_allowed=False)
     if alt.closure < warm.closure:
         warm = alt
+    if not (stop is not None and stop.is_set()):
+        lbs["time-indexed"] = time_indexed_bound(
+            problem,
+            groups_of(problem),
+            max(lbs.values()),
+            warm.closure,
+            time_limit=max(2.0, 0.15 * time_limit_s),
+        )
+    lower = max(max(lbs.values()), max(packing.values(), default=0))
     if progress is not None:
         progress(elapsed(), warm.closure, max(lbs.values()))
     sched = warm

@@ -207,7 +207,8 @@ class Plan:
     sortie_bound_name: str = ""
     sortie_ratio: float | None = None
     # lower bounds on closure valid for every plan, minutes from start: "fleet-cycle",
-    # "airfield-throughput", "handover critical path" (bounds.py); `ratio` is to the best
+    # "airfield-throughput", "handover critical path", "time-indexed" (bounds.py); `ratio`
+    # is to the best
     closure_bounds: dict[str, int] = field(default_factory=dict)
     closure_bound_name: str = ""
     ratio: float | None = None
