@@ -305,13 +305,9 @@ def test_with_working_hours_every_bound_still_holds(small_plan):
     assert all(b <= plan.closure_min for b in plan.closure_bounds.values())
 
 
-def test_the_time_indexed_bound_sees_a_unit_ready_too_late_for_the_day():
-    """Zhetygen works 07:00-23:00. One unit is ready at 13:30 (minute 90), the other at
-    22:50 (minute 650), too late for a two-hour loading before 23:00: its sortie loads at
-    07:00 next day (minute 1140) whatever the plan. Only the time-indexed bound sees it
-    (the others start the group at its first unit or ignore the hours); it meets the
-    plan's closure, so the plan is proved optimal."""
-    from sitroom.forces.planner.common import flight_min
+def two_units_at_zhetygen() -> Problem:
+    """Zhetygen works 07:00-23:00. BY-1 is ready at 13:30 (minute 90), BY-2 at 22:50
+    (minute 650), too late for a two-hour loading before 23:00."""
     from sitroom.forces.planner.generate import _with_hours
 
     zhetygen = _with_hours(APOES[1], time(7, 0), time(23, 0))
@@ -324,9 +320,36 @@ def test_the_time_indexed_bound_sees_a_unit_ready_too_late_for_the_day():
         Site("S1", "Consulate", "BY-1", START, travel_min=30),
         Site("S2", "Bakery", "BY-2", START + timedelta(minutes=560), travel_min=30),
     )
-    problem = Problem(start=START, units=units, sites=sites, aircraft=AIRCRAFT,
-                      fleet=(Fleet("IL76MD", 2),), airfields=(APOES[0], zhetygen),
-                      destinations=HOMES)
+    return Problem(start=START, units=units, sites=sites, aircraft=AIRCRAFT,
+                   fleet=(Fleet("IL76MD", 2),), airfields=(APOES[0], zhetygen),
+                   destinations=HOMES)
+
+
+def test_a_unit_ready_today_is_not_held_back_by_one_ready_tomorrow():
+    """Both units would fit one Il-76, which would wait for BY-2 until 07:00; BY-1 is
+    packed apart and leaves the first evening."""
+    from sitroom.forces.planner.loads import groups_of, waves_of
+
+    problem = two_units_at_zhetygen()
+    waves = waves_of(problem, groups_of(problem))
+    assert [[u.id for u in w.units] for w in waves] == [["BY-1"], ["BY-2"]]
+    assert {w.key for w in waves} == {("ZHETYGEN", "UMMS", "")}
+    plan = solve(problem, time_limit_s=10, workers=1)
+    independent_check(problem, plan)
+    boards = {x.unit: s.boarding for s in plan.sorties for x in s.units}
+    assert boards["BY-1"] < START + timedelta(minutes=660)  # before 23:00 Almaty
+    assert boards["BY-2"] == START + timedelta(minutes=1140)  # 07:00 next day
+
+
+def test_the_time_indexed_bound_sees_a_unit_ready_too_late_for_the_day():
+    """BY-2 (two_units_at_zhetygen) is ready too late for the first day: its sortie loads
+    at 07:00 next day (minute 1140) whatever the plan. Only the time-indexed bound sees it
+    (the others start the group at its first unit or ignore the hours); it meets the
+    plan's closure, so the plan is proved optimal."""
+    from sitroom.forces.planner.common import flight_min
+
+    problem = two_units_at_zhetygen()
+    zhetygen = problem.airfields[1]
     plan = solve(problem, time_limit_s=10, workers=1)
     independent_check(problem, plan)
     il76 = AIRCRAFT[0]

@@ -3,6 +3,11 @@
 Loads are grouped by (APOE, APOD): loads of different destinations never share a sortie
 and a sortie flies from one airfield. A unit that may go by road gets a group of its own,
 so that layer 2 can drop its sorties when the unit drives home.
+For the plan (not for the bounds) a group at an APOE with working hours is cut into
+waves by the working day in which its units can first load (`waves_of`): a sortie waits
+for the last unit aboard, so a unit ready after today's last loading would otherwise
+hold units ready today until the morning (scenario-size benchmark: the closure of two
+seeds of three fell from 5,859 to 4,430 min).
 
 Per group the packing is a heterogeneous vector bin packing: a sortie of type k carries
 vehicles and personnel within its allowable cabin load (personnel at `person_kg` each),
@@ -102,6 +107,40 @@ def groups_of(problem: Problem) -> list[Group]:
             g.vehicles.append(v)
             g.compat[v.id] = [k.code for k in types if not vehicle_misfit(v, k)]
     return [g for g in groups.values() if g.personnel or g.vehicles]
+
+
+def waves_of(problem: Problem, groups: list[Group]) -> list[Group]:
+    """The groups split for packing by the working day in which their units can first
+    load: a sortie waits for the last unit aboard, so a unit ready too late for today's
+    hours at its APOE would hold back the units ready today. Groups at airfields open
+    day and night stay whole. The parts keep their group's key."""
+    from .schedule import open_windows, unit_ready
+
+    ready = unit_ready(problem)
+    apoes = {a.code: a for a in problem.airfields}
+    turn = min((k.turnaround_min for k in usable_types(problem)), default=0)
+    horizon = max(ready.values(), default=0) + 3 * 24 * 60
+    out: list[Group] = []
+    for g in groups:
+        field = apoes.get(g.key[0])
+        windows = open_windows(field, problem, horizon) if field is not None else None
+        if windows is None:
+            out.append(g)
+            continue
+        fits = [(lo, hi - turn) for lo, hi in windows if hi - turn >= lo]
+        by_day: dict[int, list[Unit]] = {}
+        for u in g.units:
+            day = next((i for i, (_lo, last) in enumerate(fits) if ready[u.id] <= last), -1)
+            by_day.setdefault(day, []).append(u)
+        if len(by_day) == 1:
+            out.append(g)
+            continue
+        for _day, units in sorted(by_day.items()):
+            ids = {u.id for u in units}
+            vs = [v for v in g.vehicles if v.unit in ids]
+            out.append(Group(g.key, units, vs, sum(u.personnel for u in units),
+                             {v.id: g.compat[v.id] for v in vs}))
+    return out
 
 
 def _fleet_counts(problem: Problem) -> dict[str, int]:
@@ -312,12 +351,17 @@ def plan_loads(
     method = "FFD"
     heavy = None
     if not baseline and complete and not (stop is not None and stop.is_set()):
-        heavy = [enumerate_patterns(g, c, caps, heavy=True) for g, c in pairs]
+        waves = waves_of(problem, groups)
+        wave_classes = [classes_of(g, caps) for g in waves]
+        heavy = [
+            enumerate_patterns(g, c, caps, heavy=True)
+            for g, c in zip(waves, wave_classes, strict=True)
+        ]
         budget = max(1.0, time_limit - (time.monotonic() - started))
-        res = solve_master(
+        res = None if any(p is None for p in heavy) else solve_master(
             problem,
-            groups,
-            classes,
+            waves,
+            wave_classes,
             heavy,
             integer=True,
             lb0=lb0,
@@ -325,8 +369,8 @@ def plan_loads(
             stop=stop,
             threads=workers,
         )
-        if res.ok:
-            for g, cls, pats, x in zip(groups, classes, heavy, res.x, strict=True):
+        if res is not None and res.ok:
+            for g, cls, pats, x in zip(waves, wave_classes, heavy, res.x, strict=True):
                 counts = [round(v) for v in x]
                 if not any(counts):  # a unit the estimate sends by road: layer 2 decides
                     loads.extend(first_fit_decreasing(problem, g))
