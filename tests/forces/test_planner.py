@@ -361,3 +361,12 @@ def test_the_time_indexed_bound_sees_a_unit_ready_too_late_for_the_day():
     assert plan.status == "optimal"
     others = [v for k, v in plan.closure_bounds.items() if k != "time-indexed"]
     assert max(others) < 1140
+    # the bisection alone, and stopped before it starts: nothing more than it was given
+    from sitroom.forces.planner.bounds import time_indexed_bound
+    from sitroom.forces.planner.loads import groups_of
+
+    groups = groups_of(problem)
+    assert time_indexed_bound(problem, groups, 0, 3000) == expected
+    stop = threading.Event()
+    stop.set()
+    assert time_indexed_bound(problem, groups, 0, 3000, stop=stop) == 0

@@ -67,6 +67,8 @@ def solve(
     alt = greedy(problem, slots, drive_if_allowed=False)
     if alt.closure < warm.closure:
         warm = alt
+    if progress is not None:
+        progress(elapsed(), warm.closure, max(lbs.values()))
     if not (stop is not None and stop.is_set()):
         lbs["time-indexed"] = time_indexed_bound(
             problem,
@@ -74,10 +76,11 @@ def solve(
             max(lbs.values()),
             warm.closure,
             time_limit=max(2.0, 0.15 * time_limit_s),
+            stop=stop,
         )
+        if progress is not None:
+            progress(elapsed(), warm.closure, max(lbs.values()))
     lower = max(max(lbs.values()), max(packing.values(), default=0))
-    if progress is not None:
-        progress(elapsed(), warm.closure, max(lbs.values()))
     sched = warm
     if not baseline and not (stop is not None and stop.is_set()):
         sched = cp_schedule(

@@ -72,6 +72,7 @@ which can only make them weaker, never wrong.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -435,6 +436,7 @@ def time_indexed_bound(
     upper: int,
     *,
     time_limit: float = 10.0,
+    stop: threading.Event | None = None,
 ) -> int:
     """ "time-indexed", valid for every plan: the smallest deadline D in (lower, upper]
     for which the linear programme below is feasible is found by bisection; every D whose
@@ -463,7 +465,8 @@ def time_indexed_bound(
       A unit allowed to drive that can be home by D drops its group's rows.
     It sees per-unit ready times, working hours, airframe availability and the MOG over
     time, which the fleet master does not; it drops the packing into single dimensions,
-    which the fleet master does not. The two are reported side by side."""
+    which the fleet master does not. The two are reported side by side. Setting `stop`
+    ends the bisection with what is proved so far."""
     import highspy
 
     from .common import flight_min
@@ -587,7 +590,7 @@ def time_indexed_bound(
     lo, hi = lower, upper  # no plan closes by lo - 1 ... known; find more
     while lo < hi:
         left = time_limit - (time.monotonic() - started)
-        if left <= 0:
+        if left <= 0 or (stop is not None and stop.is_set()):
             break
         mid = (lo + hi) // 2
         if infeasible(mid, left):
