@@ -470,7 +470,6 @@ def time_indexed_bound(
     import highspy
 
     from .common import flight_min
-    from .loads import Group
     from .schedule import _allowed, _intersect, _minutes, open_windows, unit_ready
 
     if upper <= lower or not groups:
@@ -510,16 +509,13 @@ def time_indexed_bound(
             )
             first = max(first_ready, min(frames[code]))
             routes.append(_Route(gi, code, turn, landing, 2 * turn + fl + back, starts, first))
-    # covering rows per (group, ready time): (types, coefficient per type, demand)
+    # covering rows per (group, ready time): (coefficient per type, demand)
     any_cap = next(iter(caps.values()), None)
     covers: list[tuple[int, int, list[tuple[dict[str, float], float]]]] = []
     for gi, g in enumerate(groups):
         for r in sorted({ready[u.id] for u in g.units}):
-            late = [u for u in g.units if ready[u.id] >= r]
-            ids = {u.id for u in late}
-            vs = [v for v in g.vehicles if v.unit in ids]
-            people = sum(u.personnel for u in late)
-            part = Group(g.key, late, vs, people, {v.id: g.compat[v.id] for v in vs})
+            part = g.part([u for u in g.units if ready[u.id] >= r])
+            vs, people = part.vehicles, part.personnel
             rows: list[tuple[dict[str, float], float]] = [
                 ({c: 1.0 for c in caps}, float(_l2(problem, part, caps))),
                 (
@@ -587,7 +583,7 @@ def time_indexed_bound(
         h.run()
         return h.getModelStatus() == highspy.HighsModelStatus.kInfeasible
 
-    lo, hi = lower, upper  # no plan closes by lo - 1 ... known; find more
+    lo, hi = lower, upper  # no plan closes before lo (given); bisect for more
     while lo < hi:
         left = time_limit - (time.monotonic() - started)
         if left <= 0 or (stop is not None and stop.is_set()):

@@ -82,6 +82,13 @@ class Group:
     def optional_unit(self) -> str:
         return self.key[2]
 
+    def part(self, units: list[Unit]) -> Group:
+        """The same group with only `units` (and their vehicles)."""
+        ids = {u.id for u in units}
+        vs = [v for v in self.vehicles if v.unit in ids]
+        people = sum(u.personnel for u in units)
+        return Group(self.key, list(units), vs, people, {v.id: self.compat[v.id] for v in vs})
+
 
 @dataclass
 class Layer1:
@@ -135,11 +142,7 @@ def waves_of(problem: Problem, groups: list[Group]) -> list[Group]:
         if len(by_day) == 1:
             out.append(g)
             continue
-        for _day, units in sorted(by_day.items()):
-            ids = {u.id for u in units}
-            vs = [v for v in g.vehicles if v.unit in ids]
-            out.append(Group(g.key, units, vs, sum(u.personnel for u in units),
-                             {v.id: g.compat[v.id] for v in vs}))
+        out.extend(g.part(units) for _day, units in sorted(by_day.items()))
     return out
 
 
