@@ -1,5 +1,7 @@
-"""Gaps in the reader's language: the web and API layers show a gap from its kind and
-parameters through gettext, never the planner's English `str(gap)`."""
+"""Gaps and bound names in the reader's language: the web and API layers show a gap from
+its kind and parameters through gettext, never the planner's English `str(gap)`; the web
+shows the planner's bounds by translated names (the plan's data keeps the planner's
+names, which the API and the JSON plan use as keys)."""
 
 from __future__ import annotations
 
@@ -8,8 +10,27 @@ from datetime import datetime
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .planner.handover import KIND_BOARDING, KIND_OVERLAP, KIND_UNGUARDED, Gap
+
+BOUND_NAMES = {
+    "fleet-cycle": gettext_lazy("fleet cycles"),
+    "airfield-throughput": gettext_lazy("airfield throughput"),
+    "handover critical path": gettext_lazy("handover critical path"),
+    "time-indexed": gettext_lazy("time-indexed schedule"),
+    "weight/seat": gettext_lazy("weight and seats"),
+    "L2": gettext_lazy("L2 (Martello–Toth)"),
+    "arc-flow LP": gettext_lazy("arc-flow linear programme"),
+    "pattern LP": gettext_lazy("load-pattern linear programme"),
+    "per-group best": gettext_lazy("best per group, summed"),
+}
+
+
+def bound_name(name: str) -> str:
+    """A planner bound's name for the reader (unknown names as they are)."""
+    label = BOUND_NAMES.get(name)
+    return str(label) if label is not None else name
 
 
 def _t(moment: datetime | None) -> str:

@@ -29,7 +29,7 @@ from .choices import AirfieldRole
 from .forms import MovementForm, PlanRunForm
 from .models import Airfield, Movement, PlannerRun, Relief, WithdrawalPlan
 from .planning import default_start
-from .render import gap_text
+from .render import bound_name, gap_text
 
 WEB = JournalSource.WEB
 
@@ -157,18 +157,19 @@ def _plan_view(row: WithdrawalPlan | None, run: PlannerRun | None = None
     def hours(minutes):
         return None if minutes is None else round(minutes / 60, 1)
 
-    closure_bounds = [{"name": k, "minutes": v, "hours": hours(v),
+    closure_bounds = [{"name": bound_name(k), "minutes": v, "hours": hours(v),
                        "binding": k == data.get("closure_bound_name")}
                       for k, v in (data.get("closure_bounds") or {}).items()]
-    sortie_bounds = [{"name": k, "value": v, "binding": k == data.get("sortie_bound_name")}
+    sortie_bounds = [{"name": bound_name(k), "value": v,
+                      "binding": k == data.get("sortie_bound_name")}
                      for k, v in (data.get("sortie_bounds") or {}).items()]
     closure_min = data.get("closure_min")
     baseline = (run.baseline if run is not None else None) or {}
     gaps = [gap_text(g) for g in services.plan_gaps(row)] if row.problem else []
     return {"row": row, "status": data.get("status"), "sorties": sorties, "road": road,
             "closure": row.closure, "closure_hours": hours(closure_min),
-            "ratio": row.ratio, "ratio_bound": row.ratio_bound,
-            "sortie_ratio": row.sortie_ratio, "sortie_bound": row.sortie_bound,
+            "ratio": row.ratio, "ratio_bound": bound_name(row.ratio_bound),
+            "sortie_ratio": row.sortie_ratio, "sortie_bound": bound_name(row.sortie_bound),
             "closure_bounds": closure_bounds, "sortie_bounds": sortie_bounds,
             "explanation": data.get("explanation") or "", "start": start,
             "baseline": baseline | {"closure_hours": hours(baseline.get("closure_min"))}

@@ -136,3 +136,24 @@ def test_approving_a_plan_with_a_gap_is_refused_naming_site_and_time(as_user):
     assert r.status_code == 422
     assert 'id="approve-errors"' in body and "CHP-2" in body and "06:30" in body
     assert WithdrawalPlan.objects.get(pk=row.pk).status == "draft"
+
+
+@pytest.mark.parametrize("lang, names", [
+    ("ru", ("расписание по временной сетке", "циклы воздушных судов", "L2 (Мартелло–Тот)")),
+    ("kk", ("уақыт торы бойынша кесте", "әуе кемелерінің айналымдары", "L2 (Мартелло–Тот)")),
+])
+def test_the_plan_names_its_bounds_in_the_readers_language(as_user, lang, names):
+    plan = {"status": "feasible", "start": "2022-01-13T05:00:00+06:00", "sorties": [],
+            "closure_min": 2071, "ratio": 1.129,
+            "closure_bounds": {"fleet-cycle": 1636, "time-indexed": 1834},
+            "closure_bound_name": "time-indexed", "sortie_ratio": 1.643,
+            "sortie_bounds": {"L2": 42, "pattern LP": 42}, "sortie_bound_name": "L2"}
+    row = services.save_plan(plan, SYSTEM)
+    c = as_user("director")
+    c.cookies["django_language"] = lang
+    body = c.get(f"/forces/plan/?plan={row.pk}").content.decode()
+    bounds = body[body.index('id="closure-bounds"'):body.index('id="sortie-bounds"')]
+    assert names[0] in bounds and names[1] in bounds and "time-indexed" not in bounds
+    caption = body[body.index('id="plan-ratio"'):body.index('id="plan-sorties"')]
+    assert names[0] in caption  # the binding bound named under the ratio
+    assert names[2] in body[body.index('id="sortie-bounds"'):]
