@@ -20,6 +20,13 @@ class PlanStatus(models.TextChoices):
     SUPERSEDED = "superseded", _("Superseded")
 
 
+class SolverStatus(models.TextChoices):
+    OPTIMAL = "optimal", _("optimal")
+    FEASIBLE = "feasible", _("feasible")
+    STOPPED = "stopped", _("stopped")
+    INFEASIBLE = "infeasible", _("infeasible")
+
+
 class GapKind(models.TextChoices):
     OVERLAP = "overlap", _("Relief overlap too short")
     UNGUARDED = "unguarded", _("Site left unguarded")

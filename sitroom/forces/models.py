@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sitroom.core.models import Area, Organization, Place
 
-from .choices import AirfieldRole, MovementKind, PlanStatus
+from .choices import AirfieldRole, MovementKind, PlanStatus, SolverStatus
 
 
 class ForceQuerySet(models.QuerySet):
@@ -329,7 +329,8 @@ class WithdrawalPlan(models.Model):
     superseded_at = models.DateTimeField(_("superseded at"), null=True, blank=True)
     start = models.DateTimeField(_("plan start"), null=True, blank=True)
     closure = models.DateTimeField(_("closure (last unit home)"), null=True, blank=True)
-    solver_status = models.CharField(_("solver status"), max_length=20, blank=True)
+    solver_status = models.CharField(_("solver status"), max_length=20, blank=True,
+                                     choices=SolverStatus.choices)
     sorties = models.PositiveIntegerField(_("sorties"), default=0)
     ratio = models.FloatField(_("closure ÷ best bound"), null=True, blank=True)
     ratio_bound = models.CharField(_("binding closure bound"), max_length=40, blank=True)

@@ -139,8 +139,10 @@ def test_approving_a_plan_with_a_gap_is_refused_naming_site_and_time(as_user):
 
 
 @pytest.mark.parametrize("lang, names", [
-    ("ru", ("расписание по временной сетке", "циклы воздушных судов", "L2 (Мартелло–Тот)")),
-    ("kk", ("уақыт торы бойынша кесте", "әуе кемелерінің айналымдары", "L2 (Мартелло–Тот)")),
+    ("ru", ("расписание по временной сетке", "циклы воздушных судов", "L2 (Мартелло–Тот)",
+            "допустимо", "ч")),
+    ("kk", ("уақыт торы бойынша кесте", "әуе кемелерінің айналымдары", "L2 (Мартелло–Тот)",
+            "орындалатын", "сағ")),
 ])
 def test_the_plan_names_its_bounds_in_the_readers_language(as_user, lang, names):
     plan = {"status": "feasible", "start": "2022-01-13T05:00:00+06:00", "sorties": [],
@@ -157,3 +159,8 @@ def test_the_plan_names_its_bounds_in_the_readers_language(as_user, lang, names)
     caption = body[body.index('id="plan-ratio"'):body.index('id="plan-sorties"')]
     assert names[0] in caption  # the binding bound named under the ratio
     assert names[2] in body[body.index('id="sortie-bounds"'):]
+    # the solver's status and the hours too, on the plan and in the list of plans
+    head = body[body.index('id="plan-closure"') - 400:body.index('id="plan-closure"')]
+    assert f": {names[3]})" in head and "feasible" not in head
+    assert f'<th class="num">{names[4]}</th>' in bounds
+    assert f'<span class="sub">{names[3]}</span>' in body  # the row in the recent plans
