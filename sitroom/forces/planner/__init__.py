@@ -55,10 +55,11 @@ def solve(
     slots = slots_of(problem, layer1.loads)
     packing = closure_bounds(problem, slots)
     flown = {g for g, b in layer1.bounds.items()}
+    groups = groups_of(problem)
     lbs = {
         "fleet-cycle": layer1.fleet_bound,
         "airfield-throughput": airfield_bound(
-            problem, groups_of(problem), {g: layer1.bounds[g].best for g in flown}
+            problem, groups, {g: layer1.bounds[g].best for g in flown}
         ),
         "handover critical path": handover_path_bound(problem),
     }
@@ -72,7 +73,7 @@ def solve(
     if not (stop is not None and stop.is_set()):
         lbs["time-indexed"] = time_indexed_bound(
             problem,
-            groups_of(problem),
+            groups,
             max(lbs.values()),
             warm.closure,
             time_limit=max(2.0, 0.15 * time_limit_s),
