@@ -27,10 +27,21 @@ BOUND_NAMES = {
 }
 
 
+PACKING_SUFFIX = " (this packing)"  # the planner's mark of a bound of the chosen sorties
+
+
 def bound_name(name: str) -> str:
-    """A planner bound's name for the reader (unknown names as they are)."""
+    """A planner bound's name for the reader (unknown names, such as CP-SAT, as they
+    are); a bound of the chosen sorties only keeps its mark, translated."""
+    if name.endswith(PACKING_SUFFIX):
+        return _("%(bound)s (these sorties)") % {"bound": bound_name(name[:-len(PACKING_SUFFIX)])}
     label = BOUND_NAMES.get(name)
     return str(label) if label is not None else name
+
+
+def bounds_text(bounds: dict[str, int]) -> str:
+    """Bounds as one line for the reader: "fleet cycles 2909; time-indexed schedule 3703"."""
+    return "; ".join(f"{bound_name(name)} {value}" for name, value in bounds.items()) or "—"
 
 
 def _t(moment: datetime | None) -> str:

@@ -279,6 +279,29 @@ def test_command_exits_2_with_the_explanation(tmp_path):
     assert "RU-2-V1" in out.stderr
 
 
+def test_command_text_speaks_the_readers_language(tmp_path):
+    """The text report names the status, every bound and each sortie's load in the
+    deployment's language, not the planner's English keys."""
+    import os
+
+    path = tmp_path / "problem.json"
+    path.write_text(small_problem().dumps(), encoding="utf-8")
+    out = subprocess.run(
+        [sys.executable, "-m", "sitroom.cli", "plan-withdrawal", "--problem", str(path),
+         "--time-limit", "3", "--workers", "1"],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "SITROOM_LANGUAGE": "ru"},
+    )
+    assert out.returncode == 0, out.stderr
+    text = out.stdout
+    assert text.startswith("статус: допустимо") or text.startswith("статус: оптимально")
+    assert "циклы воздушных судов" in text and "критический путь передачи объектов" in text
+    assert "(только для этих рейсов)" in text
+    assert "RU-1: " in text and " чел., " in text and "ед. техники" in text
+    for key in ("fleet-cycle", "handover critical path", "'L2'", "feasible", " people "):
+        assert key not in text
+
+
 def test_the_airfield_bound_counts_only_working_hours():
     """Zhetygen works 07:00-23:00 Almaty time. From 12:00 (minute 0), 20 loadings of two
     hours, two at a time: ten fit by 23:00 (5 rounds of 120 min in 660 min), the other

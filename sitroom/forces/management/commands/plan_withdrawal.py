@@ -128,13 +128,18 @@ class Command(BaseCommand):
         return _problem_from_demo()
 
     def _text(self, plan: Plan, gaps) -> str:
+        from sitroom.forces.choices import SolverStatus
+        from sitroom.forces.render import bound_name, bounds_text
+
+        status = SolverStatus(plan.status).label if plan.status in SolverStatus.values \
+            else plan.status
         lines = [
-            _("status: %(s)s, %(t).1f s") % {"s": plan.status, "t": plan.seconds},
+            _("status: %(s)s, %(t).1f s") % {"s": status, "t": plan.seconds},
             _("sorties: %(n)d, bound %(b)d (%(name)s), sortie_ratio %(r).3f")
             % {
                 "n": len(plan.sorties),
                 "b": plan.sortie_bound,
-                "name": plan.sortie_bound_name,
+                "name": bound_name(plan.sortie_bound_name),
                 "r": plan.sortie_ratio or 0,
             },
             _("closure: %(c)s (%(m)d min), bound %(b)d min (%(name)s), ratio %(r).3f")
@@ -142,20 +147,30 @@ class Command(BaseCommand):
                 "c": plan.closure.isoformat() if plan.closure else "—",
                 "m": plan.closure_min or 0,
                 "b": plan.closure_bound,
-                "name": plan.closure_bound_name,
+                "name": bound_name(plan.closure_bound_name),
                 "r": plan.ratio or 0,
             },
-            _("sortie bounds: %(b)s") % {"b": plan.sortie_bounds},
-            _("closure bounds valid for every plan (min): %(b)s") % {"b": plan.closure_bounds},
+            _("sortie bounds: %(b)s") % {"b": bounds_text(plan.sortie_bounds)},
+            _("closure bounds valid for every plan (min): %(b)s")
+            % {"b": bounds_text(plan.closure_bounds)},
             _("bounds for these sorties only (min): %(b)s, ratio %(r).3f")
-            % {"b": plan.packing_bounds, "r": plan.packing_ratio or 0},
+            % {"b": bounds_text(plan.packing_bounds), "r": plan.packing_ratio or 0},
         ]
         for s in plan.sorties:
-            who = ", ".join(f"{u.unit} {u.personnel}p {len(u.vehicles)}v" for u in s.units)
+            who = ", ".join(
+                _("%(unit)s %(people)d people %(vehicles)d vehicles")
+                % {"unit": u.unit, "people": u.personnel, "vehicles": len(u.vehicles)}
+                for u in s.units
+            )
             lines.append(
-                f"{s.id} {s.aircraft_type}#{s.airframe} {s.origin}->{s.destination} "
-                f"board {s.boarding:%d %H:%M} dep {s.depart:%H:%M} arr {s.arrive:%d %H:%M} "
-                f"{s.weight_kg} kg {s.seats_used} seats: {who}"
+                _("%(id)s %(type)s #%(airframe)d %(origin)s→%(destination)s boarding "
+                  "%(boarding)s, take-off %(depart)s, landing %(arrive)s; %(kg)d kg, "
+                  "%(seats)d seats: %(who)s")
+                % {"id": s.id, "type": s.aircraft_type, "airframe": s.airframe,
+                   "origin": s.origin, "destination": s.destination,
+                   "boarding": f"{s.boarding:%d %H:%M}", "depart": f"{s.depart:%d %H:%M}",
+                   "arrive": f"{s.arrive:%d %H:%M}", "kg": s.weight_kg, "seats": s.seats_used,
+                   "who": who}
             )
         for r in plan.road_moves:
             lines.append(
