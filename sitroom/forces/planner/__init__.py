@@ -76,7 +76,7 @@ def solve(
             groups,
             max(lbs.values()),
             warm.closure,
-            time_limit=max(2.0, 0.15 * time_limit_s),
+            time_limit=max(0.5, 0.15 * time_limit_s),
             stop=stop,
         )
         if progress is not None:

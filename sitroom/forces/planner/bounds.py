@@ -94,6 +94,8 @@ PACKING_BOUNDS = (
 )
 
 
+ARCFLOW_TIME = 3.0  # seconds at most for one group's arc-flow LP
+
 @dataclass(frozen=True)
 class SortieBounds:
     weight_seat: int
@@ -120,14 +122,16 @@ def group_sortie_bounds(
     *,
     classes: list[ItemClass] | None = None,
     patterns: list[Pattern] | None = None,
+    arcflow_time: float = ARCFLOW_TIME,
 ) -> SortieBounds:
     """The bounds of the module docstring; "pattern LP" needs the light `patterns`
-    (columns.py) of the group, 0 without them."""
+    (columns.py) of the group, 0 without them. The arc-flow LP gets `arcflow_time`
+    seconds (0 when it does not finish: a valid, if useless, bound)."""
     caps = {k.code: Capacity.of(k, problem) for k in usable_types(problem)}
     return SortieBounds(
         _weight_seat_bound(problem, group, caps),
         _l2(problem, group, caps),
-        _arcflow(problem, group, caps),
+        _arcflow(problem, group, caps, arcflow_time),
         _pattern_lp(group, classes, patterns) if classes is not None and patterns else 0,
     )
 
@@ -340,10 +344,11 @@ def _l2(problem: Problem, group: Group, caps: dict[str, Capacity]) -> int:
 UNIT_KG = 100
 
 
-def _arcflow(problem: Problem, group: Group, caps: dict[str, Capacity]) -> int:
+def _arcflow(problem: Problem, group: Group, caps: dict[str, Capacity],
+             time_limit: float = ARCFLOW_TIME) -> int:
     import highspy
 
-    if not caps:
+    if not caps or time_limit < 0.05:
         return 0
     # item classes: (size in 100 kg, restricted type set or None) -> demand
     everything = frozenset(caps)
@@ -374,7 +379,7 @@ def _arcflow(problem: Problem, group: Group, caps: dict[str, Capacity]) -> int:
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("solver", "ipm")
-    h.setOptionValue("time_limit", 3.0)
+    h.setOptionValue("time_limit", float(time_limit))
     offset = {}
     n = 0
     for code, g in graphs.items():

@@ -35,7 +35,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .bounds import SortieBounds, group_sortie_bounds, handover_path_bound
+from .bounds import ARCFLOW_TIME, SortieBounds, group_sortie_bounds, handover_path_bound
 from .columns import ItemClass, Pattern, classes_of, enumerate_patterns
 from .common import Capacity, usable_types, vehicle_misfit
 from .model import Problem, Unit, Vehicle
@@ -324,15 +324,22 @@ def plan_loads(
     pairs = list(zip(groups, classes, strict=True))
     light = [enumerate_patterns(g, c, caps, heavy=False) for g, c in pairs]
     complete = all(p is not None for p in light)
-    bounds = {
-        g.key: group_sortie_bounds(problem, g, classes=c, patterns=p)
-        for g, c, p in zip(groups, classes, light, strict=True)
-    }
+    # The arc-flow LPs (never stronger than the pattern LP here, but the slowest of the
+    # sortie bounds: seconds for a large group) share a quarter of layer 1's time,
+    # smallest group first, each at most ARCFLOW_TIME: the time limit holds.
+    arcflow_until = started + 0.25 * time_limit
+    bounds = {}
+    for g, c, p in sorted(zip(groups, classes, light, strict=True),
+                          key=lambda gcp: gcp[0].personnel + len(gcp[0].vehicles)):
+        left = arcflow_until - time.monotonic()
+        bounds[g.key] = group_sortie_bounds(
+            problem, g, classes=c, patterns=p, arcflow_time=min(ARCFLOW_TIME, left)
+        )
     lb0 = handover_path_bound(problem)
     fleet_bound = 0
     if complete and not (stop is not None and stop.is_set()):
         spent = time.monotonic() - started
-        share = max(2.0, (time_limit - spent) * 0.4) if not baseline else 10.0
+        share = max(0.2, (time_limit - spent) * 0.4) if not baseline else 10.0
         res = solve_master(
             problem,
             groups,
@@ -360,7 +367,7 @@ def plan_loads(
             enumerate_patterns(g, c, caps, heavy=True)
             for g, c in zip(waves, wave_classes, strict=True)
         ]
-        budget = max(1.0, time_limit - (time.monotonic() - started))
+        budget = max(0.5, time_limit - (time.monotonic() - started))
         res = None if any(p is None for p in heavy) else solve_master(
             problem,
             waves,
