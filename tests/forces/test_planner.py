@@ -364,6 +364,50 @@ def test_a_unit_ready_today_is_not_held_back_by_one_ready_tomorrow():
     assert boards["BY-2"] == START + timedelta(minutes=1140)  # 07:00 next day
 
 
+def test_the_plan_master_sees_how_many_loadings_a_working_day_holds():
+    """Six units of 140 at Zhetygen (one aircraft on the ground at a time, open 07:00-23:00
+    Almaty), all ready at 13:30 (minute 90): six two-hour loadings do not fit the 570
+    minutes left that day. With the working hours' rows the master knows the last
+    sortie loads next morning (minute 1140 or later); without them it does not."""
+    import math as _math
+
+    from sitroom.forces.planner.columns import classes_of, enumerate_patterns
+    from sitroom.forces.planner.common import Capacity, usable_types
+    from sitroom.forces.planner.generate import _with_hours
+    from sitroom.forces.planner.loads import groups_of
+    from sitroom.forces.planner.master import route_times, solve_master
+
+    zhetygen = replace(_with_hours(APOES[1], time(7, 0), time(23, 0)), max_on_ground=1)
+    ids = [f"RU-{n}" for n in range(1, 7)]
+    problem = Problem(
+        start=START,
+        units=tuple(Unit(uid, uid, "RU", 140, (), "ZHETYGEN", "UUBI") for uid in ids),
+        sites=tuple(Site(f"S{n}", f"Site {n}", uid, START, travel_min=30)
+                    for n, uid in enumerate(ids)),
+        aircraft=AIRCRAFT, fleet=(Fleet("IL76MD", 6),), airfields=(APOES[0], zhetygen),
+        destinations=HOMES)
+    groups = groups_of(problem)
+    caps = {k.code: Capacity.of(k, problem) for k in usable_types(problem)}
+    classes = [classes_of(g, caps) for g in groups]
+    patterns = [enumerate_patterns(g, c, caps, heavy=True)
+                for g, c in zip(groups, classes, strict=True)]
+    land = route_times(problem, groups[0].key, "IL76MD", exact=False)[1]
+
+    def closure(hours: bool) -> float:
+        res = solve_master(problem, groups, classes, patterns, integer=True, lb0=0,
+                           time_limit=20, hours=hours)
+        assert res.ok
+        return res.value - sum(_math.fsum(x) for x in res.x)  # the objective is T + sorties
+
+    assert closure(hours=True) >= 1140 + land - 1e-6
+    assert closure(hours=False) < 1140 + land
+    plan = solve(problem, time_limit_s=20, workers=1)
+    independent_check(problem, plan)
+    assert plan.closure_min >= 1140 + land
+    # both packings were made and judged by their greedy schedules
+    assert "pattern MIP with working hours" in plan.notes[0] and "greedy closure" in plan.notes[0]
+
+
 def test_the_time_indexed_bound_sees_a_unit_ready_too_late_for_the_day():
     """BY-2 (two_units_at_zhetygen) is ready too late for the first day: its sortie loads
     at 07:00 next day (minute 1140) whatever the plan. Only the time-indexed bound sees it

@@ -35,7 +35,7 @@ def solve(
     `explanation`; it never raises for bad data."""
     from .bounds import SORTIE_BOUNDS, airfield_bound, handover_path_bound, time_indexed_bound
     from .loads import groups_of, plan_loads
-    from .schedule import closure_bounds, cp_schedule, greedy, slots_of, unit_ready
+    from .schedule import best_greedy, closure_bounds, cp_schedule, slots_of, unit_ready
 
     started = time.monotonic()
 
@@ -63,11 +63,7 @@ def solve(
         ),
         "handover critical path": handover_path_bound(problem),
     }
-    warm = greedy(problem, slots)
-    # the greedy start with road units flying, if that is better
-    alt = greedy(problem, slots, drive_if_allowed=False)
-    if alt.closure < warm.closure:
-        warm = alt
+    warm = best_greedy(problem, slots)
     if progress is not None:
         progress(elapsed(), warm.closure, max(lbs.values()))
     if not (stop is not None and stop.is_set()):

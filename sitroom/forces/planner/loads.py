@@ -19,7 +19,8 @@ It is solved as a set-cover model over explicit sortie loads: columns.py enumera
 feasible load per group and type (vehicle classes are few, so the enumeration is complete
 and small: column generation run to the end, with nothing left to price), and master.py
 chooses integer counts of them on HiGHS for all groups at once, minimising the closure the
-airframes allow (busiest airframe's cycles, fleet time, MOG) and then the sorties. The
+airframes allow (busiest airframe's cycles, fleet time, MOG, and the loadings an APOE
+with working hours holds per day) and then the sorties. The
 loads use each class's heaviest vehicle, so the chosen counts always pack; the actual
 vehicles are then put in the chosen loads and the personnel in the seats left
 (`_realize`). When the enumeration is too large or HiGHS finds nothing in time, the
@@ -304,6 +305,101 @@ def _realize(
     return [ld for ld in loads if ld.vehicles or ld.personnel]
 
 
+def _pack(
+    problem: Problem,
+    groups: list[Group],
+    caps: dict[str, Capacity],
+    lb0: int,
+    *,
+    hours: bool,
+    time_limit: float,
+    workers: int,
+    stop: threading.Event | None,
+    give_up: float | None = None,
+) -> tuple[list[Load], str] | None:
+    """The loads of the fleet master in plan mode (with the working hours' rows, `hours`)
+    over the groups cut by `waves_of`, and the method's name; None when the enumeration
+    is too large or HiGHS finds nothing in time."""
+    from .master import solve_master
+
+    started = time.monotonic()
+    parts = waves_of(problem, groups)
+    part_classes = [classes_of(g, caps) for g in parts]
+    heavy = [
+        enumerate_patterns(g, c, caps, heavy=True)
+        for g, c in zip(parts, part_classes, strict=True)
+    ]
+    if any(p is None for p in heavy):
+        return None
+    res = solve_master(
+        problem,
+        parts,
+        part_classes,
+        heavy,
+        integer=True,
+        lb0=lb0,
+        time_limit=max(0.5, time_limit - (time.monotonic() - started)),
+        stop=stop,
+        threads=workers,
+        hours=hours,
+        give_up=give_up,
+    )
+    if not res.ok:
+        return None
+    loads: list[Load] = []
+    for g, cls, pats, x in zip(parts, part_classes, heavy, res.x, strict=True):
+        counts = [round(v) for v in x]
+        if not any(counts):  # a unit the estimate sends by road: layer 2 decides
+            loads.extend(first_fit_decreasing(problem, g))
+            continue
+        loads.extend(_realize(problem, g, cls, pats, counts, caps))
+    return loads, "pattern MIP" + (" (optimal)" if res.optimal else "")
+
+
+def _best_packing(
+    problem: Problem,
+    groups: list[Group],
+    caps: dict[str, Capacity],
+    lb0: int,
+    *,
+    workers: int,
+    stop: threading.Event | None,
+    until: float,
+) -> tuple[list[Load], str]:
+    """The master's packing with the working hours' rows and without them, each on half
+    the time left, the one whose greedy schedule closes first (([], "FFD") if neither).
+    With the hours the master sees that a field open 16 hours a day loads only so many
+    sorties a day, and prefers fewer, fuller loads there; on a large force HiGHS finds no
+    solution of it, or a poor one, in the time: the master without them is the other
+    candidate. The hours' run is given up after a quarter of the time without one."""
+    from .schedule import best_greedy, slots_of
+
+    candidates = []
+    if any(a.opens is not None and a.closes is not None for a in problem.airfields):
+        half = max(0.5, (until - time.monotonic()) / 2)
+        packed = _pack(problem, groups, caps, lb0, hours=True, workers=workers, stop=stop,
+                       time_limit=half, give_up=half / 2)
+        if packed is not None:
+            candidates.append(
+                (packed[0], packed[1].replace("pattern MIP", "pattern MIP with working hours"))
+            )
+    if not (stop is not None and stop.is_set()):
+        packed = _pack(problem, groups, caps, lb0, hours=False, workers=workers, stop=stop,
+                       time_limit=max(0.5, until - time.monotonic()))
+        if packed is not None:
+            candidates.append(packed)
+    if not candidates:
+        return [], "FFD"
+    scored = sorted(
+        ((best_greedy(problem, slots_of(problem, loads)).closure, n, loads, method)
+         for n, (loads, method) in enumerate(candidates)),
+        key=lambda c: c[:2],
+    )
+    closure, _n, loads, method = scored[0]
+    others = "; ".join(f"{m}: {c} min" for c, _n, _l, m in scored[1:])
+    return loads, f"{method} (greedy closure {closure} min{'; ' + others if others else ''})"
+
+
 def plan_loads(
     problem: Problem,
     *,
@@ -359,34 +455,9 @@ def plan_loads(
             )
     loads: list[Load] = []
     method = "FFD"
-    heavy = None
     if not baseline and complete and not (stop is not None and stop.is_set()):
-        waves = waves_of(problem, groups)
-        wave_classes = [classes_of(g, caps) for g in waves]
-        heavy = [
-            enumerate_patterns(g, c, caps, heavy=True)
-            for g, c in zip(waves, wave_classes, strict=True)
-        ]
-        budget = max(0.5, time_limit - (time.monotonic() - started))
-        res = None if any(p is None for p in heavy) else solve_master(
-            problem,
-            waves,
-            wave_classes,
-            heavy,
-            integer=True,
-            lb0=lb0,
-            time_limit=budget,
-            stop=stop,
-            threads=workers,
-        )
-        if res is not None and res.ok:
-            for g, cls, pats, x in zip(waves, wave_classes, heavy, res.x, strict=True):
-                counts = [round(v) for v in x]
-                if not any(counts):  # a unit the estimate sends by road: layer 2 decides
-                    loads.extend(first_fit_decreasing(problem, g))
-                    continue
-                loads.extend(_realize(problem, g, cls, pats, counts, caps))
-            method = "pattern MIP" + (" (optimal)" if res.optimal else "")
+        loads, method = _best_packing(problem, groups, caps, lb0, workers=workers, stop=stop,
+                                      until=started + time_limit)
     if not loads:
         for g in groups:
             loads.extend(first_fit_decreasing(problem, g))

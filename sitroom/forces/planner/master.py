@@ -31,12 +31,17 @@ Two uses:
   closure of EVERY plan, not only of the chosen packing.
 - plan (``integer=True``, heavy patterns, the cycles layer 2 uses): integer x_p give the
   loads; the objective is T plus one minute per sortie (fewest sorties among equal T).
+  With ``hours=True`` it also knows the working hours of the APOEs (`_hours_rows`): the
+  loadings there fit the open minutes of the days the plan uses, so it prefers fewer,
+  fuller sorties from a field open 16 hours a day to a day more. These rows are a
+  heuristic of the plan, never part of the bound.
 """
 
 from __future__ import annotations
 
 import math
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -109,7 +114,12 @@ def solve_master(
     time_limit: float,
     stop: threading.Event | None = None,
     threads: int = 1,
+    hours: bool = False,
+    give_up: float | None = None,
 ) -> MasterResult:
+    """The model of the module docstring on HiGHS. `hours`: with the working hours' rows
+    (plan mode). `give_up`: seconds after which the run is abandoned if it has found no
+    solution yet (the caller then has the rest of `time_limit` for something else)."""
     import highspy
 
     from .schedule import unit_ready
@@ -246,6 +256,9 @@ def solve_master(
                 lo = min(lands) - max(turns)
             m.row(coefs, lo=float(lo))
 
+    if hours:
+        _hours_rows(m, problem, groups, N, routes, ready_g, T)
+
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", max(0.1, float(time_limit)))
@@ -267,16 +280,21 @@ def solve_master(
         lower.append(-inf if lo == -math.inf else lo)
         upper.append(inf if hi == math.inf else hi)
     h.addRows(len(m.rows), lower, upper, len(index), starts, index, value)
-    done = threading.Event()
+    done, found = threading.Event(), threading.Event()
+    if give_up is not None:
+        h.cbMipImprovingSolution.subscribe(lambda _event: found.set())
+    until = time.monotonic() + give_up if give_up is not None else math.inf
 
     def watch() -> None:
         while not done.wait(0.05):
-            if stop is not None and stop.is_set():
+            if (stop is not None and stop.is_set()) or (
+                time.monotonic() > until and not found.is_set()
+            ):
                 h.cancelSolve()
                 return
 
     watcher = None
-    if stop is not None:
+    if stop is not None or give_up is not None:
         watcher = threading.Thread(target=watch, name="planner-stop", daemon=True)
         watcher.start()
     try:
@@ -297,3 +315,38 @@ def solve_master(
     x = [[sol[c] for c in cols] for cols in xs]
     optimal = status == highspy.HighsModelStatus.kOptimal
     return MasterResult(True, float(info.objective_function_value), bound, x, optimal)
+
+
+def _hours_rows(m: _Model, problem: Problem, groups, N, routes, ready_g, T) -> None:
+    """Plan mode only (a heuristic, not a bound): at an APOE with working hours, the
+    loadings of the groups ready at r or later fit the open minutes after r of the
+    windows the plan uses, MOG at a time; a binary per window says it is used (used
+    windows come in order), and using it puts the closure no earlier than its opening
+    plus the shortest load-and-fly from there."""
+    from .schedule import open_windows
+
+    kinds = {k.code: k for k in problem.aircraft}
+    horizon = max(ready_g, default=0) + 30 * 24 * 60
+    for apoe in problem.airfields:
+        here = [gi for gi, g in enumerate(groups) if g.key[0] == apoe.code]
+        windows = open_windows(apoe, problem, horizon) if here else None
+        if not windows:
+            continue
+        first = min(ready_g[gi] for gi in here)
+        windows = [(max(lo, first), hi) for lo, hi in windows if hi > first]
+        used = [m.var(0.0, 1.0, integer=True) for _ in windows]
+        for a, b in zip(used, used[1:], strict=False):
+            m.row({a: 1.0, b: -1.0}, lo=0.0)
+        lands = [routes[gi, k][1] for (gi, k) in N if gi in here]
+        if not lands:
+            continue
+        land = min(lands)
+        for (lo, _hi), z in zip(windows, used, strict=True):
+            m.row({T: 1.0, z: -float(lo + land)}, lo=0.0)
+        for r in sorted({ready_g[gi] for gi in here}):
+            coefs = {z: -float(apoe.max_on_ground * max(0, hi - max(lo, r)))
+                     for (lo, hi), z in zip(windows, used, strict=True) if hi > r}
+            for (gi, k), n in N.items():
+                if gi in here and ready_g[gi] >= r:
+                    coefs[n] = float(kinds[k].turnaround_min)
+            m.row(coefs, hi=0.0)

@@ -274,6 +274,13 @@ def colour_airframes(problem: Problem, slots: list[Slot], starts: list[int | Non
     return out
 
 
+def best_greedy(problem: Problem, slots: list[Slot]) -> Schedule:
+    """The better of the two greedy schedules: road-allowed units driving, or flying."""
+    drive = greedy(problem, slots)
+    fly = greedy(problem, slots, drive_if_allowed=False)
+    return fly if fly.closure < drive.closure else drive
+
+
 def cp_schedule(
     problem: Problem,
     slots: list[Slot],
