@@ -19,6 +19,10 @@ from .model import Handover, Plan, Problem, RoadMove, Sortie, SortieLoad
 
 __all__ = ["Plan", "Problem", "solve"]
 
+# Another packing is tried when at least this share of the time limit is left after
+# layer 2 has proved the best schedule of the first.
+SPARE_FOR_REPACK = 0.25
+
 
 def solve(
     problem: Problem,
@@ -34,7 +38,7 @@ def solve(
     best plan so far (status "stopped"). Infeasible input gives status "infeasible" and an
     `explanation`; it never raises for bad data."""
     from .bounds import SORTIE_BOUNDS, airfield_bound, handover_path_bound, time_indexed_bound
-    from .loads import groups_of, plan_loads
+    from .loads import groups_of, plan_loads, repack
     from .schedule import best_greedy, closure_bounds, cp_schedule, slots_of, unit_ready
 
     started = time.monotonic()
@@ -77,20 +81,49 @@ def solve(
         )
         if progress is not None:
             progress(elapsed(), warm.closure, max(lbs.values()))
-    lower = max(max(lbs.values()), max(packing.values(), default=0))
-    sched = warm
-    if not baseline and not (stop is not None and stop.is_set()):
-        sched = cp_schedule(
+    def layer2(slots, warm, packing, best: int | None = None):
+        """CP-SAT on these sorties for the time left; progress shows the best closure
+        found so far, this run's or `best`."""
+
+        def report(_s, c, b):
+            progress(elapsed(), c if best is None or c is None else min(c, best), b)
+
+        return cp_schedule(
             problem,
             slots,
             warm,
             time_limit=max(0.5, time_limit_s - elapsed()),
             workers=workers,
             stop=stop,
-            progress=(None if progress is None else (lambda s, c, b: progress(elapsed(), c, b))),
-            lower=lower,
+            progress=None if progress is None else report,
+            lower=max(max(lbs.values()), max(packing.values(), default=0)),
         )
+
+    sched = warm
+    loads, method, second = layer1.loads, layer1.method, ""
+    if not baseline and not (stop is not None and stop.is_set()):
+        sched = layer2(slots, warm, packing)
         packing["CP-SAT (this packing)"] = sched.bound
+        spare = time_limit_s - elapsed()
+        if spare >= SPARE_FOR_REPACK * time_limit_s and sched.closure > max(lbs.values()):
+            # Layer 2 proved the best schedule of these sorties early: the time left
+            # goes to another packing, kept only if it closes earlier (the packing
+            # decides the closure; layer 2 cannot do better with these sorties).
+            alt = repack(problem, time_limit=spare / 2, workers=workers, stop=stop)
+            if alt is not None:
+                alt_slots = slots_of(problem, alt[0])
+                alt_packing = closure_bounds(problem, alt_slots)
+                alt_sched = best_greedy(problem, alt_slots)
+                if not (stop is not None and stop.is_set()):
+                    alt_sched = layer2(alt_slots, alt_sched, alt_packing, best=sched.closure)
+                alt_packing["CP-SAT (this packing)"] = alt_sched.bound
+                second = f"second packing by {alt[1]}: closure {alt_sched.closure} min"
+                if alt_sched.closure < sched.closure:
+                    sched, slots, packing = alt_sched, alt_slots, alt_packing
+                    loads, method = alt[0], alt[1]
+                    second += " (kept)"
+                else:
+                    second += f" (not better than {sched.closure} min)"
     elif stop is not None and stop.is_set():
         sched.status = "stopped"
     # --- assemble -------------------------------------------------------------------
@@ -172,11 +205,15 @@ def solve(
     # problem only when a bound valid for every plan is met
     if status == "optimal" and closure > closure_bound:
         status = "feasible"
+    at_bound = sum(
+        1 for key, b in layer1.bounds.items() if sum(ld.group == key for ld in loads) <= b.best
+    )
     notes = (
-        f"layer 1: {len(layer1.loads)} loads by {layer1.method}, "
-        f"{layer1.optimal_groups}/{len(layer1.bounds)} groups at their sortie bound, "
+        f"layer 1: {len(loads)} loads by {method}, "
+        f"{at_bound}/{len(layer1.bounds)} groups at their sortie bound, "
         f"{layer1.seconds:.1f} s",
         f"layer 2: {sched.status} for these sorties",
+        *((second,) if second else ()),
     )
     return Plan(
         status=status,

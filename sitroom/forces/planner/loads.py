@@ -95,7 +95,6 @@ class Group:
 class Layer1:
     loads: list[Load]
     bounds: dict[GroupKey, SortieBounds]
-    optimal_groups: int
     seconds: float
     # lower bound on closure over every packing and schedule (master.py, bound mode);
     # 0 when it could not be computed
@@ -316,6 +315,7 @@ def _pack(
     workers: int,
     stop: threading.Event | None,
     give_up: float | None = None,
+    seed: int = 0,
 ) -> tuple[list[Load], str] | None:
     """The loads of the fleet master in plan mode (with the working hours' rows, `hours`)
     over the groups cut by `waves_of`, and the method's name; None when the enumeration
@@ -343,6 +343,7 @@ def _pack(
         threads=workers,
         hours=hours,
         give_up=give_up,
+        seed=seed,
     )
     if not res.ok:
         return None
@@ -398,6 +399,26 @@ def _best_packing(
     closure, _n, loads, method = scored[0]
     others = "; ".join(f"{m}: {c} min" for c, _n, _l, m in scored[1:])
     return loads, f"{method} (greedy closure {closure} min{'; ' + others if others else ''})"
+
+
+def repack(
+    problem: Problem,
+    *,
+    time_limit: float,
+    workers: int = 2,
+    stop: threading.Event | None = None,
+) -> tuple[list[Load], str] | None:
+    """Another packing, for the time a solve has left once layer 2 has proved the best
+    schedule of the first: the master (with the working hours' rows when an APOE has
+    hours) searched with another random seed. None when it finds nothing in time."""
+    groups = groups_of(problem)
+    caps = {k.code: Capacity.of(k, problem) for k in usable_types(problem)}
+    hours = any(a.opens is not None and a.closes is not None for a in problem.airfields)
+    packed = _pack(problem, groups, caps, handover_path_bound(problem), hours=hours,
+                   workers=workers, stop=stop, time_limit=time_limit, seed=1)
+    if packed is None or not hours:
+        return packed
+    return packed[0], packed[1].replace("pattern MIP", "pattern MIP with working hours")
 
 
 def plan_loads(
@@ -461,10 +482,8 @@ def plan_loads(
     if not loads:
         for g in groups:
             loads.extend(first_fit_decreasing(problem, g))
-    optimal = 0
-    for g in groups:
-        n = sum(1 for ld in loads if ld.group == g.key)
-        optimal += n <= bounds[g.key].best
-        if note is not None:
+    if note is not None:
+        for g in groups:
+            n = sum(1 for ld in loads if ld.group == g.key)
             note(f"{g.key[0]}->{g.key[1]}: {n} sorties, bound {bounds[g.key].best}")
-    return Layer1(loads, bounds, optimal, time.monotonic() - started, fleet_bound, method)
+    return Layer1(loads, bounds, time.monotonic() - started, fleet_bound, method)

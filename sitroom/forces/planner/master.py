@@ -116,10 +116,12 @@ def solve_master(
     threads: int = 1,
     hours: bool = False,
     give_up: float | None = None,
+    seed: int = 0,
 ) -> MasterResult:
     """The model of the module docstring on HiGHS. `hours`: with the working hours' rows
     (plan mode). `give_up`: seconds after which the run is abandoned if it has found no
-    solution yet (the caller then has the rest of `time_limit` for something else)."""
+    solution yet (the caller then has the rest of `time_limit` for something else).
+    `seed`: HiGHS' random seed (another seed, another search and often another packing)."""
     import highspy
 
     from .schedule import unit_ready
@@ -264,6 +266,7 @@ def solve_master(
     h.setOptionValue("time_limit", max(0.1, float(time_limit)))
     # no "threads" option: HiGHS refuses to change it once its scheduler has started
     h.setOptionValue("mip_rel_gap", 1e-4)
+    h.setOptionValue("random_seed", int(seed))
     n = len(m.lb)
     inf = highspy.kHighsInf
     h.addVars(n, [v for v in m.lb], [inf if v == math.inf else v for v in m.ub])
