@@ -96,6 +96,7 @@ PACKING_BOUNDS = (
 
 ARCFLOW_TIME = 3.0  # seconds at most for one group's arc-flow LP
 
+
 @dataclass(frozen=True)
 class SortieBounds:
     weight_seat: int

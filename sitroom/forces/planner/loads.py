@@ -354,7 +354,12 @@ def _pack(
             loads.extend(first_fit_decreasing(problem, g))
             continue
         loads.extend(_realize(problem, g, cls, pats, counts, caps))
-    return loads, "pattern MIP" + (" (optimal)" if res.optimal else "")
+    return loads, ("pattern MIP" + (" with working hours" if hours else "")
+                   + (" (optimal)" if res.optimal else ""))
+
+
+def _has_hours(problem: Problem) -> bool:
+    return any(a.opens is not None and a.closes is not None for a in problem.airfields)
 
 
 def _best_packing(
@@ -376,14 +381,12 @@ def _best_packing(
     from .schedule import best_greedy, slots_of
 
     candidates = []
-    if any(a.opens is not None and a.closes is not None for a in problem.airfields):
+    if _has_hours(problem):
         half = max(0.5, (until - time.monotonic()) / 2)
         packed = _pack(problem, groups, caps, lb0, hours=True, workers=workers, stop=stop,
                        time_limit=half, give_up=half / 2)
         if packed is not None:
-            candidates.append(
-                (packed[0], packed[1].replace("pattern MIP", "pattern MIP with working hours"))
-            )
+            candidates.append(packed)
     if not (stop is not None and stop.is_set()):
         packed = _pack(problem, groups, caps, lb0, hours=False, workers=workers, stop=stop,
                        time_limit=max(0.5, until - time.monotonic()))
@@ -411,14 +414,10 @@ def repack(
     """Another packing, for the time a solve has left once layer 2 has proved the best
     schedule of the first: the master (with the working hours' rows when an APOE has
     hours) searched with another random seed. None when it finds nothing in time."""
-    groups = groups_of(problem)
     caps = {k.code: Capacity.of(k, problem) for k in usable_types(problem)}
-    hours = any(a.opens is not None and a.closes is not None for a in problem.airfields)
-    packed = _pack(problem, groups, caps, handover_path_bound(problem), hours=hours,
-                   workers=workers, stop=stop, time_limit=time_limit, seed=1)
-    if packed is None or not hours:
-        return packed
-    return packed[0], packed[1].replace("pattern MIP", "pattern MIP with working hours")
+    return _pack(problem, groups_of(problem), caps, handover_path_bound(problem),
+                 hours=_has_hours(problem), workers=workers, stop=stop,
+                 time_limit=time_limit, seed=1)
 
 
 def plan_loads(
