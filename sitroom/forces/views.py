@@ -234,7 +234,10 @@ def run_status(request, pk: int):
     if not _sees_plans(request.user):
         raise Http404
     run = get_object_or_404(PlannerRun, pk=pk)
-    return render(request, "forces/partials/run.html", _run_context(request, run))
+    context = _run_context(request, run)
+    if context["run"].state != "running":  # the run's plan joins the list beside it
+        context["plans_oob"] = WithdrawalPlan.objects.all()[:8]
+    return render(request, "forces/partials/run.html", context)
 
 
 @login_required

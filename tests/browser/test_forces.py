@@ -47,6 +47,7 @@ def _small_force():
 def test_run_the_planner_on_the_demo_force(page, server, demo_world):
     sign_in(page, server, "duty", PASSWORD)
     page.goto(server + "/forces/plan/")
+    listed = page.locator("#plan-list tbody tr a").count()
     page.fill("#id_time_limit", "6")
     page.click("#run-planner")
     expect(page.locator("#plan-run")).to_have_attribute("data-state", "running")
@@ -61,6 +62,8 @@ def test_run_the_planner_on_the_demo_force(page, server, demo_world):
     expect(page.locator("#closure-bounds .binding")).to_have_count(1)
     expect(page.locator("#sortie-bounds")).to_contain_text("L2")
     expect(page.locator("#plan-baseline")).to_contain_text("first-fit-decreasing")
+    # the new plan joins the list of recent plans beside it, without a reload
+    expect(page.locator("#plan-list tbody tr a")).to_have_count(listed + 1)
     page.screenshot(path="/tmp/forces-plan.png", full_page=True)
     page.goto(server + "/forces/gantt/")
     expect(page.locator("#gantt rect.planned").first).to_be_attached()
