@@ -128,6 +128,9 @@ class Command(BaseCommand):
         return _problem_from_demo()
 
     def _text(self, plan: Plan, gaps) -> str:
+        """The plan for a reader: times in the deployment's zone, names in its language."""
+        from django.utils.timezone import localtime as local
+
         from sitroom.forces.choices import SolverStatus
         from sitroom.forces.render import bound_name, bounds_text
 
@@ -144,7 +147,7 @@ class Command(BaseCommand):
             },
             _("closure: %(c)s (%(m)d min), bound %(b)d min (%(name)s), ratio %(r).3f")
             % {
-                "c": plan.closure.isoformat() if plan.closure else "—",
+                "c": local(plan.closure).isoformat() if plan.closure else "—",
                 "m": plan.closure_min or 0,
                 "b": plan.closure_bound,
                 "name": bound_name(plan.closure_bound_name),
@@ -168,14 +171,16 @@ class Command(BaseCommand):
                   "%(seats)d seats: %(who)s")
                 % {"id": s.id, "type": s.aircraft_type, "airframe": s.airframe,
                    "origin": s.origin, "destination": s.destination,
-                   "boarding": f"{s.boarding:%d %H:%M}", "depart": f"{s.depart:%d %H:%M}",
-                   "arrive": f"{s.arrive:%d %H:%M}", "kg": s.weight_kg, "seats": s.seats_used,
+                   "boarding": f"{local(s.boarding):%d %H:%M}",
+                   "depart": f"{local(s.depart):%d %H:%M}",
+                   "arrive": f"{local(s.arrive):%d %H:%M}", "kg": s.weight_kg,
+                   "seats": s.seats_used,
                    "who": who}
             )
         for r in plan.road_moves:
             lines.append(
                 _("road: %(u)s departs %(d)s, arrives %(a)s")
-                % {"u": r.unit, "d": r.depart.isoformat(), "a": r.arrive.isoformat()}
+                % {"u": r.unit, "d": local(r.depart).isoformat(), "a": local(r.arrive).isoformat()}
             )
         for g in gaps:
             lines.append(_("handover gap: %(g)s") % {"g": g})
