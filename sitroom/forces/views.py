@@ -180,6 +180,11 @@ def _parse(value):
     return datetime.fromisoformat(value) if isinstance(value, str) and value else None
 
 
+def _recent_plans():
+    """The planner page's list of recent plans (the page and a finished run's update)."""
+    return WithdrawalPlan.objects.all()[:8]
+
+
 def _run_context(request, run: PlannerRun | None) -> dict[str, Any]:
     if run is not None:
         run = runs.current(run)
@@ -224,7 +229,7 @@ def plan(request):
         context["result"] = _plan_view(row, row.runs.first())
     context |= {"form": form,
                 "runs": PlannerRun.objects.select_related("plan")[:8],
-                "plans": WithdrawalPlan.objects.all()[:8]}
+                "plans": _recent_plans()}
     return render(request, "forces/plan.html", context)
 
 
@@ -236,7 +241,7 @@ def run_status(request, pk: int):
     run = get_object_or_404(PlannerRun, pk=pk)
     context = _run_context(request, run)
     if context["run"].state != "running":  # the run's plan joins the list beside it
-        context["plans_oob"] = WithdrawalPlan.objects.all()[:8]
+        context["plans_oob"] = _recent_plans()
     return render(request, "forces/partials/run.html", context)
 
 
@@ -274,7 +279,7 @@ def plan_approve(request, pk: int):
         "form": PlanRunForm(initial={"start": timezone.localtime(default_start()),
                                      "time_limit": 20}),
         "runs": PlannerRun.objects.select_related("plan")[:8],
-        "plans": WithdrawalPlan.objects.all()[:8],
+        "plans": _recent_plans(),
         "approve_errors": errors}
     context["result"] = _plan_view(row, run)
     context["run"] = None

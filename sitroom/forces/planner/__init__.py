@@ -46,6 +46,9 @@ def solve(
     def elapsed() -> float:
         return time.monotonic() - started
 
+    def stopped() -> bool:
+        return stop is not None and stop.is_set()
+
     try:
         validate(problem)
     except Infeasible as exc:
@@ -70,7 +73,7 @@ def solve(
     warm = best_greedy(problem, slots)
     if progress is not None:
         progress(elapsed(), warm.closure, max(lbs.values()))
-    if not (stop is not None and stop.is_set()):
+    if not stopped():
         lbs["time-indexed"] = time_indexed_bound(
             problem,
             groups,
@@ -101,7 +104,7 @@ def solve(
 
     sched = warm
     loads, method, second = layer1.loads, layer1.method, ""
-    if not baseline and not (stop is not None and stop.is_set()):
+    if not baseline and not stopped():
         sched = layer2(slots, warm, packing)
         packing["CP-SAT (this packing)"] = sched.bound
         spare = time_limit_s - elapsed()
@@ -114,7 +117,7 @@ def solve(
                 alt_slots = slots_of(problem, alt[0])
                 alt_packing = closure_bounds(problem, alt_slots)
                 alt_sched = best_greedy(problem, alt_slots)
-                if not (stop is not None and stop.is_set()):
+                if not stopped():
                     alt_sched = layer2(alt_slots, alt_sched, alt_packing, best=sched.closure)
                 alt_packing["CP-SAT (this packing)"] = alt_sched.bound
                 second = f"second packing by {alt[1]}: closure {alt_sched.closure} min"
@@ -124,7 +127,7 @@ def solve(
                     second += " (kept)"
                 else:
                     second += f" (not better than {sched.closure} min)"
-    elif stop is not None and stop.is_set():
+    elif stopped():
         sched.status = "stopped"
     # --- assemble -------------------------------------------------------------------
     start = problem.start
