@@ -174,7 +174,8 @@ def casualty_reports(user, *, area: Area | None = None, as_of: datetime | None =
 def latest_figures(user, *, area: Area | None = None, as_of: datetime | None = None
                    ) -> list[dict[str, Any]]:
     """Per area, category and group: each reporting body's latest figure side by side,
-    with the history of that body's figures. One body never replaces another's."""
+    with the history of that body's figures (`earlier`: all but the latest, oldest first).
+    One body never replaces another's."""
     table: dict[tuple, dict[str, Any]] = {}
     for r in casualty_reports(user, area=area, as_of=as_of):
         key = (r.area.path, r.category, r.group)
@@ -188,6 +189,8 @@ def latest_figures(user, *, area: Area | None = None, as_of: datetime | None = N
                                                    row["group"]))
     for row in rows:
         row["bodies"] = sorted(row["bodies"].values(), key=lambda b: b["body"].name)
+        for b in row["bodies"]:
+            b["earlier"] = b["history"][:-1]
     return rows
 
 

@@ -71,6 +71,22 @@ def test_filter_the_incident_list(page, server, live_world):
     assert "type=protests" in page.url
 
 
+def test_the_incident_list_is_readable_beside_the_map(page, server, demo_world):
+    # A duty officer's list (with the selection column) of the demo's incidents, on a
+    # 1400-pixel screen: every column, the status last, lies inside the list's card,
+    # and a title wraps into a few lines, not a word a line.
+    sign_in(page, server, "duty", PASSWORD)
+    page.goto(server + "/incidents/")
+    rows = page.locator("#incident-list tbody tr")
+    expect(rows.first).to_be_visible()
+    card = page.locator(".timecol").bounding_box()
+    for i in range(min(rows.count(), 10)):
+        status = rows.nth(i).locator("td").last.bounding_box()
+        assert status["x"] + status["width"] <= card["x"] + card["width"]
+    title = rows.first.locator("td a").first
+    assert title.bounding_box()["width"] > 180
+
+
 def test_country_board_on_6_and_14_january(page, server, demo_world):
     sign_in(page, server, "viewer", PASSWORD)
     page.goto(server + "/security/board")

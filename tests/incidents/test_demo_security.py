@@ -1,5 +1,6 @@
 """The demo scenario's security situation: posture by unit, figures by body, idempotence."""
 
+import re
 from datetime import datetime
 
 import pytest
@@ -135,3 +136,19 @@ def test_late_reports_are_known_only_from_when_they_came_in(director):
     assert masimov not in seen
     assert masimov in queries.incidents(director, queries.IncidentFilter(
         as_of=T("2022-01-08T12:00:00+06:00")))
+
+
+def test_the_figures_page_labels_every_estimate_including_the_earlier_ones(director, client):
+    client.force_login(director)
+    html = client.get("/security/figures").content.decode()
+    # Each earlier figure: "count (date)" and its own estimate label when it is one.
+    earlier = {}
+    for piece in html.split('<span class="earlier">')[1:]:
+        figure = re.match(r"([\d,]+) \((\S+)\)", piece)
+        earlier[figure.groups()] = 'class="badge estimate"' in piece.split("</span>, ")[0]
+    # The interior ministry's detainee counts before its latest of 11 January.
+    assert earlier[("3,811", "2022-01-07")] is True
+    assert earlier[("5,135", "2022-01-09")] is True
+    assert earlier[("4,404", "2022-01-08")] is False
+    # The list of earlier figures ends without a dangling separator.
+    assert not re.search(r",\s*</td>", html)
