@@ -14,6 +14,21 @@ class IncidentStatus(models.TextChoices):
     MERGED = "merged", _("Merged into another report")
 
 
+# What a revision of an incident records (IncidentRevision.change): how it was reported,
+# edited, assigned or merged, or the status it was moved to (its label then reads as the
+# status's own).
+CHANGE_LABELS = {
+    "reported": _("Reported"),
+    "edited": _("Edited"),
+    "verified": _("Verified"),
+    "closed": _("Closed"),
+    "discarded": _("Discarded as false"),
+    "assigned": _("Assigned"),
+    "merged": _("Merged into another report"),
+    "absorbed": _("A duplicate merged into it"),
+}
+
+
 # Which status may follow which. Reopening a closed incident is a verification again.
 STATUS_FLOW = {
     IncidentStatus.REPORTED: {IncidentStatus.VERIFIED, IncidentStatus.DISCARDED,

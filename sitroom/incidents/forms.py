@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from sitroom.core.models import Area, Organization
 from sitroom.web.forms import AreaChoiceField, LocalDateTimeField
@@ -134,7 +135,7 @@ class PostureForm(forms.Form):
     """Record that a measure or state changed in an area (declared, lifted, restored…)."""
 
     prefix = "posture"
-    change = forms.ChoiceField(label=_("Change"))
+    change = forms.ChoiceField(label=pgettext_lazy("a recorded change (noun)", "Change"))
     effective_at = LocalDateTimeField(label=_("Effective from"))
     hours = forms.CharField(label=_("Hours"), required=False, max_length=40,
                             help_text=_("for a curfew, e.g. 23:00-07:00"))

@@ -14,7 +14,14 @@ from sitroom.core.models import (
     time_ordered_uid,
 )
 
-from .choices import CasualtyCategory, CasualtyGroup, IncidentStatus, PostureKind, Severity
+from .choices import (
+    CHANGE_LABELS,
+    CasualtyCategory,
+    CasualtyGroup,
+    IncidentStatus,
+    PostureKind,
+    Severity,
+)
 
 
 class IncidentType(TranslatedName):
@@ -135,6 +142,11 @@ class IncidentRevision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident_id} r{self.number} {self.change}"
+
+    @property
+    def change_label(self) -> str:
+        """The change in the reader's language (the code itself when unknown)."""
+        return str(CHANGE_LABELS.get(self.change, self.change))
 
 
 class CasualtyReport(models.Model):

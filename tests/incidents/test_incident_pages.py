@@ -62,7 +62,19 @@ def test_bulk_verify_and_merge_from_the_pages(client, sec_world):
     b.refresh_from_db()
     assert b.merged_into_id == a.pk
     html = client.get(f"/incidents/{a.uid}/").content.decode()
-    assert "Akimat on fire" in html and "absorbed" in html and "merged" in html
+    assert "Akimat on fire" in html
+    history = html.split('id="incident-history"')[1].split("</tbody>")[0]
+    # Both histories, each change in words: the duplicate's merge and this one's taking it.
+    assert "A duplicate merged into it" in history and "Merged into another report" in history
+    assert "absorbed" not in history
+    # In the reader's language, changes and statuses alike; no code shows through.
+    client.cookies["django_language"] = "ru"
+    html = client.get(f"/incidents/{a.uid}/").content.decode()
+    history = html.split('id="incident-history"')[1].split("</tbody>")[0]
+    assert "Изменение" in html
+    assert "Присоединено дублирующее сообщение" in history and "Подтверждён" in history
+    for code in ("reported", "verified", "merged", "absorbed"):
+        assert f">{code}<" not in history
 
 
 def test_field_reporter_cannot_bulk_verify(client, sec_world):
