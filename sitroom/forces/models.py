@@ -13,6 +13,8 @@ times (guard from/to, relief from, actual departure).
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -386,3 +388,10 @@ class PlannerRun(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.pk} ({self.state})"
+
+    @property
+    def best_closure_at(self) -> datetime | None:
+        """The best closure so far as a moment (it is kept in minutes from the start)."""
+        if self.best_closure_min is None:
+            return None
+        return self.start + timedelta(minutes=self.best_closure_min)

@@ -164,3 +164,21 @@ def test_the_plan_names_its_bounds_in_the_readers_language(as_user, lang, names)
     assert f": {names[3]})" in head and "feasible" not in head
     assert f'<th class="num">{names[4]}</th>' in bounds
     assert f'<span class="sub">{names[3]}</span>' in body  # the row in the recent plans
+
+
+@pytest.mark.parametrize("lang", ["ru", "kk"])
+def test_a_runs_progress_speaks_the_readers_language(as_user, lang):
+    from datetime import datetime
+
+    start = datetime.fromisoformat("2022-01-13T05:00:00+06:00")
+    run = PlannerRun.objects.create(created_at=start, created_by="duty", state="done",
+                                    start=start, time_limit_s=20, elapsed_s=19.6,
+                                    best_closure_min=2071, best_bound_min=1834)
+    c = as_user("director")
+    c.cookies["django_language"] = lang
+    body = c.get(f"/forces/plan/runs/{run.pk}/").content.decode()
+    progress = body[body.index('id="run-elapsed"'):body.index('id="run-bound"') + 40]
+    # seconds and minutes in the reader's words; the closure as a moment, 2071 min after
+    # 05:00 on 13 January (Almaty, +06:00 then) is 15:31 on the 14th
+    assert "/ 20 с" in progress and "1834 мин" in progress and "(2071 мин)" in progress
+    assert "15:31" in progress and " min" not in progress and " s<" not in progress
