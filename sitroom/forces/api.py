@@ -99,8 +99,8 @@ def post_contingent(request, body: ContingentIn):
 def patch_contingent(request, code: str, body: ContingentIn):
     c = _found(queries.contingents(request.user).filter(code=code).first(), "contingent",
                code)
-    data = services_data(c, ["state", "name", "commander", "personnel_declared",
-                             "personnel_estimate", "source", "note"])
+    data = services_data(c, ["state", "name", "name_kk", "name_ru", "commander",
+                             "personnel_declared", "personnel_estimate", "source", "note"])
     data |= {"code": code, "area": c.area.code,
              "organization": c.organization.code if c.organization else None}
     return contingent_out(services.save_contingent(data | _body(body) | {"code": code},
@@ -128,8 +128,9 @@ def get_unit(request, code: str):
 
 
 def _unit_data(u: Unit) -> dict[str, Any]:
-    return services_data(u, ["name", "personnel", "estimate", "arrived_at", "road_allowed",
-                             "road_min", "source", "note"]) | {
+    return services_data(u, ["name", "name_kk", "name_ru", "personnel", "estimate",
+                             "arrived_at", "road_allowed", "road_min", "source",
+                             "note"]) | {
         "code": u.code, "contingent": u.contingent.code,
         "departure_airfield": u.departure_airfield.code if u.departure_airfield else None,
         "home_airfield": u.home_airfield.code if u.home_airfield else None}

@@ -48,7 +48,7 @@ class MovementForm(forms.Form):
         self.fields["origin_place"].choices = none + [
             (p.code, p.label()) for p in Place.objects.filter(pk__in=site_ids).order_by("code")]
         units = [("", _("— unit —"))] + [
-            (u.code, f"{u.code} — {u.name}") for u in Unit.objects.visible_to(user)]
+            (u.code, f"{u.code} — {u.label()}") for u in Unit.objects.visible_to(user)]
         for i in range(1, MANIFEST_ROWS + 1):
             self.fields[f"unit_{i}"] = forms.ChoiceField(
                 label=_("Unit %(n)d") % {"n": i}, choices=units, required=False)

@@ -17,9 +17,10 @@ from datetime import datetime, timedelta
 
 from django.db import models
 from django.db.models import Q
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from sitroom.core.models import Area, Organization, Place
+from sitroom.core.models import Area, Organization, Place, TranslatedName
 
 from .choices import AirfieldRole, MovementKind, PlanStatus, SolverStatus
 
@@ -41,14 +42,13 @@ class ForceQuerySet(models.QuerySet):
                            recorded_at__lte=moment)
 
 
-class Contingent(models.Model):
-    """One contributing state's contingent in the force."""
+class Contingent(TranslatedName):
+    """One contributing state's contingent in the force; its name in three languages."""
 
     SCOPE_PATH = "area__path"
 
     code = models.CharField(_("code"), max_length=40, unique=True)
     state = models.CharField(_("state (ISO 3166 alpha-2)"), max_length=2)
-    name = models.CharField(_("name"), max_length=200)
     organization = models.ForeignKey(Organization, models.PROTECT, null=True, blank=True,
                                      related_name="contingents",
                                      verbose_name=_("contributing state"))
@@ -67,9 +67,6 @@ class Contingent(models.Model):
     class Meta:
         ordering = ["code"]
         verbose_name = _("contingent")
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Airfield(models.Model):
@@ -136,15 +133,15 @@ class AircraftType(models.Model):
         return self.name
 
 
-class Unit(models.Model):
-    """A unit of a contingent: what moves home as one, by air or by road."""
+class Unit(TranslatedName):
+    """A unit of a contingent: what moves home as one, by air or by road; its name in
+    three languages."""
 
     SCOPE_PATH = "contingent__area__path"
 
     code = models.CharField(_("code"), max_length=40, unique=True)
     contingent = models.ForeignKey(Contingent, models.PROTECT, related_name="units",
                                    verbose_name=_("contingent"))
-    name = models.CharField(_("name"), max_length=200)
     personnel = models.PositiveIntegerField(_("personnel"))
     estimate = models.BooleanField(_("personnel figure is an estimate"), default=False)
     arrived_at = models.DateTimeField(_("in country from"))
@@ -163,9 +160,6 @@ class Unit(models.Model):
     class Meta:
         ordering = ["contingent__code", "code"]
         verbose_name = _("unit")
-
-    def __str__(self) -> str:
-        return self.name
 
 
 class Vehicle(models.Model):
@@ -249,6 +243,10 @@ class Relief(Versioned):
     place = models.ForeignKey(Place, models.PROTECT, related_name="force_reliefs",
                               verbose_name=_("place"))
     relieving_unit = models.CharField(_("relieving unit"), max_length=200)
+    relieving_unit_kk = models.CharField(_("relieving unit (Kazakh)"), max_length=200,
+                                         blank=True)
+    relieving_unit_ru = models.CharField(_("relieving unit (Russian)"), max_length=200,
+                                         blank=True)
     organization = models.ForeignKey(Organization, models.PROTECT, null=True, blank=True,
                                      related_name="+", verbose_name=_("organization"))
     start = models.DateTimeField(_("guards from"))
@@ -262,6 +260,11 @@ class Relief(Versioned):
 
     def __str__(self) -> str:
         return f"{self.relieving_unit} at {self.place_id}"
+
+    def relieving_label(self, language: str | None = None) -> str:
+        """The relieving unit in the reader's language (English when not given)."""
+        language = (language or translation.get_language() or "en")[:2]
+        return getattr(self, f"relieving_unit_{language}", "") or self.relieving_unit
 
 
 class Movement(Versioned):

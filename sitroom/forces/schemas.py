@@ -14,7 +14,9 @@ from pydantic import AwareDatetime, Field
 class ContingentIn(Schema):
     code: str | None = None
     state: str | None = Field(None, description="ISO 3166-1 alpha-2, e.g. KG")
-    name: str | None = None
+    name: str | None = Field(None, description="name in English")
+    name_kk: str | None = Field(None, description="name in Kazakh (optional)")
+    name_ru: str | None = Field(None, description="name in Russian (optional)")
     organization: str | None = Field(None, description="code of the contributing state")
     area: str | None = Field(None, description="area of operation (code)")
     commander: str | None = None
@@ -27,7 +29,9 @@ class ContingentIn(Schema):
 class UnitIn(Schema):
     code: str | None = None
     contingent: str | None = None
-    name: str | None = None
+    name: str | None = Field(None, description="name in English")
+    name_kk: str | None = Field(None, description="name in Kazakh (optional)")
+    name_ru: str | None = Field(None, description="name in Russian (optional)")
     personnel: int | None = None
     estimate: bool | None = None
     arrived_at: AwareDatetime | None = None
@@ -105,7 +109,9 @@ class GuardPostIn(Schema):
 class ReliefIn(Schema):
     key: str | None = None
     place: str | None = None
-    relieving_unit: str | None = None
+    relieving_unit: str | None = Field(None, description="the national unit, in English")
+    relieving_unit_kk: str | None = Field(None, description="the same in Kazakh (optional)")
+    relieving_unit_ru: str | None = Field(None, description="the same in Russian (optional)")
     organization: str | None = None
     start: AwareDatetime | None = None
     estimate: bool | None = None
@@ -159,7 +165,9 @@ UTC_TIME = "ISO 8601 date and time, UTC"
 class ContingentOut(Schema):
     code: str
     state: str = Field(description="ISO 3166-1 alpha-2 code of the contributing state")
-    name: str
+    name: str = Field(description="name in English")
+    name_kk: str = Field(description="name in Kazakh; empty: not given")
+    name_ru: str = Field(description="name in Russian; empty: not given")
     organization: str | None = Field(description="code of the contributing state's "
                                                  "organization, if recorded")
     area: str = Field(description="area of operation (code)")
@@ -185,7 +193,9 @@ class VehiclesOut(Schema):
 class UnitOut(Schema):
     code: str
     contingent: str = Field(description="contingent code")
-    name: str
+    name: str = Field(description="name in English")
+    name_kk: str = Field(description="name in Kazakh; empty: not given")
+    name_ru: str = Field(description="name in Russian; empty: not given")
     personnel: int
     estimate: bool = Field(description="the personnel figure is an estimate")
     arrived_at: str | None = Field(description=f"in country from; {UTC_TIME}")
@@ -265,6 +275,8 @@ class ReliefOut(RecordOut):
     place: str = Field(description="place code")
     place_name: str
     relieving_unit: str = Field(description="the national unit taking over the site")
+    relieving_unit_kk: str = Field(description="the same in Kazakh; empty: not given")
+    relieving_unit_ru: str = Field(description="the same in Russian; empty: not given")
     organization: str | None = Field(description="organization code of the relieving unit")
     start: str = Field(description=f"guards from; {UTC_TIME}")
 
@@ -420,7 +432,8 @@ def _t(value: datetime | None) -> str | None:
 
 
 def contingent_out(c) -> dict[str, Any]:
-    return {"code": c.code, "state": c.state, "name": c.name,
+    return {"code": c.code, "state": c.state, "name": c.name, "name_kk": c.name_kk,
+            "name_ru": c.name_ru,
             "organization": c.organization.code if c.organization else None,
             "area": c.area.code, "commander": c.commander,
             "personnel_declared": c.personnel_declared,
@@ -429,6 +442,7 @@ def contingent_out(c) -> dict[str, Any]:
 
 def unit_out(u) -> dict[str, Any]:
     return {"code": u.code, "contingent": u.contingent.code, "name": u.name,
+            "name_kk": u.name_kk, "name_ru": u.name_ru,
             "personnel": u.personnel, "estimate": u.estimate, "arrived_at": _t(u.arrived_at),
             "departure_airfield": u.departure_airfield.code if u.departure_airfield else None,
             "home_airfield": u.home_airfield.code if u.home_airfield else None,
@@ -478,6 +492,8 @@ def guard_post_out(g) -> dict[str, Any]:
 def relief_out(r) -> dict[str, Any]:
     return _record(r) | {"place": r.place.code, "place_name": r.place.label(),
                          "relieving_unit": r.relieving_unit,
+                         "relieving_unit_kk": r.relieving_unit_kk,
+                         "relieving_unit_ru": r.relieving_unit_ru,
                          "organization": r.organization.code if r.organization else None,
                          "start": _t(r.start)}
 

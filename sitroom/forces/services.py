@@ -69,6 +69,20 @@ def _text(data: dict, name: str, errors: Errors, *, required: bool = False,
     return value
 
 
+def _names(data: dict, name: str, errors: Errors, *, required: bool = False
+           ) -> dict[str, str]:
+    """A name in English, Kazakh and Russian: `name` as English text with `name_kk` and
+    `name_ru` beside it, or `name` as {"en": …, "kk": …, "ru": …}. English is the one
+    required; the others fall back to it when shown."""
+    value = data.get(name)
+    if isinstance(value, dict):
+        data = {name: value.get("en"), f"{name}_kk": value.get("kk"),
+                f"{name}_ru": value.get("ru")}
+    return {name: _text(data, name, errors, required=required),
+            f"{name}_kk": _text(data, f"{name}_kk", errors),
+            f"{name}_ru": _text(data, f"{name}_ru", errors)}
+
+
 def _number(data: dict, name: str, errors: Errors, *, required: bool = False,
             integer: bool = True, low: float = 0, high: float | None = None,
             default: Any = None) -> Any:
@@ -236,7 +250,7 @@ def save_contingent(data: dict[str, Any], *, actor: Actor | Any, source: str):
         _err(errors, "state", _("must be an ISO 3166-1 alpha-2 code"))
     fields = {
         "state": state.upper(),
-        "name": _text(data, "name", errors, required=True),
+        **_names(data, "name", errors, required=True),
         "organization": _ref(Organization, data, "organization", errors),
         "area": _ref(Area, data, "area", errors, required=True),
         "commander": _text(data, "commander", errors),
@@ -263,7 +277,7 @@ def save_unit(data: dict[str, Any], *, actor: Actor | Any, source: str):
     contingent = _ref(Contingent, data, "contingent", errors, required=True)
     fields = {
         "contingent": contingent,
-        "name": _text(data, "name", errors, required=True),
+        **_names(data, "name", errors, required=True),
         "personnel": _number(data, "personnel", errors, required=True),
         "estimate": _flag(data, "estimate", errors),
         "arrived_at": _moment(data, "arrived_at", errors, required=True),
@@ -523,7 +537,7 @@ def record_relief(data: dict[str, Any], *, actor: Actor | Any, source: str):
     uid = _uid(data, errors)
     fields = {
         "place": _ref(Place, data, "place", errors, required=True),
-        "relieving_unit": _text(data, "relieving_unit", errors, required=True),
+        **_names(data, "relieving_unit", errors, required=True),
         "organization": _ref(Organization, data, "organization", errors),
         "start": _moment(data, "start", errors, required=True),
     } | _record_fields(data, errors)
@@ -677,6 +691,7 @@ def guard_post_data(g: GuardPost) -> dict[str, Any]:
 
 def relief_data(r: Relief) -> dict[str, Any]:
     return {"key": r.uid, "place": r.place.code, "relieving_unit": r.relieving_unit,
+            "relieving_unit_kk": r.relieving_unit_kk, "relieving_unit_ru": r.relieving_unit_ru,
             "organization": r.organization.code if r.organization else None,
             "start": r.start, "estimate": r.estimate, "source": r.source, "note": r.note}
 
@@ -734,7 +749,7 @@ def check_force(as_of: datetime | None = None, *, user=None) -> list[Gap]:
         gaps += site_gaps(g.place.code, g.place.label(), g.unit.code, g.end,
                           relief.start if relief else None,
                           g.overlap_min if g.overlap_min is not None else DEFAULT_OVERLAP_MIN,
-                          unit_name=g.unit.name)
+                          unit_name=g.unit.label())
     boards: dict[str, datetime] = {}
     for m in movements:
         for item in m.manifest or []:
@@ -750,7 +765,7 @@ def check_force(as_of: datetime | None = None, *, user=None) -> list[Gap]:
             continue
         releases = [(g.place.code, g.place.label(), g.end, g.travel_min) for g in posts
                     if g.start <= leaves]
-        gaps += boarding_gaps(code, leaves, releases, unit_name=posts[0].unit.name)
+        gaps += boarding_gaps(code, leaves, releases, unit_name=posts[0].unit.label())
     gaps.sort(key=lambda gap: (gap.at, gap.site_id, gap.kind))
     return gaps
 

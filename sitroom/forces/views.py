@@ -57,8 +57,8 @@ def _site_states(data: dict[str, Any]) -> tuple[list[dict], set[str]]:
                     continue
                 sites[place.code] = {
                     "code": place.code, "name": place.label(), "lat": place.lat,
-                    "lon": place.lon, "unit": item["post"].unit.name,
-                    "relief": item["relief"].relieving_unit if item["relief"] else "",
+                    "lon": place.lon, "unit": item["post"].unit.label(),
+                    "relief": item["relief"].relieving_label() if item["relief"] else "",
                     "state": "gap" if place.code in gap_sites else state}
     return list(sites.values()), gap_sites
 
@@ -358,11 +358,11 @@ def gantt_chart(row, moves: list[Movement], posts, reliefs) -> dict[str, Any]:
         name = g.place.label()
         if end:
             bars.append(("sites", name, g.start, end, "guard",
-                         f"{g.unit.name}: {_t(g.start)}–{_t(g.end)}"))
+                         f"{g.unit.label()}: {_t(g.start)}–{_t(g.end)}"))
         if relief:
             r_end = max(end or relief.start, relief.start) + timedelta(hours=6)
             bars.append(("sites", name, relief.start, r_end, "relief",
-                         f"{relief.relieving_unit}: {_t(relief.start)}"))
+                         f"{relief.relieving_label()}: {_t(relief.start)}"))
     if not bars:
         return {"empty": True}
     t0 = min(b[2] for b in bars)

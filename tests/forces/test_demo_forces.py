@@ -65,3 +65,16 @@ def test_demo_holds_a_generated_plan_to_set_beside_what_flew(director):
     carried = {u["unit"] for s in data["sorties"] for u in s["units"]} | {
         r["unit"] for r in data["road_moves"]}
     assert carried == set(Unit.objects.values_list("code", flat=True))
+
+
+def test_the_force_board_names_contingents_units_and_reliefs_in_the_readers_language(
+        director, client):
+    client.force_login(director)
+    client.cookies["django_language"] = "ru"
+    body = client.get("/forces/?as_of=2022-01-13T12:00").content.decode()
+    assert "Российский контингент" in body and "Russian contingent" not in body
+    assert "Полиция Алматы (Министерство внутренних дел)" in body
+    assert "98-я гвардейская воздушно-десантная дивизия" in body
+    client.cookies["django_language"] = "kk"
+    body = client.get("/forces/?as_of=2022-01-13T12:00").content.decode()
+    assert "Ресей контингенті" in body and "Алматы полициясы" in body

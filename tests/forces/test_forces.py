@@ -158,3 +158,36 @@ def test_openapi_stays_self_contained(world, client):
     text = client.get("/api/v1/openapi.json").content.decode()
     assert all(ref.startswith("#/") for ref in re.findall(r'"\$ref":\s*"([^"]+)"', text))
     assert "/api/v1/forces/board" in json.loads(text)["paths"]
+
+
+def test_contingent_unit_and_relief_names_in_three_languages(force, token_for):
+    from sitroom.forces.models import Contingent, Relief, Unit
+
+    director = token_for("director")
+    r = call(director, "patch", "/api/v1/forces/contingents/KG",
+             {"name_ru": "Кыргызский контингент", "name_kk": "Қырғызстан контингенті"})
+    assert r.status_code == 200, r.content
+    assert r.json()["name_ru"] == "Кыргызский контингент"
+    # A later change of something else keeps the names.
+    r = call(director, "patch", "/api/v1/forces/contingents/KG", {"commander": "Col. X"})
+    assert r.json()["name_kk"] == "Қырғызстан контингенті" and r.json()["name"]
+    r = call(director, "patch", "/api/v1/forces/units/KG-1", {"name_ru": "Батальон КР"})
+    assert r.status_code == 200 and r.json()["name_ru"] == "Батальон КР"
+    assert r.json()["name"] == Unit.objects.get(code="KG-1").name  # English kept
+    relief = Relief.objects.filter(superseded_at__isnull=True).first()
+    r = call(director, "patch", f"/api/v1/forces/reliefs/{relief.uid}",
+             {"relieving_unit_ru": "Национальная гвардия"})
+    assert r.status_code == 200, r.content
+    assert r.json()["relieving_unit_ru"] == "Национальная гвардия"
+    assert r.json()["relieving_unit"] == relief.relieving_unit
+    # Shown in the reader's language, English where none is given.
+    from django.utils import translation
+
+    kg, unit = Contingent.objects.get(code="KG"), Unit.objects.get(code="KG-1")
+    with translation.override("ru"):
+        assert kg.label() == "Кыргызский контингент" and unit.label() == "Батальон КР"
+    with translation.override("en"):
+        assert kg.label() == kg.name
+    # The English name stays required.
+    r = call(director, "patch", "/api/v1/forces/contingents/KG", {"name": ""})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "name"
