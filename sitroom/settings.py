@@ -185,6 +185,7 @@ LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = env("LANGUAGE", "en")
 LANGUAGES = [("en", _("English")), ("ru", _("Russian")), ("kk", _("Kazakh"))]
+FORMAT_MODULE_PATH = ["sitroom.formats"]  # Kazakh number formats (sitroom/formats/kk)
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
 USE_TZ = True

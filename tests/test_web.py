@@ -138,3 +138,15 @@ def test_system_entries_are_stored_once_and_read_in_each_language(client, world)
     assert "Объект Almaty International Airport добавлен" in page
     entry.refresh_from_db()
     assert entry.summary == "Place Almaty International Airport added"
+
+
+def test_numbers_read_the_kazakh_way():
+    # Django ships no Kazakh formats: ours give a decimal comma and grouped thousands.
+    from django.contrib.humanize.templatetags.humanize import intcomma
+    from django.template.defaultfilters import floatformat
+    from django.utils import translation
+
+    with translation.override("kk"):
+        assert floatformat(1.131, 3) == "1,131" and intcomma(10000) == "10\xa0000"
+    with translation.override("en"):
+        assert floatformat(1.131, 3) == "1.131" and intcomma(10000) == "10,000"
