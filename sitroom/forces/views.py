@@ -289,7 +289,7 @@ def plan_approve(request, pk: int):
 # --- Gantt -----------------------------------------------------------------------------
 
 GANTT_WIDTH = 1100
-LABEL_W = 190
+LABEL_W = 190  # row labels: at most 26 characters (longer ones end in …, full name on hover)
 ROW_H = 20
 
 
@@ -400,7 +400,7 @@ def gantt_chart(row, moves: list[Movement], posts, reliefs) -> dict[str, Any]:
                     items.append({"x": x(b[2]), "w": max(2.0, x(b[3]) - x(b[2])),
                                   "cls": b[4], "title": b[5],
                                   "y": y + (10 if "low" in b[4] else 3), "h": 7 if half else 14})
-            rows_out.append({"y": y, "label": name[:30], "bars": items, "group": key})
+            rows_out.append({"y": y, "label": name, "bars": items, "group": key})
             y += ROW_H
     ticks = []
     step = timedelta(hours=6) if span <= 5 * 86400 else timedelta(days=1)

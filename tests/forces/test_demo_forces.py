@@ -1,6 +1,7 @@
 """The demo force: 2,030 in country on 12 January, only Russians after the 14th, none on
 the 20th; no handover gaps in what happened; loading twice adds nothing."""
 
+import re
 from datetime import datetime
 
 from sitroom.core.actors import Actor
@@ -78,3 +79,14 @@ def test_the_force_board_names_contingents_units_and_reliefs_in_the_readers_lang
     client.cookies["django_language"] = "kk"
     body = client.get("/forces/?as_of=2022-01-13T12:00").content.decode()
     assert "Ресей контингенті" in body and "Алматы полициясы" in body
+
+
+def test_gantt_row_labels_fit_their_column_and_keep_the_full_name(director, client):
+    client.force_login(director)
+    client.cookies["django_language"] = "ru"
+    svg = client.get("/forces/gantt/").content.decode()
+    labels = re.findall(r'<text class="rowlabel"[^>]*>([^<]*)<title>([^<]*)</title>', svg)
+    assert labels and all(len(shown) <= 26 for shown, _full in labels)
+    full = dict((f, s) for s, f in labels)
+    long_name = "Алматинская ТЭЦ-2 имени А. Жакутова"
+    assert long_name in full and full[long_name].endswith("…")
