@@ -56,6 +56,24 @@ def test_errors_are_problem_details_naming_the_field(token_for):
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "as_of"
 
 
+def test_the_schemas_complaints_are_worded_and_translated_like_the_services(token_for):
+    token = token_for("duty")
+    bad = {"kind": "note", "summary": "", "area": "KZ-ALA",
+           "occurred_at": "2022-01-05T12:00:00"}
+    r = api(token, "post", data=bad)
+    errors = {e["field"]: e["message"] for e in r.json()["errors"]}
+    assert errors["occurred_at"] == "needs a time-zone offset, e.g. 2022-01-05T12:00:00+06:00"
+    assert r.json()["title"] == "Invalid input"
+    r = api(token, "post", data=bad, Accept_Language="ru")
+    errors = {e["field"]: e["message"] for e in r.json()["errors"]}
+    assert errors["occurred_at"].startswith("требуется указать смещение часового пояса")
+    assert r.json()["title"] == "Неверные данные"
+    r = api(token, "post", data={"kind": "note", "summary": "x", "area": "KZ-ALA",
+                                 "occurred_at": "tomorrow"}, Accept_Language="kk")
+    message = r.json()["errors"][0]["message"]
+    assert "ISO 8601" in message and "Input should" not in message
+
+
 def test_as_of_shows_only_what_was_known_then(world, token_for):
     from datetime import datetime
 
