@@ -14,6 +14,12 @@ class IncidentStatus(models.TextChoices):
     MERGED = "merged", _("Merged into another report")
 
 
+# Tags that qualify a reported fact, as the demo data and the importer write them: the time
+# of day, or the place, is an estimate. The incident's page shows them beside the fact.
+TIME_ESTIMATED_TAG = "time-estimated"
+LOCATION_APPROXIMATE_TAG = "location-approximate"
+
+
 # What a revision of an incident records (IncidentRevision.change): how it was reported,
 # edited, assigned or merged, or the status it was moved to (its label then reads as the
 # status's own).

@@ -16,6 +16,8 @@ from sitroom.core.models import (
 
 from .choices import (
     CHANGE_LABELS,
+    LOCATION_APPROXIMATE_TAG,
+    TIME_ESTIMATED_TAG,
     CasualtyCategory,
     CasualtyGroup,
     IncidentStatus,
@@ -113,6 +115,16 @@ class Incident(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def time_estimated(self) -> bool:
+        """The time of day is an estimate (tagged so by the source or the importer)."""
+        return TIME_ESTIMATED_TAG in (self.tags or [])
+
+    @property
+    def location_approximate(self) -> bool:
+        """The point is an approximation of the place (tagged so by the source)."""
+        return LOCATION_APPROXIMATE_TAG in (self.tags or [])
 
     @property
     def status_label(self) -> str:

@@ -87,6 +87,29 @@ def test_the_incident_list_is_readable_beside_the_map(page, server, demo_world):
     assert title.bounding_box()["width"] > 180
 
 
+def test_an_incidents_page_shows_where_it_happened(page, server, live_world):
+    from datetime import datetime
+
+    from sitroom.incidents.services import report_incident
+
+    load_incident_types(actor=Actor.system_actor("tests"), source="cli")
+    inc, _new = report_incident(actor=Actor.system_actor("tests"), source="cli",
+                                type="riots", title="Akimat stormed", area="KZ-ALA",
+                                lat=43.238, lon=76.945,
+                                occurred_at=datetime.fromisoformat("2022-01-05T10:00:00+06:00"))
+    sign_in(page, server, "viewer", PASSWORD)
+    page.goto(f"{server}/incidents/{inc.uid}/")
+    where = page.locator("#incident-where")
+    expect(where).to_have_attribute("data-ready", "true")
+    marker = where.locator("path.leaflet-interactive")
+    expect(marker).to_have_count(1)
+    # the marker is in the middle of the map, which is centred on the incident
+    box, dot = where.bounding_box(), marker.bounding_box()
+    centre = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    assert abs(dot["x"] + dot["width"] / 2 - centre[0]) < 5
+    assert abs(dot["y"] + dot["height"] / 2 - centre[1]) < 5
+
+
 def test_country_board_on_6_and_14_january(page, server, demo_world):
     sign_in(page, server, "viewer", PASSWORD)
     page.goto(server + "/security/board")

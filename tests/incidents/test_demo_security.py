@@ -152,3 +152,14 @@ def test_the_figures_page_labels_every_estimate_including_the_earlier_ones(direc
     assert earlier[("4,404", "2022-01-08")] is False
     # The list of earlier figures ends without a dangling separator.
     assert not re.search(r",\s*</td>", html)
+
+
+def test_an_incidents_page_says_which_of_its_facts_are_estimates(director, client):
+    client.force_login(director)
+    airport = Incident.objects.get(external_id="kz2022-inc-0105-almaty-airport-stormed")
+    page = client.get(f"/incidents/{airport.uid}/").content.decode()
+    assert 'id="time-estimated"' in page and 'id="location-approximate"' not in page
+    assert 'id="incident-where"' in page  # and a map of where it happened
+    akimat = Incident.objects.get(external_id="kz2022-inc-0105-almaty-akimat-burned")
+    page = client.get(f"/incidents/{akimat.uid}/").content.decode()
+    assert 'id="location-approximate"' in page

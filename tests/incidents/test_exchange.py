@@ -175,9 +175,9 @@ def test_an_hxl_row_under_the_header_is_skipped_and_dates_alone_are_noon(sec_wor
     assert result.written and result.created == 2, result.lines()
     assert any("HXL" in note for note in result.notes)
     a, b = Incident.objects.get(external_id="a"), Incident.objects.get(external_id="b")
-    assert a.occurred_at == T("2022-01-06T12:00:00+06:00") and a.tags == ["time_estimated"]
+    assert a.occurred_at == T("2022-01-06T12:00:00+06:00") and a.tags == ["time-estimated"]
     assert b.occurred_at == T("2022-01-07T12:00:00+06:00")
-    assert b.tags == ["curfew", "time_estimated"]
+    assert b.tags == ["curfew", "time-estimated"]
 
 
 def test_parse_when_reads_iso_and_acled_dates():
@@ -247,7 +247,7 @@ def test_an_acled_file_imports_with_its_own_column_names(boundaries, tmp_path):
     assert protest.actors == ["Protesters (Kazakhstan)", "Labor Group (Kazakhstan)",
                               "Police Forces of Kazakhstan (2019-)"]
     assert protest.sources == ["Reuters", "Vlast.kz"]
-    assert protest.tags == ["crowd size=thousands", "time_estimated"]
+    assert protest.tags == ["crowd size=thousands", "time-estimated"]
     assert protest.occurred_at == T("2022-01-05T12:00:00+06:00")
     assert protest.area.code == "KZ751110"  # found from the point
     riot = Incident.objects.get(external_id="KAZ1002")

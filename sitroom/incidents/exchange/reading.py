@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from sitroom.core.errors import InvalidInput
 
+from ..choices import TIME_ESTIMATED_TAG
 from ..models import IncidentType
 from .columns import (
     COLUMN_FIELD,
@@ -32,7 +33,6 @@ from .columns import (
 )
 
 IMPORT_FORMATS = ("csv", "xlsx")
-TIME_ESTIMATED_TAG = "time_estimated"
 
 _YMD = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _DMY = re.compile(r"^(\d{1,2})[-.](\d{1,2})[-.](\d{4})$")

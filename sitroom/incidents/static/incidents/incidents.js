@@ -89,6 +89,17 @@
     }
   }
 
+  // --- One incident's page: where it happened ----------------------------------------
+  var whereEl = document.getElementById("incident-where");
+  if (whereEl) {
+    var at = [parseFloat(whereEl.dataset.lat), parseFloat(whereEl.dataset.lon)];
+    var whereMap = baseMap(whereEl);
+    whereMap.setView(at, 10);
+    L.circleMarker(at, { radius: 8, color: "#b71c1c", weight: 2, fillOpacity: 0.6 })
+      .addTo(whereMap);
+    whereEl.dataset.ready = "true";
+  }
+
   // --- Click the map to place an incident ------------------------------------------
   var placeEl = document.getElementById("place-map");
   if (placeEl) {
