@@ -21,6 +21,13 @@ def time_ordered_uid() -> uuid.UUID:
     return uuid.UUID(int=uuid6.uuid7().int)
 
 
+def in_language(obj, field: str, language: str | None = None) -> str:
+    """`obj.<field>_<language>` (e.g. name_ru) for the reader's language, else the English
+    `obj.<field>`."""
+    language = (language or translation.get_language() or "en")[:2]
+    return getattr(obj, f"{field}_{language}", "") or getattr(obj, field)
+
+
 class TranslatedName(models.Model):
     """A name kept in English, Kazakh and Russian; shown in the reader's language."""
 
@@ -35,8 +42,7 @@ class TranslatedName(models.Model):
         return self.label()
 
     def label(self, language: str | None = None) -> str:
-        language = (language or translation.get_language() or "en")[:2]
-        return getattr(self, f"name_{language}", "") or self.name
+        return in_language(self, "name", language)
 
 
 class VisibleQuerySet(models.QuerySet):

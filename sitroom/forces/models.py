@@ -17,10 +17,9 @@ from datetime import datetime, timedelta
 
 from django.db import models
 from django.db.models import Q
-from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from sitroom.core.models import Area, Organization, Place, TranslatedName
+from sitroom.core.models import Area, Organization, Place, TranslatedName, in_language
 
 from .choices import AirfieldRole, MovementKind, PlanStatus, SolverStatus
 
@@ -263,8 +262,7 @@ class Relief(Versioned):
 
     def relieving_label(self, language: str | None = None) -> str:
         """The relieving unit in the reader's language (English when not given)."""
-        language = (language or translation.get_language() or "en")[:2]
-        return getattr(self, f"relieving_unit_{language}", "") or self.relieving_unit
+        return in_language(self, "relieving_unit", language)
 
 
 class Movement(Versioned):
