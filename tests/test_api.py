@@ -72,6 +72,9 @@ def test_the_schemas_complaints_are_worded_and_translated_like_the_services(toke
                                  "occurred_at": "tomorrow"}, Accept_Language="kk")
     message = r.json()["errors"][0]["message"]
     assert "ISO 8601" in message and "Input should" not in message
+    r = api(token_for("director"), "post", path="/api/v1/forces/plans",
+            data={"start": "2022-01-13T05:00:00+06:00", "time_limit_s": 0})
+    assert r.json()["errors"] == [{"field": "time_limit_s", "message": "must be more than 0"}]
 
 
 def test_as_of_shows_only_what_was_known_then(world, token_for):

@@ -55,6 +55,8 @@ def _message(error: dict[str, Any]) -> str:
                 ) % {"n": n}
     if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
         limit = next((ctx[k] for k in ("ge", "gt", "le", "lt") if k in ctx), "")
+        if isinstance(limit, float) and limit.is_integer():
+            limit = int(limit)  # "more than 0", not "more than 0.0"
         return {"greater_than_equal": _("must be at least %(n)s"),
                 "greater_than": _("must be more than %(n)s"),
                 "less_than_equal": _("must be at most %(n)s"),
