@@ -65,18 +65,15 @@ def _message(error: dict[str, Any]) -> str:
         return _("must be one of: %(kinds)s") % {"kinds": ctx.get("expected", "")}
     if kind == "timezone_aware":
         return _("needs a time-zone offset, e.g. 2022-01-05T12:00:00+06:00")
+    when = _("must be a date and time in ISO 8601 with an offset, e.g. "
+             "2022-01-05T10:00:00+06:00")
     simple = {
         "string_type": _("must be text"),
         "int_parsing": _("must be a whole number"), "int_type": _("must be a whole number"),
         "int_from_float": _("must be a whole number"),
         "float_parsing": _("must be a number"), "float_type": _("must be a number"),
         "bool_parsing": _("must be true or false"), "bool_type": _("must be true or false"),
-        "datetime_parsing": _("must be a date and time in ISO 8601 with an offset, e.g. "
-                              "2022-01-05T10:00:00+06:00"),
-        "datetime_type": _("must be a date and time in ISO 8601 with an offset, e.g. "
-                           "2022-01-05T10:00:00+06:00"),
-        "datetime_from_date_parsing": _("must be a date and time in ISO 8601 with an "
-                                        "offset, e.g. 2022-01-05T10:00:00+06:00"),
+        "datetime_parsing": when, "datetime_type": when, "datetime_from_date_parsing": when,
         "list_type": _("must be a list"),
         "dict_type": _("must be an object"), "model_type": _("must be an object"),
         "model_attributes_type": _("must be an object"),

@@ -20,17 +20,12 @@ TIME_ESTIMATED_TAG = "time-estimated"
 LOCATION_APPROXIMATE_TAG = "location-approximate"
 
 
-# What a revision of an incident records (IncidentRevision.change): how it was reported,
-# edited, assigned or merged, or the status it was moved to (its label then reads as the
-# status's own).
-CHANGE_LABELS = {
-    "reported": _("Reported"),
+# What a revision of an incident records (IncidentRevision.change): the status it was
+# moved to (reported, verified, …, merged: the status's own label), or that it was edited,
+# assigned, or took in a duplicate.
+CHANGE_LABELS = dict(IncidentStatus.choices) | {
     "edited": _("Edited"),
-    "verified": _("Verified"),
-    "closed": _("Closed"),
-    "discarded": _("Discarded as false"),
     "assigned": _("Assigned"),
-    "merged": _("Merged into another report"),
     "absorbed": _("A duplicate merged into it"),
 }
 
