@@ -33,7 +33,7 @@ class IncidentFilterForm(forms.Form):
     type = forms.ChoiceField(label=_("Type"), required=False)
     status = forms.MultipleChoiceField(label=_("Status"), required=False,
                                        choices=IncidentStatus.choices,
-                                       widget=forms.SelectMultiple(attrs={"size": 3}))
+                                       widget=forms.CheckboxSelectMultiple)
     min_severity = forms.TypedChoiceField(label=_("Severity at least"), required=False,
                                           coerce=int, empty_value=None,
                                           choices=[("", "—")] + list(Severity.choices))

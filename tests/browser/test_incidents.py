@@ -69,6 +69,13 @@ def test_filter_the_incident_list(page, server, live_world):
     expect(page.locator("#incident-list tbody tr")).to_have_count(1)
     expect(page.locator("#incident-list")).to_contain_text("March on the square")
     assert "type=protests" in page.url
+    # Statuses are ticked, one click each: the protest is only reported, not verified.
+    page.select_option("#incident-filter select[name=type]", "")
+    page.get_by_label("Verified", exact=True).check()
+    expect(page.locator("#incident-list tbody tr[data-id]")).to_have_count(0)
+    page.get_by_label("Reported", exact=True).check()
+    expect(page.locator("#incident-list tbody tr[data-id]")).to_have_count(2)
+    assert "status=verified" in page.url and "status=reported" in page.url
 
 
 def test_the_incident_list_is_readable_beside_the_map(page, server, demo_world):
