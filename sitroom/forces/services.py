@@ -233,7 +233,8 @@ def _upsert(model, lookup: dict[str, Any], fields: dict[str, Any], *, actor: Act
     key = lookup.get("code") or obj.pk
     _journal(actor, source, msg_added if created else msg_changed, subject=(subject, key),
              payload={"changes": changes, "created": created}, area=area,
-             organization=organization, params={"name": name})
+             organization=organization,
+             params={"name": obj if hasattr(obj, "name_ru") else name})
     return obj, True
 
 
@@ -526,7 +527,7 @@ def record_guard_post(data: dict[str, Any], *, actor: Actor | Any, source: str):
                       recorded_at=_moment(data, "recorded_at", {}), area=place.area,
                       place=place, occurred_at=fields["end"] or fields["start"],
                       msgid=gettext_noop("%(unit)s guards %(place)s"),
-                      params={"unit": fields["unit"].name, "place": place.name})
+                      params={"unit": fields["unit"], "place": place})
 
 
 @transaction.atomic
@@ -544,11 +545,14 @@ def record_relief(data: dict[str, Any], *, actor: Actor | Any, source: str):
     _raise(errors)
     place = fields["place"]
     require_write(actor, place.area, what=_("national reliefs"))
+    # the journal names the relieving unit in each language (English where none is given)
+    unit = {"en": fields["relieving_unit"], "ru": fields["relieving_unit_ru"],
+            "kk": fields["relieving_unit_kk"]}
     return _versioned(Relief, uid, fields, actor=actor, source=source,
                       recorded_at=_moment(data, "recorded_at", {}), area=place.area,
                       place=place, occurred_at=fields["start"],
                       msgid=gettext_noop("%(unit)s takes over %(place)s"),
-                      params={"unit": fields["relieving_unit"], "place": place.name})
+                      params={"unit": unit, "place": place})
 
 
 def _manifest(value: Any, errors: Errors) -> list[dict[str, Any]]:
@@ -655,7 +659,7 @@ def record_movement(data: dict[str, Any], *, actor: Actor | Any, source: str):
     place = origin.place if origin is not None else fields["origin_place"]
     require_write(actor, place.area, what=_("movements"))
     params = {"label": fields["label"] or uid,
-              "origin": origin.name if origin else place.name,
+              "origin": origin.name if origin else place,
               "destination": fields["destination"].name if fields["destination"]
               else fields["destination_text"] or "—"}
     return _versioned(Movement, uid, fields | {"area": place.area}, actor=actor, source=source,

@@ -90,3 +90,20 @@ def test_gantt_row_labels_fit_their_column_and_keep_the_full_name(director, clie
     full = dict((f, s) for s, f in labels)
     long_name = "Алматинская ТЭЦ-2 имени А. Жакутова"
     assert long_name in full and full[long_name].endswith("…")
+
+
+def test_the_journal_tells_the_forces_story_in_the_readers_language(director):
+    from django.utils import translation
+
+    entries = JournalEntry.objects.filter(kind="force")
+    guard = entries.filter(summary__contains="guards Almaty CHP-2").first()
+    relief = entries.filter(summary__contains="takes over Almaty CHP-2").first()
+    contingent = entries.filter(summary__contains="Contingent Russian contingent").first()
+    assert guard and relief and contingent
+    with translation.override("ru"):
+        assert "Алматинская ТЭЦ-2" in guard.display_summary
+        assert "Кыргызский контингент" in guard.display_summary
+        assert "Национальная гвардия Казахстана" in relief.display_summary
+        assert "Российский контингент" in contingent.display_summary
+    with translation.override("en"):  # the stored English text is unchanged
+        assert guard.display_summary == guard.summary
