@@ -197,12 +197,16 @@ def _journal_change(actor: Actor, source: str, *, kind: str, text: dict[str, Any
 
 # --- Areas, places, organizations --------------------------------------------------
 
-def _names(data: dict[str, Any]) -> dict[str, str]:
-    name = data.get("name")
-    if isinstance(name, dict):
-        return {"name": name.get("en", ""), "name_kk": name.get("kk", ""),
-                "name_ru": name.get("ru", "")}
-    return {k: data.get(k, "") or "" for k in ("name", "name_kk", "name_ru")}
+def names_in(data: dict[str, Any], field: str = "name") -> dict[str, Any]:
+    """A name given in three languages, as `field` (English) with `field_kk` and
+    `field_ru` beside it, or as `field`: {"en": …, "kk": …, "ru": …}; returned in the
+    first form, as given (the caller checks the values)."""
+    keys = (field, f"{field}_kk", f"{field}_ru")
+    value = data.get(field)
+    if isinstance(value, dict):
+        return dict(zip(keys, (value.get("en"), value.get("kk"), value.get("ru")),
+                        strict=True))
+    return {k: data.get(k) for k in keys}
 
 
 def _check_point(lat: Any, lon: Any) -> dict[str, list[str]]:
@@ -229,7 +233,7 @@ def _check_named(data: dict[str, Any], kinds: list[str] | None = None
     errors: dict[str, list[str]] = {}
     if problems := _check_code(data.get("code")):
         errors["code"] = problems
-    names = _names(data)
+    names = {k: v or "" for k, v in names_in(data).items()}
     if not names["name"]:
         errors["name"] = [_("must not be empty")]
     if kinds is not None and data.get("kind") not in kinds:

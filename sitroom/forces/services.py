@@ -25,7 +25,7 @@ from sitroom.core.choices import BACKDATABLE_SOURCES
 from sitroom.core.errors import InvalidInput
 from sitroom.core.i18n import described
 from sitroom.core.models import Area, Organization, Place
-from sitroom.core.services import EntryDraft, record_entries
+from sitroom.core.services import EntryDraft, names_in, record_entries
 
 from .access import APPROVERS, WRITERS, require_write
 from .choices import AirfieldRole, MovementKind, PlanStatus
@@ -71,16 +71,12 @@ def _text(data: dict, name: str, errors: Errors, *, required: bool = False,
 
 def _names(data: dict, name: str, errors: Errors, *, required: bool = False
            ) -> dict[str, str]:
-    """A name in English, Kazakh and Russian: `name` as English text with `name_kk` and
-    `name_ru` beside it, or `name` as {"en": …, "kk": …, "ru": …}. English is the one
-    required; the others fall back to it when shown."""
-    value = data.get(name)
-    if isinstance(value, dict):
-        data = {name: value.get("en"), f"{name}_kk": value.get("kk"),
-                f"{name}_ru": value.get("ru")}
-    return {name: _text(data, name, errors, required=required),
-            f"{name}_kk": _text(data, f"{name}_kk", errors),
-            f"{name}_ru": _text(data, f"{name}_ru", errors)}
+    """A name in English, Kazakh and Russian, in either form `names_in` reads, each
+    checked as text. English is the one required; the others fall back to it when
+    shown."""
+    given = names_in(data, name)
+    return {key: _text(given, key, errors, required=required and key == name)
+            for key in given}
 
 
 def _number(data: dict, name: str, errors: Errors, *, required: bool = False,
