@@ -641,19 +641,29 @@ IMPORT_HEADER = ["id", "type", "title", "description", "occurred_at", "lat", "lo
 
 
 def import_records(ref: Reference, rng, n: int, tag: str) -> list[dict]:
-    """Rows as a partner's file would give them: our column names, area codes."""
+    """Rows as a partner's file would give them: our column names, area codes, a point
+    in the named area (the import refuses a point outside it)."""
+    from sitroom.core.geo import boundaries_by_code, outside
+
+    by_code = boundaries_by_code()
+
     zone = timedelta(hours=6)
     out = []
     for i in range(n):
-        code, _path, _id, lat, lon = rng.choice(ref.areas)
+        code, path, _id, lat0, lon0 = rng.choice(ref.areas)
+        for _try in range(50):
+            lat, lon = round(lat0 + rng.gauss(0, 0.05), 5), round(lon0 + rng.gauss(0, 0.07), 5)
+            if not outside(lat, lon, path, by_code):
+                break
+        else:
+            lat = lon = ""  # no point drawn inside: the row names the area only
         when = JANUARY + timedelta(seconds=rng.randrange(JANUARY_SECONDS))
         local = (when + zone).replace(tzinfo=None).isoformat() + "+06:00"
         out.append({
             "id": f"bench-{tag}-{i}", "type": rng.choice(ref.type_codes),
             "title": f"Imported report {i}: gathering near checkpoint {i % 37}",
             "description": f"Row {i} of a partner's file; crowd of about {50 + i % 900}.",
-            "occurred_at": local, "lat": round(lat + rng.gauss(0, 0.05), 5),
-            "lon": round(lon + rng.gauss(0, 0.07), 5), "area": code,
+            "occurred_at": local, "lat": lat, "lon": lon, "area": code,
             "actors": "Protesters (Kazakhstan); Police Forces of Kazakhstan",
             "fatalities": i % 3 if i % 5 == 0 else "", "injured": "",
             "severity": 1 + i % 5, "sources": f"https://example.org/report/{i}",
@@ -692,7 +702,8 @@ def raw_rows(connection, ref: Reference, records: list[dict], director) -> tuple
         rows.append((
             uid if pg else uid.hex, "raw-" + r["id"], ref.types[r["type"]], None, r["title"],
             r["description"], as_json([t.strip() for t in r["tags"].split(";")]),
-            ref.db_time(datetime.fromisoformat(r["occurred_at"])), now, r["lat"], r["lon"],
+            ref.db_time(datetime.fromisoformat(r["occurred_at"])), now,
+            r["lat"] if r["lat"] != "" else None, r["lon"] if r["lon"] != "" else None,
             area_id, path, as_json([a.strip() for a in r["actors"].split(";")]),
             r["fatalities"] if r["fatalities"] != "" else None, None,
             as_json([r["sources"]]), r["severity"], "reported", None, None, False,

@@ -79,6 +79,7 @@ def _message(error: dict[str, Any]) -> str:
         "model_attributes_type": _("must be an object"),
         "json_invalid": _("is not valid JSON"),
         "uuid_parsing": _("must be a UUID"), "uuid_type": _("must be a UUID"),
+        "extra_forbidden": _("is not a field this request takes"),
     }
     return simple.get(kind) or error.get("msg", "invalid")
 
@@ -98,17 +99,18 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(NotAllowed)
     def on_not_allowed(request: HttpRequest, exc: NotAllowed):
-        return problem(403, "Forbidden", str(exc), kind="forbidden")
+        return problem(403, _("Forbidden"), str(exc), kind="forbidden")
 
     @api.exception_handler(AuthenticationError)
     def on_auth(request: HttpRequest, exc: AuthenticationError):
-        return problem(401, "Unauthorized",
-                       "Send a valid API token as 'Authorization: Bearer …' or sign in.",
+        return problem(401, _("Unauthorized"),
+                       _("Send a valid API token as 'Authorization: Bearer …' or sign in."),
                        kind="unauthorized")
 
     @api.exception_handler(Http404)
     def on_404(request: HttpRequest, exc: Http404):
-        return problem(404, "Not found", str(exc) or "No such resource.", kind="not-found")
+        return problem(404, _("Not found"), str(exc) or _("No such resource."),
+                       kind="not-found")
 
     @api.exception_handler(HttpError)
     def on_http(request: HttpRequest, exc: HttpError):

@@ -51,6 +51,31 @@ def area_id_at(lat: float, lon: float, shapes: list[tuple[int, Any, int]]) -> in
     return None
 
 
+@lru_cache(maxsize=1)
+def _by_code(version: int) -> dict[str, Any]:
+    geoms = {pk: geom for _rank, geom, pk in _prepared(version)}
+    return {code: geoms[pk] for pk, code in
+            Area.objects.filter(pk__in=list(geoms)).values_list("pk", "code")}
+
+
+def boundaries_by_code() -> dict[str, Any]:
+    """The prepared boundaries by area code (for callers checking many points)."""
+    return _by_code(_boundaries_version())
+
+
+def outside(lat: float, lon: float, path: str, by_code: dict[str, Any] | None = None) -> bool:
+    """Whether the point lies outside the area of `path` ("KZ/KZ-ALA/KZ751110/"): outside
+    its boundary, or that of its nearest ancestor with one. False when none has one (no
+    boundaries loaded: nothing to tell). `by_code`: `boundaries_by_code()`, read once."""
+    if by_code is None:
+        by_code = boundaries_by_code()
+    for code in reversed(path.rstrip("/").split("/")):
+        geom = by_code.get(code)
+        if geom is not None:
+            return not geom.covers(Point(lon, lat))
+    return False
+
+
 def boundaries() -> list[tuple[int, Any, int]]:
     """The prepared boundaries, deepest level first (for callers looking up many points)."""
     return _prepared(_boundaries_version())

@@ -21,6 +21,16 @@ def time_ordered_uid() -> uuid.UUID:
     return uuid.UUID(int=uuid6.uuid7().int)
 
 
+def as_uid(value: object) -> uuid.UUID | None:
+    """`value` read as a UUID (a row's uid as a client sends it), None when it is not one."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
 def in_language(obj, field: str, language: str | None = None) -> str:
     """`obj.<field>_<language>` (e.g. name_ru) for the reader's language, else the English
     `obj.<field>`."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from sitroom.accounts.choices import Role
 
@@ -23,6 +25,21 @@ INCIDENTS_MANAGE = "incidents.manage"      # verify, close, discard, assign, mer
 FIGURES_RECORD = "figures.record"          # casualty figures and area posture
 LIFELINES_REPORT = "lifelines.report"      # report the status of services in an area
 REFERENCE_MANAGE = "reference.manage"      # edit reference data (lifeline components, …)
+
+# What each action is, for a refusal the reader understands.
+ACTION_TEXT = {
+    VIEW: gettext_lazy("see this"),
+    JOURNAL_ADD: gettext_lazy("add to the journal"),
+    PLACES_MANAGE: gettext_lazy("manage places"),
+    ORGANIZATIONS_MANAGE: gettext_lazy("manage organizations"),
+    AREAS_MANAGE: gettext_lazy("manage areas"),
+    USERS_MANAGE: gettext_lazy("manage users"),
+    INCIDENTS_REPORT: gettext_lazy("report incidents"),
+    INCIDENTS_MANAGE: gettext_lazy("verify, close or assign incidents"),
+    FIGURES_RECORD: gettext_lazy("record figures and area measures"),
+    LIFELINES_REPORT: gettext_lazy("report the status of services"),
+    REFERENCE_MANAGE: gettext_lazy("edit reference data"),
+}
 
 _CONTRIBUTORS = {VIEW, JOURNAL_ADD, INCIDENTS_REPORT, LIFELINES_REPORT}
 ROLE_ACTIONS: dict[str, set[str]] = {
@@ -143,4 +160,9 @@ def require(actor, action: str, *, area=None, organization=None) -> None:
     if actor.user is None:
         return
     if not can(actor.user, action, area=area, organization=organization):
-        raise NotAllowed(f"{actor.label} may not {action} here")
+        what = ACTION_TEXT.get(action, action)
+        if area is not None:
+            raise NotAllowed(_("%(actor)s may not %(action)s in %(area)s")
+                             % {"actor": actor.label, "action": what, "area": area.label()})
+        raise NotAllowed(_("%(actor)s may not %(action)s") % {"actor": actor.label,
+                                                              "action": what})

@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Status
 from pydantic import AwareDatetime
 
@@ -14,11 +16,11 @@ from sitroom.api.fast import trusted_json
 from sitroom.api.pagination import check_limit, decode_cursor, encode_cursor, next_url
 from sitroom.core.choices import JournalSource
 from sitroom.core.errors import InvalidInput
-from sitroom.core.models import Area
+from sitroom.core.models import Area, as_uid
 
 from . import queries, services
-from .choices import IncidentStatus
-from .models import Incident
+from .choices import STATUS_ACTIONS, IncidentStatus, Severity
+from .models import Incident, IncidentType
 from .schemas import (
     BulkAction,
     CasualtyIn,
@@ -44,7 +46,7 @@ def _area(user, code: str | None, field: str = "area") -> Area | None:
         return None
     area = Area.objects.visible_to(user).filter(code=code).first()
     if area is None:
-        raise InvalidInput({field: f"no area with code {code!r}"})
+        raise InvalidInput({field: _("no area with code %(code)r") % {"code": code}})
     return area
 
 
@@ -57,17 +59,15 @@ def _bbox(raw: str | None) -> tuple[float, float, float, float] | None:
         parts = []
     if (len(parts) != 4 or not all(math.isfinite(p) for p in parts)
             or not (-180 <= parts[0] <= parts[2] <= 180 and -90 <= parts[1] <= parts[3] <= 90)):
-        raise InvalidInput({"bbox": "expected min_lon,min_lat,max_lon,max_lat in degrees "
-                                    "(longitude -180 to 180, latitude -90 to 90)"})
+        raise InvalidInput({"bbox": _("expected min_lon,min_lat,max_lon,max_lat in degrees "
+                                      "(longitude -180 to 180, latitude -90 to 90)")})
     return parts[0], parts[1], parts[2], parts[3]
 
 
 def _incident(user, uid: str) -> Incident:
-    try:
-        found = queries.incidents(user, queries.IncidentFilter(include_merged=True)).filter(
-            uid=uid).first()
-    except Exception:  # a malformed UUID is simply no such incident
-        found = None
+    key = as_uid(uid)  # a malformed id is simply no such incident
+    found = None if key is None else queries.incidents(
+        user, queries.IncidentFilter(include_merged=True)).filter(uid=key).first()
     if found is None:
         raise Http404(f"no incident {uid!r}")
     return found
@@ -77,9 +77,23 @@ def incident_filter(request, area=None, type=None, subtype=None, status=None, si
                     until=None, q=None, tag=None, min_severity=None, assignee=None, bbox=None,
                     as_of=None) -> queries.IncidentFilter:
     statuses = [s for s in (status or "").split(",") if s]
+    errors = {}
     if bad := [s for s in statuses if s not in IncidentStatus.values]:
-        raise InvalidInput({"status": f"unknown status {bad[0]!r}; expected one of "
-                                      + ", ".join(IncidentStatus.values)})
+        errors["status"] = _("unknown status %(code)r; expected one of: %(codes)s") % {
+            "code": bad[0], "codes": ", ".join(IncidentStatus.values)}
+    # A filter naming nothing that exists is a mistake to point out, not an empty answer.
+    types = dict(IncidentType.objects.filter(code__in=[c for c in (type, subtype) if c])
+                 .values_list("code", "parent_id"))
+    if type and types.get(type, 0) is not None:
+        errors["type"] = _("unknown incident type %(code)r") % {"code": type}
+    if subtype and types.get(subtype) is None:
+        errors["subtype"] = _("unknown sub-type %(code)r") % {"code": subtype}
+    if min_severity is not None and min_severity not in Severity.values:
+        errors["min_severity"] = _("must be 1 (minor) to 5 (critical)")
+    if assignee and not get_user_model().objects.filter(username=assignee).exists():
+        errors["assignee"] = _("no user %(name)r") % {"name": assignee}
+    if errors:
+        raise InvalidInput(errors)
     return queries.IncidentFilter(
         area=_area(request.user, area), type=type, subtype=subtype, statuses=statuses,
         since=since, until=until, q=q, tag=tag, min_severity=min_severity, assignee=assignee,
@@ -105,7 +119,7 @@ def list_incidents(
         try:
             occurred, last_id = datetime.fromisoformat(value[0]), int(value[1])
         except (IndexError, TypeError, ValueError):
-            raise InvalidInput({"cursor": "is not a cursor this API issued"}) from None
+            raise InvalidInput({"cursor": _("is not a cursor this API issued")}) from None
         from django.db.models import Q
 
         qs = qs.filter(Q(occurred_at__lt=occurred) | Q(occurred_at=occurred, id__lt=last_id))
@@ -120,16 +134,24 @@ def list_incidents(
 def create_incident(request, body: IncidentIn,
                     idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
     """Send an `Idempotency-Key` so that a device retrying on a flaky connection never
-    creates a duplicate: a repeated key returns the incident first created (status 200)."""
+    creates a duplicate: a repeated key returns the incident first created (status 200);
+    the same key with another report (another type, title or time) is refused."""
     external_id = None
     if idempotency_key is not None:
         if not 1 <= len(idempotency_key) <= 100:
-            raise InvalidInput({"Idempotency-Key": "must be 1 to 100 characters long"})
+            raise InvalidInput({"Idempotency-Key": _("must be 1 to 100 characters long")})
         external_id = f"api:{request.user.pk}:{idempotency_key}"
     if body.area:
         _area(request.user, body.area)
-    incident, created = services.report_incident(
-        actor=actor_of(request), source=API, external_id=external_id, **body.dict())
+    try:
+        incident, created = services.report_incident(
+            actor=actor_of(request), source=API, external_id=external_id, **body.dict())
+    except InvalidInput as exc:
+        if "external_id" in exc.errors:  # the key is the external id
+            raise InvalidInput({"Idempotency-Key": [
+                _("was already used for another report; send a new key with a new report")]}
+            ) from None
+        raise
     return Status(201 if created else 200, IncidentOut.of(incident))
 
 
@@ -142,28 +164,26 @@ def incident_map(
     as_of: Query[AwareDatetime | None] = None,
 ):
     if not 0.0001 <= cell <= 10:
-        raise InvalidInput({"cell": "must be between 0.0001 and 10 degrees"})
+        raise InvalidInput({"cell": _("must be between 0.0001 and 10 degrees")})
     flt = incident_filter(request, area, type, None, status, since, until, bbox=bbox,
                           as_of=as_of)
     return trusted_json(queries.map_cells(request.user, flt, cell))
 
 
-BULK_STATUS = {"verify": IncidentStatus.VERIFIED, "close": IncidentStatus.CLOSED,
-               "discard": IncidentStatus.DISCARDED, "reopen": IncidentStatus.REPORTED}
-
-
 @router.post("/incidents/bulk", response=list[IncidentOut],
              summary="Verify, close, discard, reopen or assign many incidents at once")
 def bulk(request, body: BulkAction):
+    uids = [as_uid(i) for i in body.ids]
     found = {str(i.uid): i for i in queries.incidents(
-        request.user, queries.IncidentFilter(include_merged=True)).filter(uid__in=body.ids)}
-    if missing := [i for i in body.ids if i not in found]:
-        raise InvalidInput({"ids": f"no incident {missing[0]!r}"})
+        request.user, queries.IncidentFilter(include_merged=True)).filter(
+            uid__in=[u for u in uids if u is not None])}
+    if missing := [i for i in body.ids if str(as_uid(i)) not in found]:
+        raise InvalidInput({"ids": _("no incident %(id)r") % {"id": missing[0]}})
     items = list(found.values())
     if body.action == "assign":
         done = services.assign(items, body.assignee, actor=actor_of(request), source=API)
     else:
-        done = services.set_status(items, BULK_STATUS[body.action], actor=actor_of(request),
+        done = services.set_status(items, STATUS_ACTIONS[body.action], actor=actor_of(request),
                                    source=API)
     return [IncidentOut.of(i) for i in done]
 

@@ -41,6 +41,15 @@ STATUS_FLOW = {
 }
 OPEN_STATUSES = (IncidentStatus.REPORTED, IncidentStatus.VERIFIED)
 
+# "Reopen" takes an incident back to where it was before it was closed or discarded: a
+# closed incident to verified, a report discarded as false to reported.
+REOPEN = "reopen"
+REOPENED_AS = {IncidentStatus.CLOSED: IncidentStatus.VERIFIED,
+               IncidentStatus.DISCARDED: IncidentStatus.REPORTED}
+# The bulk actions of the list and the API, by name: a status, or REOPEN.
+STATUS_ACTIONS = {"verify": IncidentStatus.VERIFIED, "close": IncidentStatus.CLOSED,
+                  "discard": IncidentStatus.DISCARDED, "reopen": REOPEN}
+
 
 class Severity(models.IntegerChoices):
     MINOR = 1, _("Minor")

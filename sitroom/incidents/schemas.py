@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from ninja import Schema
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, ConfigDict, Field, Strict
+
+# Numbers as JSON numbers: true is not latitude 1, nor "5" a severity.
+Number = Annotated[float, Strict()]
+Whole = Annotated[int, Strict()]
 
 
 def utc(value: datetime | None) -> datetime | None:
@@ -14,39 +18,45 @@ def utc(value: datetime | None) -> datetime | None:
 
 
 class IncidentIn(Schema):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not ignored
+
     type: str = Field(description="ACLED event type code, e.g. riots")
     subtype: str | None = Field(None, description="sub-type code, e.g. riots.mob_violence")
     title: str = Field(min_length=1, max_length=200)
     description: str = ""
     occurred_at: AwareDatetime | None = Field(None, description="default: now")
-    lat: float | None = None
-    lon: float | None = None
+    lat: Number | None = None
+    lon: Number | None = None
     area: str | None = Field(None, description="area code; found from the point if omitted")
     actors: list[str] = []
-    fatalities: int | None = Field(None, ge=0)
-    injured: int | None = Field(None, ge=0)
+    fatalities: Whole | None = Field(None, ge=0)
+    injured: Whole | None = Field(None, ge=0)
     sources: list[str] = []
     tags: list[str] = []
-    severity: int = Field(2, ge=1, le=5)
+    severity: Whole = Field(2, ge=1, le=5)
     estimate: bool = False
 
 
 class IncidentPatch(Schema):
+    """Facts only: the status changes through the bulk actions, the rest is the server's."""
+
+    model_config = ConfigDict(extra="forbid")
+
     version: int | None = Field(None, description="the version you edited; refused if stale")
     type: str | None = None
     subtype: str | None = None
     title: str | None = None
     description: str | None = None
     occurred_at: AwareDatetime | None = None
-    lat: float | None = None
-    lon: float | None = None
+    lat: Number | None = None
+    lon: Number | None = None
     area: str | None = None
     actors: list[str] | None = None
-    fatalities: int | None = Field(None, ge=0)
-    injured: int | None = Field(None, ge=0)
+    fatalities: Whole | None = Field(None, ge=0)
+    injured: Whole | None = Field(None, ge=0)
     sources: list[str] | None = None
     tags: list[str] | None = None
-    severity: int | None = Field(None, ge=1, le=5)
+    severity: Whole | None = Field(None, ge=1, le=5)
     estimate: bool | None = None
 
 
@@ -104,12 +114,16 @@ class RevisionOut(Schema):
 
 
 class BulkAction(Schema):
+    model_config = ConfigDict(extra="forbid")
+
     ids: list[str] = Field(min_length=1, max_length=1000)
     action: Literal["verify", "close", "discard", "reopen", "assign"]
     assignee: str | None = Field(None, description="user name, with action=assign")
 
 
 class MergeIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
     duplicate: str = Field(description="id of the report to merge into this one")
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,7 +19,7 @@ from sitroom.core import bulk
 from sitroom.core.actors import Actor
 from sitroom.core.choices import BACKDATABLE_SOURCES
 from sitroom.core.errors import InvalidInput, NotAllowed
-from sitroom.core.geo import area_id_at, boundaries
+from sitroom.core.geo import area_id_at, boundaries, boundaries_by_code, outside
 from sitroom.core.i18n import described
 from sitroom.core.models import Area, Organization
 from sitroom.core.permissions import (
@@ -33,6 +34,8 @@ from sitroom.core.services import EntryDraft, lookup_by_code, record_entries
 from . import cells
 from .choices import (
     POSTURE_STATES,
+    REOPEN,
+    REOPENED_AS,
     STATUS_FLOW,
     CasualtyCategory,
     CasualtyGroup,
@@ -114,11 +117,18 @@ class IncidentRefs:
         self.areas: dict[str, Area | None] = {}
         self.by_id: dict[int, Area] = {}
         self.shapes = None
+        self.by_code = None
 
     def area(self, code: str) -> Area | None:
         if code not in self.areas:
             self.areas[code] = Area.objects.defer("boundary").filter(code=code).first()
         return self.areas[code]
+
+    def outside(self, lat: float, lon: float, area: Area) -> bool:
+        """Whether the point lies outside the area's boundary (see `geo.outside`)."""
+        if self.by_code is None:
+            self.by_code = boundaries_by_code()
+        return outside(lat, lon, area.path, self.by_code)
 
     def area_at(self, lat: float, lon: float) -> Area | None:
         if self.shapes is None:
@@ -206,6 +216,12 @@ def _check(values: dict[str, Any], refs: IncidentRefs, now: datetime, source: st
             out["area"] = refs.area(code)
             if out["area"] is None:
                 errors["area"] = [_("no area with code %(code)r") % {"code": code}]
+            elif out.get("lat") is not None and out.get("lon") is not None \
+                    and "lat" not in errors and "lon" not in errors \
+                    and refs.outside(out["lat"], out["lon"], out["area"]):
+                errors["area"] = [_("the point %(lat)s, %(lon)s lies outside %(area)s")
+                                  % {"lat": out["lat"], "lon": out["lon"],
+                                     "area": out["area"].label()}]
         elif out.get("lat") is not None and "lat" not in errors and "lon" not in errors:
             out["area"] = refs.area_at(out["lat"], out["lon"])
             if out["area"] is None:
@@ -348,6 +364,47 @@ def draft_problems(draft: IncidentDraft, *, source: str, refs: IncidentRefs | No
     return _check_draft(draft, refs or IncidentRefs(), timezone.now(), source)[1]
 
 
+def _same_report(state: dict[str, Any], draft: IncidentDraft, out: dict[str, Any]) -> bool:
+    """Whether a report is one state of an incident again: its type, title and (when
+    given) time."""
+    return (state["type"] == out["type"].code and state["title"] == out["title"]
+            and (draft.occurred_at is None
+                 or datetime.fromisoformat(state["occurred_at"]) == out["occurred_at"]))
+
+
+def _refuse_reused_ids(drafts: list[IncidentDraft], clean: list[dict[str, Any]],
+                       existing: dict[str, Incident]) -> None:
+    """A report whose external id is already taken is the stored incident again (a
+    retried request, a file imported twice) only if it is that report: same type, title
+    and time as one of the incident's states, or as the report earlier in the batch.
+    Another report under a taken id is refused by name, never dropped in silence."""
+    states: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    if existing:
+        for pk, state in IncidentRevision.objects.filter(
+                incident__in=list(existing.values())).values_list("incident_id", "state"):
+            states[pk].append(state)
+    first: dict[str, int] = {}
+    errors: dict[str, list[str]] = {}
+    for i, (d, out) in enumerate(zip(drafts, clean, strict=True)):
+        if not d.external_id:
+            continue
+        if d.external_id in existing:
+            same = any(_same_report(s, d, out) for s in states[existing[d.external_id].pk])
+        elif d.external_id in first:
+            j = first[d.external_id]
+            same = (clean[j]["type"] == out["type"] and clean[j]["title"] == out["title"]
+                    and (d.occurred_at is None or clean[j]["occurred_at"] == out["occurred_at"]))
+        else:
+            first[d.external_id] = i
+            continue
+        if not same:
+            errors[f"items[{i}].external_id" if len(drafts) > 1 else "external_id"] = [
+                _("%(id)r is already the id of another report; give this one an id of its "
+                  "own") % {"id": d.external_id}]
+    if errors:
+        raise InvalidInput(errors)
+
+
 def report_incidents(drafts: list[IncidentDraft], *, actor: Actor | Any, source: str,
                      refs: IncidentRefs | None = None) -> list[tuple[Incident, bool]]:
     """Store new incident reports, all or nothing. Returns (incident, created) per draft;
@@ -372,6 +429,7 @@ def report_incidents(drafts: list[IncidentDraft], *, actor: Actor | Any, source:
         existing = {i.external_id: i for i in Incident.objects.filter(
             external_id__isnull=False, external_id__in=keys)
                     } if keys else {}
+        _refuse_reused_ids(drafts, clean, existing)
         results: list[tuple[Incident, bool]] = []
         new: list[Incident] = []
         for d, out in zip(drafts, clean, strict=True):
@@ -424,10 +482,14 @@ def edit_incident(incident: Incident, changes: dict[str, Any], *, actor: Actor |
     unknown = sorted(set(changes) - set(EDITABLE))
     if unknown:
         raise InvalidInput({name: [_("cannot be changed here")] for name in unknown})
-    if actor.user is not None and incident.reporter_id != actor.user.pk and \
-            INCIDENTS_MANAGE not in _actions(scope_of(actor.user).role):
+    manager = actor.user is None or INCIDENTS_MANAGE in _actions(scope_of(actor.user).role)
+    if not manager and incident.reporter_id != actor.user.pk:
         raise NotAllowed(_("only the reporter or an incident manager may edit this report"))
     _editable(actor, incident, INCIDENTS_REPORT)
+    if not manager and incident.status in (IncidentStatus.CLOSED, IncidentStatus.DISCARDED):
+        raise InvalidInput({"status": [
+            _("this report is %(status)s; an incident manager may reopen it")
+            % {"status": incident.get_status_display().lower()}]})
     if expected_version is not None and expected_version != incident.version:
         raise InvalidInput({"version": [
             _("this report was changed by someone else (now version %(v)d); reload it")
@@ -437,8 +499,13 @@ def edit_incident(incident: Incident, changes: dict[str, Any], *, actor: Actor |
         values["subtype"] = None
     if "subtype" in values and "type" not in values:
         values["type"] = incident.type.code
+    if ("lat" in values) != ("lon" in values) and incident.lat is not None:
+        values.setdefault("lat", incident.lat)  # one coordinate moved: the other stays
+        values.setdefault("lon", incident.lon)
     if ("lat" in values or "lon" in values) and "area" not in values:
         values["area"] = None  # found again from the new point
+    elif values.get("area") and "lat" not in values and incident.lat is not None:
+        values["lat"], values["lon"] = incident.lat, incident.lon  # must lie in the new area
     out, errors = _check(values, IncidentRefs(), timezone.now(), source)
     if errors:
         raise InvalidInput(errors)
@@ -451,9 +518,13 @@ def edit_incident(incident: Incident, changes: dict[str, Any], *, actor: Actor |
     before = cells.state(incident)
     for key in changed:
         setattr(incident, key, out[key])
+    text = gettext_noop("Incident edited: %(title)s (%(fields)s)")
+    if not manager and incident.status == IncidentStatus.VERIFIED:
+        # The verification covered the facts as they were: changed, they need it again.
+        incident.status = IncidentStatus.REPORTED
+        text = gettext_noop("Incident edited: %(title)s (%(fields)s); to be verified again")
     _bump_and_save(incident, actor, source, "edited",
-                   described(gettext_noop("Incident edited: %(title)s (%(fields)s)"),
-                             title=incident.title, fields=", ".join(changed)), before)
+                   described(text, title=incident.title, fields=", ".join(changed)), before)
     return incident
 
 
@@ -487,34 +558,42 @@ STATUS_TEXT = {
 @transaction.atomic
 def set_status(incidents: list[Incident], status: str, *, actor: Actor | Any,
                source: str, at: datetime | None = None) -> list[Incident]:
-    """Verify, close, discard or reopen incidents (a bulk action: all or nothing).
-    `at` (scenario and import sources only) says when the change was made."""
+    """Verify, close, discard or reopen (`REOPEN`: a closed incident to verified, a
+    discarded one to reported) incidents: a bulk action, all or nothing. `at` (scenario
+    and import sources only) says when the change was made."""
     actor = Actor.of(actor)
     if at is not None and source not in BACKDATABLE_SOURCES:
         raise InvalidInput({"at": [_("is set by the server for changes from this source")]})
-    if status not in STATUS_TEXT:
+    if status not in STATUS_TEXT and status != REOPEN:
         raise InvalidInput({"status": [_("must be one of: %(s)s")
-                                       % {"s": ", ".join(STATUS_TEXT)}]})
+                                       % {"s": ", ".join([*STATUS_TEXT, REOPEN])}]})
     locked = list(Incident.objects.select_for_update(of=("self",)).select_related("area", "type")
                   .filter(pk__in=[i.pk for i in incidents]).order_by("pk"))
-    errors = {}
+    errors, targets = {}, {}
     for inc in locked:
         require(actor, INCIDENTS_MANAGE, area=inc.area)
-        if status != inc.status and status not in STATUS_FLOW[inc.status]:
+        target = REOPENED_AS.get(inc.status) if status == REOPEN else status
+        if target is None:
+            errors[f"incident {inc.uid}"] = [
+                _("is %(a)s: only a closed or discarded incident can be reopened")
+                % {"a": inc.get_status_display()}]
+        elif target != inc.status and target not in STATUS_FLOW[inc.status]:
             errors[f"incident {inc.uid}"] = [
                 _("cannot go from %(a)s to %(b)s") % {"a": inc.get_status_display(),
-                                                      "b": IncidentStatus(status).label}]
+                                                      "b": IncidentStatus(target).label}]
+        targets[inc.pk] = target
     if errors:
         raise InvalidInput(errors)
     for inc in locked:
-        if inc.status == status:
+        target = targets[inc.pk]
+        if inc.status == target:
             continue
         if at is not None and at < inc.recorded_at:
             raise InvalidInput({"at": [_("is earlier than the report itself")]})
         before = cells.state(inc)
-        inc.status = status
-        _bump_and_save(inc, actor, source, status,
-                       described(STATUS_TEXT[status], title=inc.title), before, at)
+        inc.status = target
+        text = STATUS_TEXT[IncidentStatus.REPORTED if status == REOPEN else target]
+        _bump_and_save(inc, actor, source, target, described(text, title=inc.title), before, at)
     return locked
 
 

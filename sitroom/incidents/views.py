@@ -17,7 +17,7 @@ from sitroom.core.actors import Actor
 from sitroom.core.choices import JournalSource
 from sitroom.core.errors import InvalidInput, NotAllowed
 from sitroom.core.journal import chain_head
-from sitroom.core.models import Area
+from sitroom.core.models import Area, as_uid
 from sitroom.core.permissions import (
     FIGURES_RECORD,
     INCIDENTS_MANAGE,
@@ -27,7 +27,7 @@ from sitroom.core.permissions import (
 )
 
 from . import queries, services
-from .choices import POSTURE_STATES, IncidentStatus, PostureKind
+from .choices import POSTURE_STATES, STATUS_ACTIONS, PostureKind
 from .exchange import import_incidents
 from .forms import BoardForm, CasualtyForm, IncidentFilterForm, IncidentForm, PostureForm
 from .models import Incident
@@ -87,10 +87,9 @@ def bulk_action(request):
     ids = request.POST.getlist("ids")
     action = request.POST.get("action", "")
     items = list(queries.incidents(request.user, queries.IncidentFilter(include_merged=True))
-                 .filter(uid__in=ids)) if ids else []
+                 .filter(uid__in=[i for i in ids if as_uid(i) is not None])) if ids else []
     actor = Actor(user=request.user)
-    statuses = {"verify": IncidentStatus.VERIFIED, "close": IncidentStatus.CLOSED,
-                "discard": IncidentStatus.DISCARDED, "reopen": IncidentStatus.REPORTED}
+    statuses = STATUS_ACTIONS
     try:
         if not items:
             raise InvalidInput({"ids": [_("Select at least one incident.")]})

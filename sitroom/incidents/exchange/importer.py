@@ -23,7 +23,7 @@ from sitroom.core import bulk
 from sitroom.core.actors import Actor
 from sitroom.core.errors import InvalidInput, NotAllowed
 from sitroom.core.geo import area_id_at, boundaries
-from sitroom.core.models import Area
+from sitroom.core.models import Area, as_uid
 from sitroom.core.permissions import INCIDENTS_REPORT, ROLE_ACTIONS, can, scope_of
 
 from ..models import Incident
@@ -156,12 +156,8 @@ def _check_right(actor: Actor) -> None:
 
 
 def _as_uuid(value: str | None) -> uuid.UUID | None:
-    if not value or len(value) != 36:
-        return None
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        return None
+    """An exported incident's uid (the 36-character form the exports write)."""
+    return as_uid(value) if value and len(value) == 36 else None
 
 
 class _Importer:

@@ -1,0 +1,168 @@
+"""What an integrator or a hurried user must not be able to do to the incident log without
+being told: lose a report under someone else's id, reuse a retry key for another report,
+change a status through a field the API ignored, keep a verification the facts no longer
+match, file a point under an area it is not in."""
+
+import json
+from datetime import datetime
+
+import pytest
+from django.core.management import call_command
+from django.utils import translation
+
+from sitroom.core.actors import Actor
+from sitroom.core.errors import InvalidInput
+from sitroom.incidents import services
+from sitroom.incidents.exchange import import_incidents
+from sitroom.incidents.models import Incident
+from sitroom.testing.api import call
+
+from .test_exchange import row, write_csv
+
+T = datetime.fromisoformat
+CLI = Actor.system_actor("cli")
+
+
+def report(world, who="reporter", **kw):
+    kw.setdefault("type", "riots")
+    kw.setdefault("title", "Crowd storms the akimat")
+    kw.setdefault("occurred_at", T("2022-01-05T10:00:00+06:00"))
+    kw.setdefault("area", "KZ751110")
+    return services.report_incident(actor=world.users[who], source="web", **kw)[0]
+
+
+def _problems(result):
+    return [(p.row, p.field) for p in result.problems]
+
+
+def test_a_file_reusing_another_reports_id_is_refused_by_row_not_dropped(sec_world, tmp_path):
+    first = write_csv(tmp_path, [row(id="1", title="Crowd at the akimat"),
+                                 row(id="2", title="Shots near the airport")], name="a.csv")
+    assert import_incidents(first, actor=CLI, source="import").created == 2
+    other = write_csv(tmp_path, [
+        row(id="1", title="Strike at the oil field", area="KZ-MAN"),  # another event
+        row(id="2", title="Shots near the airport"),  # the same report again
+        row(id="3", title="Road blocked at Zhanaozen", area="KZ-MAN"),
+        row(id="3", title="Market closed", area="KZ-MAN"),  # the file's own id twice
+    ], name="b.csv")
+    result = import_incidents(other, actor=CLI, source="import")
+    assert not result.written and _problems(result) == [(2, "id"), (5, "id")]
+    assert "'1' is already the id of another report" in result.problems[0].problem
+    assert Incident.objects.count() == 2
+    kept = import_incidents(other, actor=CLI, source="import", skip_invalid=True)
+    assert (kept.created, kept.existing, kept.invalid_rows) == (1, 1, 2)
+    assert set(Incident.objects.values_list("title", flat=True)) == {
+        "Crowd at the akimat", "Shots near the airport", "Road blocked at Zhanaozen"}
+
+
+def test_a_retry_key_reused_for_another_report_is_refused(sec_world, token_for):
+    t = token_for("reporter")
+    body = {"type": "protests", "title": "Rally", "area": "KZ751110",
+            "occurred_at": "2022-01-04T19:00:00+06:00"}
+    assert call(t, "post", "/api/v1/incidents", body, **{"Idempotency-Key": "k1"}
+                ).status_code == 201
+    other = call(t, "post", "/api/v1/incidents", {**body, "title": "Different body"},
+                 **{"Idempotency-Key": "k1"})
+    assert other.status_code == 422
+    assert other.json()["errors"][0]["field"] == "Idempotency-Key"
+    assert call(t, "post", "/api/v1/incidents", body, **{"Idempotency-Key": "k1"}
+                ).status_code == 200  # the same report again is still the retry it was
+    assert Incident.objects.count() == 1
+
+
+def test_fields_the_api_does_not_take_are_refused_not_ignored(sec_world, token_for):
+    inc = report(sec_world)
+    t = token_for("duty")
+    r = call(t, "patch", f"/api/v1/incidents/{inc.uid}", {"status": "closed"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "status"
+    r = call(t, "post", "/api/v1/incidents", {"type": "riots", "title": "x", "area": "KZ751110",
+                                              "reported_by": "someone else"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "reported_by"
+    r = call(t, "post", "/api/v1/incidents", {"type": "riots", "title": "x", "area": "KZ751110",
+                                              "lat": True, "lon": False})
+    assert r.status_code == 422 and {e["field"] for e in r.json()["errors"]} == {"lat", "lon"}
+    r = call(t, "post", "/api/v1/incidents/bulk", {"ids": ["not-a-uuid"], "action": "verify"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "ids"
+    inc.refresh_from_db()
+    assert inc.status == "reported" and Incident.objects.count() == 1
+
+
+def test_unknown_filter_values_are_named_not_answered_with_nothing(sec_world, token_for):
+    report(sec_world)
+    t = token_for("duty")
+    for params, field in (({"type": "nonsense"}, "type"), ({"subtype": "nonsense"}, "subtype"),
+                          ({"assignee": "nobody"}, "assignee"), ({"min_severity": 9},
+                                                                   "min_severity")):
+        r = call(t, "get", "/api/v1/incidents", params)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == field, params
+    assert len(call(t, "get", "/api/v1/incidents", {"type": "riots"}).json()["items"]) == 1
+
+
+def test_a_reporters_change_of_facts_needs_verifying_again(sec_world):
+    users = sec_world.users
+    inc = report(sec_world)
+    services.set_status([inc], "verified", actor=users["duty"], source="web")
+    inc = services.edit_incident(inc, {"fatalities": 50}, actor=users["reporter"], source="web")
+    assert inc.status == "reported" and inc.fatalities == 50
+    assert inc.revisions.order_by("-number").first().status == "reported"
+    services.set_status([inc], "verified", actor=users["duty"], source="web")
+    inc = services.edit_incident(inc, {"injured": 3}, actor=users["duty"], source="web")
+    assert inc.status == "verified"  # a manager's correction keeps the verification
+    services.set_status([inc], "closed", actor=users["duty"], source="web")
+    with pytest.raises(InvalidInput) as exc:
+        services.edit_incident(inc, {"fatalities": 1}, actor=users["reporter"], source="web")
+    assert "status" in exc.value.errors
+    inc.refresh_from_db()
+    assert (inc.status, inc.fatalities) == ("closed", 50)
+
+
+def test_reopen_takes_a_closed_incident_to_verified_and_a_discarded_one_to_reported(
+        sec_world, token_for):
+    a, b, c = report(sec_world), report(sec_world, title="Second"), report(sec_world, title="3")
+    duty = sec_world.users["duty"]
+    services.set_status([a], "closed", actor=duty, source="web")
+    services.set_status([b], "discarded", actor=duty, source="web")
+    t = token_for("duty")
+    r = call(t, "post", "/api/v1/incidents/bulk", {"ids": [str(a.uid), str(b.uid)],
+                                                   "action": "reopen"})
+    assert r.status_code == 200
+    assert {i["title"]: i["status"] for i in r.json()} == {
+        "Crowd storms the akimat": "verified", "Second": "reported"}
+    r = call(t, "post", "/api/v1/incidents/bulk", {"ids": [str(c.uid)], "action": "reopen"})
+    assert r.status_code == 422  # an open report has nothing to reopen
+
+
+def test_a_point_must_lie_in_the_area_it_is_filed_under(sec_world, tmp_path, token_for):
+    def square(west):
+        return {"type": "Polygon", "coordinates": [[[west, 43.2], [west + 0.2, 43.2],
+                                                    [west + 0.2, 43.4], [west, 43.4],
+                                                    [west, 43.2]]]}
+
+    path = tmp_path / "b.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"code": "KZ751110"}, "geometry": square(76.8)},
+        {"type": "Feature", "properties": {"code": "KZ751910"}, "geometry": square(77.0)}]}))
+    call_command("import_areas", str(path), "--code-property", "code")
+    assert report(sec_world, lat=43.25, lon=76.9).area.code == "KZ751110"
+    with pytest.raises(InvalidInput) as exc:
+        report(sec_world, lat=1.0, lon=0.0)
+    assert "lies outside Almaly" in exc.value.errors["area"][0]
+    inc = report(sec_world, who="duty", lat=43.3, lon=76.95)
+    with pytest.raises(InvalidInput):  # moving the area away from the point
+        services.edit_incident(inc, {"area": "KZ751910"}, actor=sec_world.users["duty"],
+                               source="web")
+    moved = services.edit_incident(inc, {"lat": 43.21}, actor=sec_world.users["duty"],
+                                   source="web")  # one coordinate: the other is kept
+    assert (moved.lat, moved.lon, moved.area.code) == (43.21, 76.95, "KZ751110")
+
+
+def test_refusals_name_the_action_and_area_in_the_readers_language(sec_world, token_for):
+    r = call(token_for("viewer"), "post", "/api/v1/incidents",
+             {"type": "riots", "title": "x", "area": "KZ751110"})
+    assert r.status_code == 403
+    assert r.json()["detail"] == "viewer (token test) may not report incidents in Almaly"
+    with translation.override("ru"):
+        r = call(token_for("viewer"), "get",
+                 "/api/v1/incidents/00000000-0000-0000-0000-000000000000",
+                 **{"Accept-Language": "ru"})
+    assert r.status_code == 404 and r.json()["title"] != "Not found"
