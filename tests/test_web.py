@@ -150,3 +150,12 @@ def test_numbers_read_the_kazakh_way():
         assert floatformat(1.131, 3) == "1,131" and intcomma(10000) == "10\xa0000"
     with translation.override("en"):
         assert floatformat(1.131, 3) == "1.131" and intcomma(10000) == "10,000"
+
+
+def test_a_page_not_found_says_so_in_the_readers_language_with_the_menu(client, world):
+    client.force_login(world.users["viewer"])
+    r = client.get("/incidents/00000000-0000-0000-0000-000000000000/",
+                   HTTP_ACCEPT_LANGUAGE="ru")
+    page = r.content.decode()
+    assert r.status_code == 404
+    assert "Не найдено" in page and "Инциденты" in page  # the title, and the main menu

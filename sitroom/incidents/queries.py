@@ -269,7 +269,7 @@ def recent_counts(user, moment: datetime, hours: int = 24) -> dict[int, int]:
 def country_board(user, moment: datetime | None = None) -> dict[str, Any]:
     """The board: each unit's posture at a moment, and its incidents of the last day."""
     moment = moment or timezone.now()
-    units = list(board_units(user))
+    units = sorted(board_units(user), key=lambda a: a.label().casefold())  # reader's alphabet
     posture = posture_at(units, moment)
     paths = dict(Area.objects.values_list("id", "path"))
     recent: dict[str, int] = {}

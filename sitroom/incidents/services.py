@@ -140,6 +140,8 @@ class IncidentRefs:
 
 
 _SEVERITIES = frozenset(Severity.values)
+MAX_COUNT = 1_000_000  # people killed or injured in one incident: more is a typing error
+MAX_FIGURE = 100_000_000  # a casualty or detention figure for an area
 
 
 def _str_list(value: Any, field: str, errors: dict[str, list[str]], limit: int = 50):
@@ -234,6 +236,8 @@ def _check(values: dict[str, Any], refs: IncidentRefs, now: datetime, source: st
             if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                       or value < 0):
                 errors[name] = [_("must be a whole number, 0 or more")]
+            elif value is not None and value > MAX_COUNT:
+                errors[name] = [_("must be at most %(n)s") % {"n": f"{MAX_COUNT:,}"}]
             out[name] = value
     if "severity" in values:
         if values["severity"] not in _SEVERITIES:
@@ -645,8 +649,10 @@ def merge(keep: Incident, duplicate: Incident, *, actor: Actor | Any,
     elif not keep.description:
         keep.description = duplicate.description
     for name in ("fatalities", "injured"):
-        if getattr(keep, name) is None:
+        if getattr(keep, name) is None and getattr(duplicate, name) is not None:
             setattr(keep, name, getattr(duplicate, name))
+            # A figure taken from an estimate stays labelled an estimate.
+            keep.estimate = keep.estimate or duplicate.estimate
     duplicate.status, duplicate.merged_into = IncidentStatus.MERGED, keep
     _bump_and_save(duplicate, actor, source, "merged",
                    described(gettext_noop("Incident %(dup)s merged into %(keep)s"),
@@ -699,6 +705,8 @@ def record_casualties(*, area: str, reporting_body: str, category: str, count: i
         errors["group"] = [_("must be one of: %(s)s") % {"s": ", ".join(CasualtyGroup)}]
     if isinstance(count, bool) or not isinstance(count, int) or count < 0:
         errors["count"] = [_("must be a whole number, 0 or more")]
+    elif count > MAX_FIGURE:
+        errors["count"] = [_("must be at most %(n)s") % {"n": f"{MAX_FIGURE:,}"}]
     _aware("as_of", as_of, now, errors)
     if errors:
         raise InvalidInput(errors)

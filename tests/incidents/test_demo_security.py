@@ -152,6 +152,10 @@ def test_the_figures_page_labels_every_estimate_including_the_earlier_ones(direc
     assert earlier[("4,404", "2022-01-08")] is False
     # The list of earlier figures ends without a dangling separator.
     assert not re.search(r",\s*</td>", html)
+    # What a figure counts is said beside it, firm or not: the prosecutors' 672 are
+    # suspects in custody, not the interior ministry's detainees.
+    row = html[html.index("<strong>672</strong>"):].split("</td>")[0]
+    assert "Suspects held in custody" in row and "https://" in row
 
 
 def test_an_incidents_page_says_which_of_its_facts_are_estimates(director, client):

@@ -166,3 +166,33 @@ def test_refusals_name_the_action_and_area_in_the_readers_language(sec_world, to
                  "/api/v1/incidents/00000000-0000-0000-0000-000000000000",
                  **{"Accept-Language": "ru"})
     assert r.status_code == 404 and r.json()["title"] != "Not found"
+
+
+def test_a_merged_figure_keeps_its_estimate_label_and_counts_have_a_ceiling(sec_world):
+    duty = sec_world.users["duty"]
+    keep = report(sec_world, who="duty")
+    dup = report(sec_world, who="duty", title="Crowd at the akimat", fatalities=4,
+                 estimate=True)
+    keep = services.merge(keep, dup, actor=duty, source="web")
+    assert (keep.fatalities, keep.estimate) == (4, True)
+    with pytest.raises(InvalidInput) as exc:
+        report(sec_world, fatalities=99_999_999_999)
+    assert exc.value.errors["fatalities"] == ["must be at most 1,000,000"]
+
+
+def test_the_country_board_lists_units_in_the_readers_alphabet(sec_world):
+    from sitroom.core.services import save_area
+    from sitroom.incidents.queries import country_board
+
+    for code, name, name_ru in (("KZ-ZAP", "West Kazakhstan Region", "Западно-Казахстанская"),
+                                ("KZ-SEV", "North Kazakhstan Region", "Северо-Казахстанская")):
+        save_area({"code": code, "level": "region", "parent": "KZ", "name": name,
+                   "name_ru": name_ru, "lat": 50.0, "lon": 60.0}, actor=CLI, source="cli")
+
+    def order():
+        return [r["area"].code for r in country_board(sec_world.users["duty"])["rows"]
+                if r["area"].code in ("KZ-ZAP", "KZ-SEV")]
+
+    assert order() == ["KZ-SEV", "KZ-ZAP"]
+    with translation.override("ru"):
+        assert order() == ["KZ-ZAP", "KZ-SEV"]
