@@ -438,3 +438,30 @@ def test_the_time_indexed_bound_sees_a_unit_ready_too_late_for_the_day():
     stop = threading.Event()
     stop.set()
     assert time_indexed_bound(problem, groups, 0, 3000, stop=stop) == 0
+
+
+def test_ctrl_c_stops_the_command_keeping_the_best_plan(tmp_path):
+    """Ctrl-C during a solve stops it with the best plan found so far (CP-SAT's own
+    catching of SIGINT aborted the process, or the handler never ran)."""
+    import os
+    import signal
+
+    from sitroom.forces.planner.generate import generate
+
+    path = tmp_path / "problem.json"
+    path.write_text(generate(1, 0).dumps(), encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sitroom.cli", "plan-withdrawal", "--problem", str(path),
+         "--format", "json", "--time-limit", "300"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "SITROOM_LANGUAGE": "en"},
+    )
+    for line in proc.stderr:  # wait for a first plan, then interrupt
+        if "closure" in line:
+            break
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    plan = json.loads(out)
+    assert plan["status"] == "stopped" and plan["sorties"] and plan["seconds"] < 300
+    assert "stopping, keeping the best plan so far" in err

@@ -79,7 +79,7 @@ from typing import TYPE_CHECKING
 
 from . import packing
 from .columns import ItemClass, Pattern
-from .common import Capacity, usable_types
+from .common import Capacity, cp_solver, usable_types
 from .model import Problem
 
 if TYPE_CHECKING:
@@ -309,7 +309,7 @@ def _weight_seat_bound(problem: Problem, group: Group, caps: dict[str, Capacity]
             >= pk[c] * cap.floor + (cap.seats - cap.side_seats) * sum(fv[c])
         )
     m.minimize(sum(n.values()))
-    solver = cp_model.CpSolver()
+    solver = cp_solver()
     solver.parameters.max_time_in_seconds = 5.0
     solver.parameters.num_workers = 1
     code = solver.solve(m)

@@ -138,3 +138,14 @@ def validate(problem: Problem) -> None:
                 f"site {s.name} ({s.id}): no national relief is planned, so unit "
                 f"{units[s.guarded_by].name} can never hand it over and leave"
             )
+
+
+def cp_solver():
+    """A CP-SAT solver that leaves Ctrl-C to the caller: by default CP-SAT catches SIGINT
+    itself while it searches, which replaces the command's own handler (the one that
+    stops the planner keeping the best plan) and, from a thread, aborts the process."""
+    from ortools.sat.python import cp_model
+
+    solver = cp_model.CpSolver()
+    solver.parameters.catch_sigint_signal = False
+    return solver

@@ -38,6 +38,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from .common import cp_solver
+
 __all__ = [
     "ArcFlowGraph",
     "Bound",
@@ -514,7 +516,7 @@ def _pack_into(
     for k, arcs in enumerate(by_kind):
         m.add(sum(x[a] for a in arcs) == graph.demand[k])
 
-    solver = cp_model.CpSolver()
+    solver = cp_solver()
     solver.parameters.max_time_in_seconds = time_limit
     solver.parameters.num_workers = max(1, workers)
     done = threading.Event()

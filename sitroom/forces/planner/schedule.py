@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from .common import flight_min
+from .common import cp_solver, flight_min
 from .loads import Load
 from .model import Airfield, Problem
 
@@ -363,7 +363,7 @@ def cp_schedule(
     for u in ctx.road:
         m.add_hint(air[u], 0 if u in warm.road else 1)
 
-    solver = cp_model.CpSolver()
+    solver = cp_solver()
     solver.parameters.max_time_in_seconds = max(0.1, time_limit)
     solver.parameters.num_workers = max(1, workers)
     began = time.monotonic()

@@ -83,14 +83,30 @@ class Command(BaseCommand):
         sys.stdout.flush()
         saved_stdout = os.dup(1)
         os.dup2(2, 1)
+        # The solve runs in a thread and this one waits: a signal handler runs only when
+        # the main thread runs Python, which it would not during a long solver call.
+        result: dict = {}
+
+        def run() -> None:
+            try:
+                result["plan"] = solve(
+                    problem,
+                    time_limit_s=options["time_limit"],
+                    workers=options["workers"],
+                    progress=progress,
+                    stop=stop,
+                )
+            except BaseException as exc:  # raised again in the main thread
+                result["error"] = exc
+
         try:
-            plan = solve(
-                problem,
-                time_limit_s=options["time_limit"],
-                workers=options["workers"],
-                progress=progress,
-                stop=stop,
-            )
+            worker = threading.Thread(target=run, name="plan-withdrawal", daemon=True)
+            worker.start()
+            while worker.is_alive():
+                worker.join(0.2)
+            if "error" in result:
+                raise result["error"]
+            plan = result["plan"]
         finally:
             os.dup2(saved_stdout, 1)
             os.close(saved_stdout)
