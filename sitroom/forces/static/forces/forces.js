@@ -32,7 +32,7 @@
         "<br>" + text(strings.by || "") + " " + text(s.unit) +
         (s.relief ? "<br>" + text(strings.relief || "") + ": " + text(s.relief) : ""));
       if (gap) {
-        L.marker([s.lat, s.lon], { icon: L.divIcon({ className: "gap-label", html: "GAP", iconSize: [34, 16], iconAnchor: [-8, 8] }), interactive: false }).addTo(layer);
+        L.marker([s.lat, s.lon], { icon: L.divIcon({ className: "gap-label", html: text(strings.gap || "GAP"), iconSize: [34, 16], iconAnchor: [-8, 8] }), interactive: false }).addTo(layer);
       }
       points.push([s.lat, s.lon]);
     });
