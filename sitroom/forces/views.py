@@ -309,13 +309,48 @@ def gantt(request):
     reliefs: dict[int, Relief] = {}
     for r in queries.reliefs(request.user).order_by("start"):
         reliefs.setdefault(r.place_id, r)
-    chart = gantt_chart(row, moves, posts, reliefs)
+    window = (_day(request.GET.get("from")), _day(request.GET.get("to"), end=True))
+    chart = gantt_chart(row, moves, posts, reliefs, window)
     return render(request, "forces/gantt.html", {"chart": chart, "plan": row,
                                                  "plans": WithdrawalPlan.objects.all()[:12]
                                                  if sees_plans else []})
 
 
-def gantt_chart(row, moves: list[Movement], posts, reliefs) -> dict[str, Any]:
+def _day(raw: str | None, end: bool = False) -> datetime | None:
+    """A YYYY-MM-DD of the window's form as the start (or the end) of that local day."""
+    try:
+        day = datetime.strptime(raw or "", "%Y-%m-%d")
+    except ValueError:
+        return None
+    return timezone.make_aware(day + timedelta(days=1 if end else 0))
+
+
+# Without a window chosen, the chart shows the plan and the movements near it, so that one
+# record dated years away does not squeeze the withdrawal into a sliver.
+GANTT_NEAR = timedelta(days=7)
+GANTT_DEFAULT_SPAN = timedelta(days=14)
+
+
+def _window(bars, chosen: tuple[datetime | None, datetime | None]
+            ) -> tuple[datetime, datetime]:
+    moving = sorted(b[2] for b in bars if b[0] != "sites") or sorted(b[2] for b in bars)
+    planned = [b for b in bars if b[0] == "plan"]
+    if planned:
+        lo = min(b[2] for b in planned) - timedelta(hours=12)
+        hi = max(b[3] for b in planned) + timedelta(hours=12)
+        near = [b for b in bars if b[0] != "sites" and lo - GANTT_NEAR <= b[2] <= hi + GANTT_NEAR]
+        lo = min([lo, *(b[2] for b in near)])
+        hi = max([hi, *(b[3] for b in near)])
+    else:
+        lo = moving[0] - timedelta(hours=12)
+        hi = min(max(b[3] for b in bars), lo + GANTT_DEFAULT_SPAN)
+    lo, hi = chosen[0] or lo, chosen[1] or hi
+    return lo, max(hi, lo + timedelta(hours=1))
+
+
+def gantt_chart(row, moves: list[Movement], posts, reliefs,
+                chosen: tuple[datetime | None, datetime | None] = (None, None)
+                ) -> dict[str, Any]:
     bars: list[tuple[str, str, datetime, datetime, str, str]] = []  # group,row,a,b,cls,title
     if row is not None:
         for s in (row.plan or {}).get("sorties") or []:
@@ -365,18 +400,16 @@ def gantt_chart(row, moves: list[Movement], posts, reliefs) -> dict[str, Any]:
                          f"{relief.relieving_label()}: {_t(relief.start)}"))
     if not bars:
         return {"empty": True}
-    t0 = min(b[2] for b in bars)
-    t1 = max(b[3] for b in bars)
-    # Focus on the withdrawal: guard posts began days earlier.
-    focus = [b[2] for b in bars if b[0] != "sites"]
-    if focus:
-        t0 = max(t0, min(focus) - timedelta(hours=12))
+    t0, t1 = _window(bars, chosen)
     t0 = timezone.localtime(t0).replace(minute=0, second=0, microsecond=0)
+    outside = len({(b[1], b[2]) for b in bars if b[0] != "sites" and (b[3] <= t0 or b[2] >= t1)})
+    bars = [b for b in bars if b[3] > t0 and b[2] < t1]
     span = max((t1 - t0).total_seconds(), 3600)
     plot_w = GANTT_WIDTH - LABEL_W
 
     def x(t: datetime) -> float:
-        return round(LABEL_W + max(0.0, (t - t0).total_seconds()) / span * plot_w, 1)
+        seconds = min(max(0.0, (t - t0).total_seconds()), span)
+        return round(LABEL_W + seconds / span * plot_w, 1)
 
     groups = [("plan", _("Planned sorties (per airframe)")),
               ("units", _("Per unit: planned (upper) and actual (lower) movements")),
@@ -414,5 +447,6 @@ def gantt_chart(row, moves: list[Movement], posts, reliefs) -> dict[str, Any]:
         t += step
     return {"empty": False, "width": GANTT_WIDTH, "height": y + 10, "rows": rows_out,
             "headers": headers, "ticks": ticks, "label_w": LABEL_W,
-            "t0": timezone.localtime(t0), "t1": timezone.localtime(t1)}
+            "t0": timezone.localtime(t0), "t1": timezone.localtime(t1), "outside": outside,
+            "last_day": timezone.localtime(t1 - timedelta(microseconds=1)).date()}
 

@@ -111,3 +111,27 @@ def test_the_journal_tells_the_forces_story_in_the_readers_language(director):
         assert "Российский контингент" in contingent.display_summary
     with translation.override("en"):  # the stored English text is unchanged
         assert guard.display_summary == guard.summary
+
+
+def test_gantt_keeps_to_the_withdrawal_when_one_record_is_dated_far_away(director, client):
+    """A movement typed with the wrong year stretched the chart to 2026 and squeezed the
+    withdrawal into a sliver: it is left out of the default window and counted; choosing
+    the dates shows it."""
+    from sitroom.forces.views import gantt_chart
+
+    far = Movement(kind="flight", label="TYPO-1", manifest=[{"unit": "RU-HQ", "personnel": 1}],
+                   actual_departure=T("2026-11-01T10:00+05:00"),
+                   actual_arrival=T("2026-11-01T14:00+05:00"))
+    row = queries.approved_plan()
+    moves = [*queries.movements(director).exclude(actual_departure=None), far]
+    posts, reliefs = list(queries.guard_posts(director)), {}
+    chart = gantt_chart(row, moves, posts, reliefs)
+    assert chart["t0"].year == chart["t1"].year == 2022 and chart["outside"] == 1
+    chosen = gantt_chart(row, moves, posts, reliefs,
+                         (T("2026-10-31T00:00+05:00"), T("2026-11-03T00:00+05:00")))
+    titles = [b["title"] for r in chosen["rows"] for b in r["bars"]]
+    assert any(t.startswith("TYPO-1") for t in titles) and chosen["outside"] > 0
+    client.force_login(director)
+    page = client.get("/forces/gantt/", {"from": "2022-01-14", "to": "2022-01-15"})
+    assert 'value="2022-01-14"' in page.content.decode()
+    assert 'value="2022-01-15"' in page.content.decode()
