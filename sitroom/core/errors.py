@@ -14,7 +14,13 @@ class InvalidInput(Exception):
         super().__init__(self.message())
 
     def message(self) -> str:
+        """For a program's reader (API, CLI): each problem after its field's name."""
         return "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in self.errors.items())
+
+    def text(self) -> str:
+        """For a page's reader, who sees no field names: the problems alone."""
+        return " ".join(m if m.endswith((".", "?", "!")) else m + "."
+                        for msgs in self.errors.values() for m in msgs)
 
 
 class NotAllowed(Exception):

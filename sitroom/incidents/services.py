@@ -173,8 +173,8 @@ def _check(values: dict[str, Any], refs: IncidentRefs, now: datetime, source: st
         if values["subtype"] and (sub is None or sub.parent_id is None):
             errors["subtype"] = [_("unknown sub-type %(code)r") % {"code": values["subtype"]}]
         elif sub is not None and out.get("type") is not None and sub.parent_id != out["type"].pk:
-            errors["subtype"] = [_("%(sub)r is not a sub-type of %(type)r")
-                                 % {"sub": sub.code, "type": out["type"].code}]
+            errors["subtype"] = [_("%(sub)s is not a kind of %(type)s")
+                                 % {"sub": sub.label(), "type": out["type"].label()}]
         out["subtype"] = sub
     if "title" in values:
         title = (values["title"] or "").strip()
@@ -579,12 +579,13 @@ def set_status(incidents: list[Incident], status: str, *, actor: Actor | Any,
         target = REOPENED_AS.get(inc.status) if status == REOPEN else status
         if target is None:
             errors[f"incident {inc.uid}"] = [
-                _("is %(a)s: only a closed or discarded incident can be reopened")
-                % {"a": inc.get_status_display()}]
+                _("%(title)s is %(a)s: only a closed or discarded incident can be reopened")
+                % {"title": inc.title, "a": inc.get_status_display()}]
         elif target != inc.status and target not in STATUS_FLOW[inc.status]:
             errors[f"incident {inc.uid}"] = [
-                _("cannot go from %(a)s to %(b)s") % {"a": inc.get_status_display(),
-                                                      "b": IncidentStatus(target).label}]
+                _("%(title)s cannot go from %(a)s to %(b)s")
+                % {"title": inc.title, "a": inc.get_status_display(),
+                   "b": IncidentStatus(target).label}]
         targets[inc.pk] = target
     if errors:
         raise InvalidInput(errors)

@@ -101,7 +101,7 @@ def bulk_action(request):
         else:
             raise InvalidInput({"action": [_("Choose an action.")]})
     except InvalidInput as exc:
-        messages.error(request, exc.message())
+        messages.error(request, exc.text())
     except NotAllowed:
         return HttpResponseForbidden(_("You may not do this to these incidents."))
     else:
@@ -178,7 +178,7 @@ def incident_merge(request, uid):
     except Http404:
         messages.error(request, _("No incident %(id)s to merge.") % {"id": raw})
     except InvalidInput as exc:
-        messages.error(request, exc.message())
+        messages.error(request, exc.text())
     except NotAllowed:
         return HttpResponseForbidden(_("You may not merge these incidents."))
     else:
@@ -202,7 +202,7 @@ def incident_import(request):
                                           source=JournalSource.IMPORT,
                                           skip_invalid=bool(request.POST.get("skip_invalid")))
             except InvalidInput as exc:
-                error = exc.message()
+                error = exc.text()
             except NotAllowed as exc:
                 return HttpResponseForbidden(str(exc))
     return render(request, "incidents/import.html", {"report": report, "error": error},

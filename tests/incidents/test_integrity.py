@@ -196,3 +196,19 @@ def test_the_country_board_lists_units_in_the_readers_alphabet(sec_world):
     assert order() == ["KZ-SEV", "KZ-ZAP"]
     with translation.override("ru"):
         assert order() == ["KZ-ZAP", "KZ-SEV"]
+
+
+def test_the_pages_say_what_is_wrong_without_field_codes(sec_world, client):
+    a = report(sec_world, title="Crowd at the akimat")
+    duty = sec_world.users["duty"]
+    services.set_status([a], "closed", actor=duty, source="web")
+    client.force_login(duty)
+    page = client.post("/incidents/bulk", {"ids": [str(a.uid)], "action": "discard"},
+                       follow=True).content.decode()
+    assert "Crowd at the akimat cannot go from Closed to Discarded" in page
+    assert f"incident {a.uid}" not in page
+    page = client.post("/incidents/bulk", {"action": "verify"}, follow=True).content.decode()
+    assert "Select at least one incident." in page and "ids:" not in page
+    with pytest.raises(InvalidInput) as exc:
+        report(sec_world, type="riots", subtype="battles.armed_clash")
+    assert exc.value.text() == "Armed clash is not a kind of Riots."
