@@ -34,6 +34,7 @@ from .reading import (
     TIME_ESTIMATED_TAG,
     RowReader,
     TypeNames,
+    csv_encoding,
     csv_rows,
     file_error,
     guess_format,
@@ -231,7 +232,11 @@ def import_incidents(file: Any, *, actor: Actor | Any, source: str, fmt: str | N
         if fmt not in IMPORT_FORMATS:
             raise file_error(_("is empty") if fmt is None else
                              _("unknown format %(fmt)r; expected csv or xlsx") % {"fmt": fmt})
-        rows = csv_rows(stream) if fmt == "csv" else xlsx_rows(stream)
+        encoding = csv_encoding(stream) if fmt == "csv" else None
+        if encoding == "cp1251":
+            report.notes.append(_("the file is not UTF-8: read as Windows-1251 (Cyrillic), "
+                                  "as Excel saves CSV on a Russian or Kazakh Windows"))
+        rows = csv_rows(stream, encoding) if fmt == "csv" else xlsx_rows(stream)
         try:
             header = next(rows, None)
             if header is None or not any(text_of(c) for c in header):
@@ -312,6 +317,10 @@ def _run(reader: RowReader, rows: Iterator[list[Any]], start: int, actor: Actor,
             _("%(n)d row(s) gave a date without a time: taken as 12:00 %(zone)s and tagged "
               "%(tag)s") % {"n": estimated, "zone": timezone.get_default_timezone_name(),
                             "tag": TIME_ESTIMATED_TAG})
+    if reader.zoned:
+        report.notes.append(
+            _("%(n)d row(s) gave a date and time without an offset: read as %(zone)s time")
+            % {"n": reader.zoned, "zone": timezone.get_default_timezone_name()})
     if reader.derive_title:
         report.notes.append(_("the file has no title column: titles were made from the "
                               "type and location"))

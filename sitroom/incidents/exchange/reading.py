@@ -36,6 +36,8 @@ IMPORT_FORMATS = ("csv", "xlsx")
 
 _YMD = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _DMY = re.compile(r"^(\d{1,2})[-.](\d{1,2})[-.](\d{4})$")
+# "05.01.2022 16:00": a date and time as a Russian or Kazakh spreadsheet writes it.
+_DMY_TIME = re.compile(r"^(\d{1,2})[-.](\d{1,2})[-.](\d{4})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _TRUE = {"true", "yes", "y", "1", "t"}
 _FALSE = {"false", "no", "n", "0", "f", ""}
 
@@ -55,9 +57,22 @@ def file_error(message: str) -> InvalidInput:
     return InvalidInput({"file": [message]})
 
 
-def csv_rows(binary: BinaryIO) -> Iterator[list[Any]]:
-    """The rows of a UTF-8 CSV file (RFC 4180; a byte-order mark is dropped)."""
-    text = io.TextIOWrapper(binary, encoding="utf-8-sig", newline="")
+def csv_encoding(binary: BinaryIO) -> str:
+    """UTF-8, or Windows-1251 for a file that is not UTF-8: what Excel saves a CSV in on a
+    Russian or Kazakh Windows. Judged on the first 64 KiB; the stream is rewound."""
+    head = binary.read(65536)
+    binary.seek(0)
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if len(head) < 65536 or exc.start < len(head) - 3:  # not a character cut by the peek
+            return "cp1251"
+    return "utf-8-sig"
+
+
+def csv_rows(binary: BinaryIO, encoding: str = "utf-8-sig") -> Iterator[list[Any]]:
+    """The rows of a CSV file (RFC 4180; a UTF-8 byte-order mark is dropped)."""
+    text = io.TextIOWrapper(binary, encoding=encoding, newline="")
     reader = None
     try:
         first = text.readline()
@@ -162,8 +177,10 @@ def parse_when(value: Any) -> tuple[datetime, bool]:
 
     ISO 8601 with an offset is taken as is. A date alone (yyyy-mm-dd, ACLED's dd-mm-yyyy,
     "05 January 2022", a spreadsheet date) is taken as noon in the deployment's zone. A
-    spreadsheet date-time cell (which has no zone) is read in the deployment's zone.
-    Raises ValueError with the problem.
+    date and time without an offset (a spreadsheet's cell, or "2022-01-05 16:00" as a
+    spreadsheet saves it to CSV) is read in the deployment's zone, as the web forms read
+    it; the import's report says how many rows were (`has_offset`). Raises ValueError with
+    the problem.
     """
     if isinstance(value, datetime):
         if value.time() == time(0) and value.tzinfo is None:
@@ -188,6 +205,14 @@ def parse_when(value: Any) -> tuple[datetime, bool]:
         except ValueError:
             raise ValueError(_("is not a date of the calendar: %(value)r")
                              % {"value": text}) from None
+    if m := _DMY_TIME.match(text):
+        try:
+            moment = datetime(int(m[3]), int(m[2]), int(m[1]), int(m[4]), int(m[5]),
+                              int(m[6] or 0))
+        except ValueError:
+            raise ValueError(_("is not a date of the calendar: %(value)r")
+                             % {"value": text}) from None
+        return timezone.make_aware(moment, timezone.get_default_timezone()), False
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
@@ -198,12 +223,20 @@ def parse_when(value: Any) -> tuple[datetime, bool]:
         except ValueError:
             pass
         raise ValueError(
-            _("is not a date and time: %(value)r; give ISO 8601 with an offset "
-              "(2022-01-05T14:30:00+06:00) or a date (2022-01-05 or 05-01-2022)")
+            _("is not a date and time: %(value)r; give ISO 8601 (2022-01-05T14:30:00+06:00), "
+              "a date and time (05.01.2022 14:30) or a date (2022-01-05 or 05-01-2022)")
             % {"value": text}) from None
     if moment.tzinfo is None:
-        raise ValueError(_("needs a time-zone offset, e.g. 2022-01-05T12:00:00+06:00"))
+        return timezone.make_aware(moment, timezone.get_default_timezone()), False
     return moment, False
+
+
+_OFFSET = re.compile(r"(?:[zZ]|[+-]\d\d(?::?\d\d)?)$")
+
+
+def has_offset(value: Any) -> bool:
+    """Whether a cell gives its moment's offset (a text ending in Z or ±hh:mm)."""
+    return isinstance(value, str) and bool(_OFFSET.search(value.strip()))
 
 
 def _split(value: Any) -> list[str]:
@@ -234,6 +267,7 @@ class RowReader:
 
     def __init__(self, header: list[Any], tags: list[Any] | None, types: TypeNames):
         self.types = types
+        self.zoned = 0  # rows whose date and time had no offset: read in the deployment's
         self.columns: list[tuple[int, str]] = []
         self.header_of: dict[str, str] = {}
         self.ignored: list[str] = []
@@ -292,6 +326,8 @@ class RowReader:
         out["type"], out["subtype"] = type_code, sub_code
         try:
             out["occurred_at"], estimated = parse_when(raw.get("occurred_at"))
+            if not estimated and not has_offset(raw.get("occurred_at")):
+                self.zoned += 1
         except ValueError as exc:
             fail("occurred_at", str(exc))
         for name in ("lat", "lon"):
