@@ -27,6 +27,16 @@ def _type_choices(sub: bool):
         (t.code, t.label()) for t in qs]
 
 
+def _subtype_groups():
+    """Sub-types under their type (one group each), so that a sub-type is chosen from
+    its own type's list."""
+    groups: dict[int, tuple[str, list]] = {}
+    for t in IncidentType.objects.select_related("parent").filter(
+            parent__isnull=False).order_by("parent__position", "position"):
+        groups.setdefault(t.parent_id, (t.parent.label(), []))[1].append((t.code, t.label()))
+    return [("", _("— none —")), *groups.values()]
+
+
 class IncidentFilterForm(forms.Form):
     area = AreaChoiceField(label=_("Area"), queryset=Area.objects.none(), to_field_name="code",
                            required=False, empty_label=_("All areas"))
@@ -95,8 +105,9 @@ class IncidentForm(forms.Form):
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["area"].queryset = Area.objects.visible_to(user).order_by("path")
-        self.fields["type"].choices = _type_choices(sub=False)[1:]
-        self.fields["subtype"].choices = _type_choices(sub=True)
+        # No type chosen for the reporter: a hurried report is not filed as a battle.
+        self.fields["type"].choices = [("", _("— choose —")), *_type_choices(sub=False)[1:]]
+        self.fields["subtype"].choices = _subtype_groups()
 
     def values(self) -> dict:
         d = self.cleaned_data

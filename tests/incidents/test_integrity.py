@@ -212,3 +212,15 @@ def test_the_pages_say_what_is_wrong_without_field_codes(sec_world, client):
     with pytest.raises(InvalidInput) as exc:
         report(sec_world, type="riots", subtype="battles.armed_clash")
     assert exc.value.text() == "Armed clash is not a kind of Riots."
+
+
+def test_the_report_form_asks_for_a_type_and_offers_each_types_own_subtypes(sec_world, client):
+    client.force_login(sec_world.users["duty"])
+    page = client.get("/incidents/new").content.decode()
+    type_select = page[page.index('name="type"'):].split("</select>")[0]
+    assert '<option value="" selected>' in type_select  # nothing chosen for the reporter
+    riots = page[page.index('<optgroup label="Riots">'):].split("</optgroup>")[0]
+    assert "riots.mob_violence" in riots and "battles." not in riots
+    r = client.post("/incidents/new", {"title": "Crowd", "area": "KZ751110",
+                                       "occurred_at": "2022-01-05T10:00", "severity": 2})
+    assert r.status_code in (200, 422) and Incident.objects.count() == 0
