@@ -7,7 +7,9 @@ aircraft types are reference data any role may read. Withdrawal plans cover the 
 force: only users who see every area read them.
 
 Writes: directors and duty officers record the force (within their scope); aircraft
-types are reference data only directors edit; a plan is approved by a director.
+types are reference data only directors edit; a plan is approved by a director. A write
+names only records the writer may read: a movement's manifest lists units in the writer's
+scope, and any other unit is "no unit", as one that does not exist.
 """
 
 from __future__ import annotations

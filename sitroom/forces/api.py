@@ -321,6 +321,7 @@ def board(request, as_of: Query[AwareDatetime | None] = None):
         "as_of": data["as_of"].isoformat(), "personnel": data["personnel"],
         "vehicles": data["vehicles"], "gaps": data["gaps"],
         "plan": data["plan"].pk if data["plan"] else None,
+        "plan_approved": data["plan_approved"],
         "deviations": [d | {"planned": d["planned"].isoformat() if d["planned"] else None,
                             "actual": d["actual"].isoformat() if d["actual"] else None,
                             "kind": str(d["kind"])} for d in data["deviations"]],
@@ -371,15 +372,24 @@ def post_plan(request, body: PlanIn):
     if body.note:
         row.note = body.note
         row.save(update_fields=["note"])
-    return Status(201, plan_out(row) | {"gaps": [gap_out(g)
-                                                 for g in services.plan_gaps(row)]})
+    return Status(201, _plan_with_gaps(row))
 
 
 @router.get(f"{P}/plans/{{plan_id}}", response=PlanWithGapsOut,
             summary="One plan, with its gaps")
 def get_plan(request, plan_id: int):
     row = _found(queries.plans(request.user).filter(pk=plan_id).first(), "plan", plan_id)
-    return plan_out(row) | {"gaps": [gap_out(g) for g in services.plan_gaps(row)]}
+    return _plan_with_gaps(row)
+
+
+def _plan_with_gaps(row) -> dict[str, Any]:
+    """The plan with its handover check against the force now and when planned."""
+    check = services.plan_check(row)
+    return plan_out(row) | {
+        "gaps": [gap_out(g) for g in check["gaps"]],
+        "check_errors": check["errors"],
+        "gaps_when_planned": [gap_out(g) for g in check["gaps_when_planned"]],
+        "gaps_changed": check["changed"]}
 
 
 @router.post(f"{P}/plans/{{plan_id}}/approve", response=PlanOut,

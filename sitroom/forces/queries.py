@@ -125,15 +125,32 @@ def board(user, as_of: datetime | None = None) -> dict[str, Any]:
         if contingent_id in rows:
             rows[contingent_id]["gaps"].append(gap_out(gap))
     plan = approved_plan(as_of)
+    found = deviations(plan, moves, moment) if plan is not None else []
+    readable = plan is not None and plans(user).filter(pk=plan.pk).exists()
+    if plan is not None and not readable:
+        found = _seen_deviations(found, plan, {u.code for u in units(user)})
     return {
         "as_of": moment,
         "contingents": list(rows.values()),
         "personnel": sum(r["personnel"] for r in rows.values()),
         "vehicles": sum(r["vehicles"] for r in rows.values()),
         "gaps": [gap_out(g) for g in gaps],
-        "plan": plan,
-        "deviations": deviations(plan, moves, moment) if plan is not None else [],
+        # plans cover the whole force: a reader who does not see all of it is told that a
+        # plan is approved, not which one, and sees only the deviations of its own units
+        "plan": plan if readable else None,
+        "plan_approved": plan is not None,
+        "deviations": found,
     }
+
+
+def _seen_deviations(found: list[dict[str, Any]], plan: WithdrawalPlan, seen: set[str]
+                     ) -> list[dict[str, Any]]:
+    """The deviations about units in `seen` only: a planned sortie whose every unit the
+    reader sees (its movements are already the reader's)."""
+    sortie_units = {s.get("id"): {u.get("unit") for u in s.get("units") or []}
+                    for s in plan.plan.get("sorties") or []}
+    return [d for d in found
+            if d["sortie"] is None or sortie_units.get(d["sortie"], set()) <= seen]
 
 
 def _parse(value: Any) -> datetime | None:

@@ -44,10 +44,14 @@ def bounds_text(bounds: dict[str, int]) -> str:
     return "; ".join(f"{bound_name(name)} {value}" for name, value in bounds.items()) or "—"
 
 
-def _t(moment: datetime | None) -> str:
+def moment_text(moment: datetime | None) -> str:
+    """A moment for the reader: day, month and time in the deployment's time zone."""
     if moment is None:
         return "—"
     return date_format(timezone.localtime(moment), "j M H:i")
+
+
+_t = moment_text
 
 
 def gap_text(gap: Gap) -> str:

@@ -8,10 +8,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ninja import Schema
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
 
-class ContingentIn(Schema):
+class In(Schema):
+    """An input: a field it does not take (a misspelt name) is an error, not ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ContingentIn(In):
     code: str | None = None
     state: str | None = Field(None, description="ISO 3166-1 alpha-2, e.g. KG")
     name: str | None = Field(None, description="name in English")
@@ -26,7 +32,7 @@ class ContingentIn(Schema):
     note: str | None = None
 
 
-class UnitIn(Schema):
+class UnitIn(In):
     code: str | None = None
     contingent: str | None = None
     name: str | None = Field(None, description="name in English")
@@ -43,7 +49,7 @@ class UnitIn(Schema):
     note: str | None = None
 
 
-class VehiclesIn(Schema):
+class VehiclesIn(In):
     unit: str
     kind: str
     count: int
@@ -55,7 +61,7 @@ class VehiclesIn(Schema):
     source: str = ""
 
 
-class AirfieldIn(Schema):
+class AirfieldIn(In):
     code: str | None = None
     icao: str | None = None
     name: str | None = None
@@ -73,7 +79,7 @@ class AirfieldIn(Schema):
     note: str | None = None
 
 
-class AircraftTypeIn(Schema):
+class AircraftTypeIn(In):
     code: str | None = None
     name: str | None = None
     acl_kg: int | None = None
@@ -92,7 +98,7 @@ class AircraftTypeIn(Schema):
     estimate: bool | None = None
 
 
-class GuardPostIn(Schema):
+class GuardPostIn(In):
     key: str | None = Field(None, description="your key for this record (kept across "
                                                "versions); generated when absent")
     unit: str | None = None
@@ -106,7 +112,7 @@ class GuardPostIn(Schema):
     note: str | None = None
 
 
-class ReliefIn(Schema):
+class ReliefIn(In):
     key: str | None = None
     place: str | None = None
     relieving_unit: str | None = Field(None, description="the national unit, in English")
@@ -119,14 +125,14 @@ class ReliefIn(Schema):
     note: str | None = None
 
 
-class ManifestItem(Schema):
+class ManifestItem(In):
     unit: str
     personnel: int = 0
     vehicles: dict[str, int] = Field(default_factory=dict,
                                      description="vehicle kind -> count")
 
 
-class MovementIn(Schema):
+class MovementIn(In):
     key: str | None = None
     kind: str | None = Field(None, description="flight or road")
     label: str | None = None
@@ -140,15 +146,16 @@ class MovementIn(Schema):
     actual_departure: AwareDatetime | None = None
     actual_arrival: AwareDatetime | None = None
     manifest: list[ManifestItem] | None = None
-    plan: int | None = None
-    sortie: str | None = None
+    plan: int | None = Field(None, description="id of the plan the movement flies; the plan "
+                                                "approved now when a sortie is given alone")
+    sortie: str | None = Field(None, description="a sortie id of that plan")
     time_estimated: bool | None = None
     estimate: bool | None = None
     source: str | None = None
     note: str | None = None
 
 
-class PlanIn(Schema):
+class PlanIn(In):
     start: AwareDatetime | None = Field(None, description="plan from this moment; now")
     time_limit_s: float = Field(30, gt=0, le=600)
     note: str = ""
@@ -353,7 +360,16 @@ class PlanOut(PlanSummaryOut):
 
 
 class PlanWithGapsOut(PlanOut):
-    gaps: list[GapOut] = Field(description="gaps of the handover rule in this plan")
+    gaps: list[GapOut] = Field(description="gaps of the handover rule in this plan, checked "
+                                           "against the guard posts and reliefs as recorded "
+                                           "now (what approval checks)")
+    check_errors: dict[str, list[str]] = Field(
+        description="what the force as recorded now lacks for the check (field -> "
+                    "problems); empty when the check ran")
+    gaps_when_planned: list[GapOut] = Field(description="gaps against the force as it was "
+                                                        "when the plan was computed")
+    gaps_changed: bool = Field(description="the force changed since the plan was computed "
+                                           "and the check now finds other gaps")
 
 
 # --- the force board -----------------------------------------------------------------
@@ -421,9 +437,13 @@ class ForceBoardOut(Schema):
     personnel: int = Field(description="personnel still in country")
     vehicles: int = Field(description="vehicles still in country")
     gaps: list[GapOut]
-    plan: int | None = Field(description="id of the plan approved at as_of")
+    plan: int | None = Field(description="id of the plan approved at as_of; null when none "
+                                         "is, or when the reader does not read plans "
+                                         "(they cover the whole force)")
+    plan_approved: bool = Field(description="a plan is approved at as_of")
     deviations: list[DeviationOut] = Field(description="how the movements differ from the "
-                                                       "approved plan")
+                                                       "approved plan, for the units the "
+                                                       "reader sees")
     contingents: list[ForceBoardContingentOut]
 
 

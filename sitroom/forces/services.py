@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections import Counter
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from sitroom.core.actors import Actor
 from sitroom.core.choices import BACKDATABLE_SOURCES
@@ -41,6 +42,7 @@ from .models import (
     WithdrawalPlan,
 )
 from .planner.handover import Gap, boarding_gaps, site_gaps
+from .render import moment_text
 
 AIRCRAFT_DATA = Path(__file__).resolve().parent / "data" / "aircraft_types.json"
 DEFAULT_OVERLAP_MIN = 60
@@ -551,18 +553,60 @@ def record_relief(data: dict[str, Any], *, actor: Actor | Any, source: str):
                       params={"unit": unit, "place": place})
 
 
-def _manifest(value: Any, errors: Errors) -> list[dict[str, Any]]:
+MANIFEST_ITEM_FIELDS = ("unit", "personnel", "vehicles")
+
+
+def _in_country(units: list[Unit], leaves: datetime, uid: str
+                ) -> tuple[Counter, dict[str, Counter]]:
+    """Personnel and vehicles (by kind) of `units` that could still leave at `leaves`: the
+    unit's strength (nothing before it arrived) less what every other recorded movement
+    carries out, whenever it flew, for people recorded as leaving later are not here to
+    leave now as well. The movement `uid` itself is left out, so correcting it does not
+    count it twice."""
+    codes = {u.code for u in units}
+    gone_people: Counter = Counter()
+    gone_vehicles: dict[str, Counter] = {code: Counter() for code in codes}
+    for m in Movement.objects.known_at(None).filter(
+            removed=False, actual_departure__isnull=False).exclude(uid=uid):
+        for item in m.manifest or []:
+            code = item.get("unit")
+            if code in codes:
+                gone_people[code] += int(item.get("personnel") or 0)
+                gone_vehicles[code].update({k: int(n) for k, n in
+                                            (item.get("vehicles") or {}).items()})
+    people: Counter = Counter()
+    vehicles: dict[str, Counter] = {}
+    for u in units:
+        here = u.arrived_at is None or u.arrived_at <= leaves
+        people[u.code] = max(0, u.personnel - gone_people[u.code]) if here else 0
+        vehicles[u.code] = Counter({v.kind: max(0, v.count - gone_vehicles[u.code][v.kind])
+                                    if here else 0 for v in u.vehicles.all()})
+    return people, vehicles
+
+
+def _manifest(value: Any, errors: Errors, *, actor: Actor, leaves: datetime | None = None,
+              uid: str = "") -> list[dict[str, Any]]:
+    """The units aboard. A unit the actor may not see is "no unit", as one that does not
+    exist: a write names nothing the actor may not read. When the movement has left
+    (`leaves`), each unit carries no more than it still has in country then."""
     if not isinstance(value, list) or not value:
         _err(errors, "manifest", _("must list at least one unit"))
         return []
     out = []
-    units = {u.code: u for u in Unit.objects.filter(
-        code__in=[i.get("unit") for i in value if isinstance(i, dict)])}
+    unit_qs = Unit.objects.filter(code__in=[i.get("unit") for i in value
+                                            if isinstance(i, dict)])
+    if actor.user is not None:
+        unit_qs = unit_qs.visible_to(actor.user)
+    units = {u.code: u for u in unit_qs.prefetch_related("vehicles")}
+    people_left, vehicles_left = _in_country(list(units.values()), leaves, uid) \
+        if leaves is not None else (None, None)
     for i, item in enumerate(value):
         where = f"manifest[{i}]"
         if not isinstance(item, dict):
             _err(errors, where, _("must be an object with unit, personnel and vehicles"))
             continue
+        for name in sorted(set(item) - set(MANIFEST_ITEM_FIELDS)):
+            _err(errors, f"{where}.{name}", _("is not a field this request takes"))
         unit = units.get(item.get("unit"))
         if unit is None:
             _err(errors, f"{where}.unit", _("no unit with code %(code)r")
@@ -571,6 +615,14 @@ def _manifest(value: Any, errors: Errors) -> list[dict[str, Any]]:
         personnel = _number(item, "personnel", sub := {}, default=0, high=unit.personnel)
         for msgs in sub.values():
             _err(errors, f"{where}.personnel", " ".join(msgs))
+        if people_left is not None and personnel and personnel > people_left[unit.code]:
+            _err(errors, f"{where}.personnel", ngettext(
+                "%(unit)s has %(n)d person left in country at %(t)s; the manifest says "
+                "%(m)d",
+                "%(unit)s has %(n)d people left in country at %(t)s; the manifest says "
+                "%(m)d", people_left[unit.code])
+                % {"unit": unit.code, "n": people_left[unit.code], "t": moment_text(leaves),
+                   "m": personnel})
         vehicles = item.get("vehicles") or {}
         if not isinstance(vehicles, dict):
             _err(errors, f"{where}.vehicles", _("must map vehicle kinds to counts"))
@@ -585,10 +637,37 @@ def _manifest(value: Any, errors: Errors) -> list[dict[str, Any]]:
                     not 0 <= count <= kinds[kind]:
                 _err(errors, f"{where}.vehicles.{kind}", _("must be 0 to %(n)d")
                      % {"n": kinds[kind]})
+            elif count and vehicles_left is not None and \
+                    count > vehicles_left[unit.code][kind]:
+                _err(errors, f"{where}.vehicles.{kind}", _(
+                    "%(unit)s has %(n)d %(kind)s left in country at %(t)s; the manifest "
+                    "says %(m)d") % {"unit": unit.code, "n": vehicles_left[unit.code][kind],
+                                     "kind": kind, "t": moment_text(leaves), "m": count})
             elif count:
                 clean[kind] = count
         out.append({"unit": unit.code, "personnel": personnel or 0, "vehicles": clean})
     return out
+
+
+def _sortie_plan(data: dict, plan: WithdrawalPlan | None, errors: Errors
+                 ) -> tuple[str, WithdrawalPlan | None]:
+    """The sortie a movement flies and its plan: a sortie of the plan named, or of the
+    plan approved now when none is named."""
+    sortie = _text(data, "sortie", errors, max_len=40)
+    if not sortie or "plan" in errors or "sortie" in errors:
+        return sortie, plan
+    named = plan is not None
+    if plan is None:
+        plan = WithdrawalPlan.objects.filter(status=PlanStatus.APPROVED).first()
+        if plan is None:
+            _err(errors, "sortie", _("no plan is approved: name the plan of sortie %(s)r")
+                 % {"s": sortie})
+            return sortie, None
+    if sortie not in {s.get("id") for s in (plan.plan or {}).get("sorties") or []}:
+        _err(errors, "sortie", (_("plan %(id)s has no sortie %(s)r") if named else
+                                _("the approved plan (%(id)s) has no sortie %(s)r"))
+             % {"id": plan.pk, "s": sortie})
+    return sortie, plan
 
 
 MOVEMENT_FIELDS = ("kind", "label", "aircraft_type", "origin", "origin_place", "destination",
@@ -625,11 +704,11 @@ def record_movement(data: dict[str, Any], *, actor: Actor | Any, source: str):
         "planned_arrival": _moment(data, "planned_arrival", errors),
         "actual_departure": _moment(data, "actual_departure", errors),
         "actual_arrival": _moment(data, "actual_arrival", errors),
-        "manifest": _manifest(data.get("manifest"), errors),
-        "plan": plan,
-        "sortie": _text(data, "sortie", errors, max_len=40),
         "time_estimated": _flag(data, "time_estimated", errors),
     } | _record_fields(data, errors)
+    fields["manifest"] = _manifest(data.get("manifest"), errors, actor=actor,
+                                   leaves=fields["actual_departure"], uid=uid)
+    fields["sortie"], fields["plan"] = _sortie_plan(data, plan, errors)
     if kind == MovementKind.FLIGHT:
         if fields["aircraft_type"] is None and "aircraft_type" not in errors:
             _err(errors, "aircraft_type", _("is required for a flight"))
@@ -810,8 +889,9 @@ def save_plan(plan: Any, actor: Actor | Any, *, problem: Any = None, source: str
     return row
 
 
-def plan_gaps(row: WithdrawalPlan) -> list[Gap]:
-    """The handover check of a stored plan against its stored problem."""
+def planned_gaps(row: WithdrawalPlan) -> list[Gap]:
+    """The handover check of a stored plan against the problem it was computed for (the
+    force as it was then)."""
     from .planner.handover import check_handover
     from .planner.model import Plan, Problem
 
@@ -820,11 +900,54 @@ def plan_gaps(row: WithdrawalPlan) -> list[Gap]:
     return check_handover(Problem.from_json(row.problem), Plan.from_json(row.plan))
 
 
+def current_problem(row: WithdrawalPlan):
+    """The withdrawal problem of the force as recorded now, from the plan's start, built
+    as the planner builds it. Raises InvalidInput naming what the force now lacks."""
+    from .planner.model import Problem
+    from .planning import problem_from_db
+
+    start = row.start
+    if start is None and row.problem:
+        start = Problem.from_json(row.problem).start
+    return problem_from_db(start=start)
+
+
+def plan_gaps(row: WithdrawalPlan) -> list[Gap]:
+    """The handover check of a stored plan's sorties and road moves against the guard
+    posts and reliefs as they are now (a relief moved later after the plan was computed
+    is a gap). Raises InvalidInput when the force now lacks what the check needs."""
+    from .planner.handover import check_handover
+    from .planner.model import Plan
+
+    return check_handover(current_problem(row), Plan.from_json(row.plan))
+
+
+def _gap_key(gap: Gap) -> tuple:
+    return (gap.kind, gap.site_id, gap.unit_id, gap.at, gap.shortfall_min)
+
+
+def plan_check(row: WithdrawalPlan) -> dict[str, Any]:
+    """What a plan's page and the API show of its handover check: `gaps` against the
+    force now, `errors` when the force now cannot be checked (what is missing, by
+    field), `gaps_when_planned` against the force it was computed for, and `changed`
+    when the two differ."""
+    try:
+        gaps, errors = plan_gaps(row), {}
+    except InvalidInput as exc:
+        gaps, errors = [], exc.errors
+    when_planned = planned_gaps(row)
+    changed = bool(errors) or sorted(map(_gap_key, gaps)) != sorted(
+        map(_gap_key, when_planned))
+    return {"gaps": gaps, "errors": errors, "gaps_when_planned": when_planned,
+            "changed": changed and bool(row.problem)}
+
+
 @transaction.atomic
 def approve_plan(plan_id: int, actor: Actor | Any, *, source: str = "cli") -> WithdrawalPlan:
     """Approve a draft plan (directors). Refused, naming the site and the time, when the
-    handover check finds a gap, or when the planner found no plan. The plan approved
-    before is superseded."""
+    handover check of the plan against the force as recorded now (not as it was when
+    the plan was computed) finds a gap, or when the planner found no plan. The plan
+    approved before is superseded."""
     actor = _actor(actor)
     require_write(actor, None, roles=APPROVERS, what=_("withdrawal plans"))
     row = WithdrawalPlan.objects.select_for_update().filter(pk=plan_id).first()

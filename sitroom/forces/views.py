@@ -87,6 +87,7 @@ def board(request):
         "gap_texts": [g["message"] for g in data["gaps"]],
         "deviations": [_deviation(d) for d in data["deviations"]],
         "can_record": _may_record(request.user),
+        "sees_plans": _sees_plans(request.user),
         "live_url": f"?kind=force&after={head}",
     }
     template = "forces/partials/board.html" if request.headers.get("HX-Request") \
@@ -165,7 +166,9 @@ def _plan_view(row: WithdrawalPlan | None, run: PlannerRun | None = None
                      for k, v in (data.get("sortie_bounds") or {}).items()]
     closure_min = data.get("closure_min")
     baseline = (run.baseline if run is not None else None) or {}
-    gaps = [gap_text(g) for g in services.plan_gaps(row)] if row.problem else []
+    check = services.plan_check(row)
+    gaps = [gap_text(g) for g in check["gaps"]]
+    gaps += [f"{name}: {' '.join(msgs)}" for name, msgs in check["errors"].items()]
     return {"row": row, "status": data.get("status"), "sorties": sorties, "road": road,
             "closure": row.closure, "closure_hours": hours(closure_min),
             "ratio": row.ratio, "ratio_bound": bound_name(row.ratio_bound),
@@ -173,7 +176,9 @@ def _plan_view(row: WithdrawalPlan | None, run: PlannerRun | None = None
             "closure_bounds": closure_bounds, "sortie_bounds": sortie_bounds,
             "explanation": data.get("explanation") or "", "start": start,
             "baseline": baseline | {"closure_hours": hours(baseline.get("closure_min"))}
-            if baseline else None, "gaps": gaps, "notes": data.get("notes") or []}
+            if baseline else None, "gaps": gaps, "gaps_changed": check["changed"],
+            "gaps_when_planned": [gap_text(g) for g in check["gaps_when_planned"]],
+            "notes": data.get("notes") or []}
 
 
 def _parse(value):
