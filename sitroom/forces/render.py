@@ -55,7 +55,13 @@ _t = moment_text
 
 
 def gap_text(gap: Gap) -> str:
-    """One sentence naming the site, the unit, the time and the shortfall."""
+    """One sentence naming the site, the unit, the time and the shortfall (said to be a
+    planned movement's when it is)."""
+    text = _gap_text(gap)
+    return _("Planned movement: %(gap)s") % {"gap": text} if gap.planned else text
+
+
+def _gap_text(gap: Gap) -> str:
     p = {"site": gap.site_name, "unit": gap.who, "guard_end": _t(gap.guard_end),
          "relief": _t(gap.relief_start), "short": gap.shortfall_min,
          "overlap": gap.overlap_min, "boards": _t(gap.boards_at),

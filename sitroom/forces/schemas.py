@@ -329,6 +329,8 @@ class GapOut(Schema):
     released_at: str | None = Field(description="guard end plus travel: the earliest "
                                                 "boarding allowed; ISO 8601")
     travel_min: int = Field(description="road time from the site to the airfield (min)")
+    planned: bool = Field(False, description="true when it comes from a movement only "
+                                             "planned (no actual departure yet)")
     message: str = Field(description="the gap in one sentence, in the reader's language")
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -806,18 +807,20 @@ def update_movement(uid: str, changes: dict[str, Any], *, actor, source: str) ->
 
 def check_force(as_of: datetime | None = None, *, user=None) -> list[Gap]:
     """Every gap in the recorded force as known at `as_of` (now when None): sites whose
-    guard ends without a relief overlapping it by the required minutes, and units that
-    left (actual departure by `as_of`) before their sites were released plus travel.
+    guard ends without a relief overlapping it by the required minutes, units that left
+    (actual departure by `as_of`) before their sites were released plus travel, and units
+    whose planned movement (no actual departure yet) would (marked `planned`).
     With `user`, only the records the user may see."""
     guards = GuardPost.objects.known_at(as_of).filter(removed=False)
     reliefs = Relief.objects.known_at(as_of).filter(removed=False)
-    movements = Movement.objects.known_at(as_of).filter(removed=False,
-                                                        actual_departure__isnull=False)
+    known = Movement.objects.known_at(as_of).filter(removed=False)
+    movements = known.filter(actual_departure__isnull=False)
     if as_of is not None:
         movements = movements.filter(actual_departure__lte=as_of)
+    planned = known.filter(actual_departure__isnull=True, planned_departure__isnull=False)
     if user is not None:
         guards, reliefs = guards.visible_to(user), reliefs.visible_to(user)
-        movements = movements.visible_to(user)
+        movements, planned = movements.visible_to(user), planned.visible_to(user)
     guards = list(guards.select_related("unit", "place"))
     first_relief: dict[int, Relief] = {}
     for r in reliefs.order_by("start"):
@@ -829,22 +832,30 @@ def check_force(as_of: datetime | None = None, *, user=None) -> list[Gap]:
                           relief.start if relief else None,
                           g.overlap_min if g.overlap_min is not None else DEFAULT_OVERLAP_MIN,
                           unit_name=g.unit.label())
-    boards: dict[str, datetime] = {}
-    for m in movements:
-        for item in m.manifest or []:
-            code = item.get("unit")
-            if code and (code not in boards or m.actual_departure < boards[code]):
-                boards[code] = m.actual_departure
+    def first_departures(rows, when: str) -> dict[str, datetime]:
+        out: dict[str, datetime] = {}
+        for m in rows:
+            for item in m.manifest or []:
+                code, at = item.get("unit"), getattr(m, when)
+                if code and (code not in out or at < out[code]):
+                    out[code] = at
+        return out
+
+    boards = first_departures(movements, "actual_departure")
+    intended = first_departures(planned, "planned_departure")
     by_unit: dict[str, list[GuardPost]] = {}
     for g in guards:
         by_unit.setdefault(g.unit.code, []).append(g)
     for code, posts in by_unit.items():
-        leaves = boards.get(code)
+        leaves, is_planned = boards.get(code), False
+        if leaves is None:
+            leaves, is_planned = intended.get(code), True
         if leaves is None:
             continue
         releases = [(g.place.code, g.place.label(), g.end, g.travel_min) for g in posts
                     if g.start <= leaves]
-        gaps += boarding_gaps(code, leaves, releases, unit_name=posts[0].unit.label())
+        found = boarding_gaps(code, leaves, releases, unit_name=posts[0].unit.label())
+        gaps += [replace(g, planned=True) for g in found] if is_planned else found
     gaps.sort(key=lambda gap: (gap.at, gap.site_id, gap.kind))
     return gaps
 

@@ -253,3 +253,23 @@ def test_a_sortie_with_no_plan_approved_is_refused(force, token_for):
              _flight("F1", "2022-01-14T08:00:00+06:00", 1) | {"sortie": "S1"})
     assert r.status_code == 422
     assert _fields(r) == {"sortie": "no plan is approved: name the plan of sortie 'S1'"}
+
+
+def test_a_planned_movement_that_would_leave_a_site_unguarded_is_shown(force, token_for):
+    """Only actual departures were checked: a planned flight of a unit still guarding its
+    site showed no problem until it flew."""
+    duty = token_for("duty")
+    plan = _flight("P1", "", 100)
+    plan.pop("actual_departure")
+    plan["planned_departure"] = "2022-01-14T10:00:00+06:00"
+    assert call(duty, "post", MOVES, plan).status_code == 201
+    gaps = call(duty, "get", "/api/v1/forces/gaps").json()
+    [gap] = [g for g in gaps if g["unit_id"] == "KG-1"]
+    assert gap["planned"] is True and gap["kind"] == "boarding"
+    assert gap["message"].startswith("Planned movement: CHP-2: Kyrgyz unit boards at 14 Jan")
+    # once it flies, the gap is the actual one
+    r = call(duty, "patch", f"{MOVES}/P1", {"actual_departure": "2022-01-14T11:00:00+06:00"})
+    assert r.status_code == 200, r.content
+    [gap] = [g for g in call(duty, "get", "/api/v1/forces/gaps").json()
+             if g["unit_id"] == "KG-1"]
+    assert gap["planned"] is False and "11:00" in gap["message"]

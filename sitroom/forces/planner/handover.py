@@ -76,6 +76,7 @@ class Gap:
     released_at: datetime | None = None  # guard_end + travel: the earliest boarding allowed
     travel_min: int = 0
     unit_name: str = ""
+    planned: bool = False  # from a movement only planned (no actual departure yet)
 
     @property
     def who(self) -> str:
@@ -125,6 +126,7 @@ class Gap:
             "boards_at": self.boards_at,
             "released_at": self.released_at,
             "travel_min": self.travel_min,
+            "planned": self.planned,
         }
 
     def to_json(self) -> dict[str, Any]:
