@@ -7,7 +7,7 @@
 Set-up, on a fresh database made by this script (not timed):
 - `migrate`, then `sitroom.core.demo.load_demo()`: the Kazakh areas with their boundaries
   (from settings.BOUNDARIES_DIR), the incident taxonomy and the demo scenario.
-- a director who sees everything (`save_user`) and an API token for it (`create_token`).
+- a director who sees everything (`create_user`) and an API token for it (`create_token`).
 - N incidents, generated with a fixed seed and inserted RAW (one executemany INSERT per
   20,000 rows, no service, no journal, no revisions): spread over the 35 areas below the
   country (lat/lon scattered around each area's centroid), January 2022, the six ACLED
@@ -158,7 +158,7 @@ def run(args) -> int:
     from django.test import Client
 
     from sitroom.accounts.choices import Role
-    from sitroom.accounts.services import create_token, save_user
+    from sitroom.accounts.services import create_token, create_user
     from sitroom.core.actors import Actor
     from sitroom.core.demo import load_demo
 
@@ -178,9 +178,8 @@ def run(args) -> int:
     call_command("migrate", interactive=False, verbosity=0)
     demo = load_demo()
     system = Actor.system_actor("bench")
-    director, _created = save_user("bench-director", role=Role.DIRECTOR, all_areas=True,
-                                   password=secrets.token_urlsafe(24), actor=system,
-                                   source="cli")
+    director = create_user("bench-director", role=Role.DIRECTOR, all_areas=True,
+                           password=secrets.token_urlsafe(24), actor=system, source="cli")
     _token, secret = create_token(director, "bench", actor=system, source="cli")
     missing = ", ".join(demo.boundaries_missing)
     print(f"  migrate + load_demo + director and token: {time.perf_counter() - t0:.1f} s "

@@ -21,7 +21,7 @@ Set-up, on a fresh database made by this script (NOT timed):
   made them, only packed tighter than ones grown row by row).
 - lifelines_currentstatus filled with each cell's newest report (one INSERT ... SELECT),
   then ANALYZE (VACUUM ANALYZE on PostgreSQL).
-- a director who sees everything (`save_user`) and an API token (`create_token`).
+- a director who sees everything (`create_user`) and an API token (`create_token`).
 
 Measurements; each figure next to a baseline measured in the same run. Repetitions
 alternate which of the two goes first; one untimed warm-up request of each kind comes
@@ -185,7 +185,7 @@ def run(args) -> int:
     from django.db import connection, transaction
     from django.test import Client
 
-    from sitroom.accounts.services import create_token, save_user
+    from sitroom.accounts.services import create_token, create_user
     from sitroom.core.actors import Actor
     from sitroom.core.demo import load_demo
 
@@ -252,9 +252,9 @@ def run(args) -> int:
         c.execute("ANALYZE" if vendor == "sqlite" else "VACUUM ANALYZE")
     print(f"  {'ANALYZE' if vendor == 'sqlite' else 'VACUUM ANALYZE'}: "
           f"{time.perf_counter() - t0:.1f} s")
-    director, _created = save_user("bench-director", role="director", all_areas=True,
-                                   password=secrets.token_urlsafe(24), check_password=False,
-                                   actor=system, source="cli")
+    director = create_user("bench-director", role="director", all_areas=True,
+                           password=secrets.token_urlsafe(24), check_password=False,
+                           actor=system, source="cli")
     _token, secret = create_token(director, "bench", actor=system, source="cli")
     with connection.cursor() as c:
         c.execute("SELECT COUNT(*) FROM lifelines_statusreport")

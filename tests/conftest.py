@@ -66,14 +66,14 @@ def demo_world(transactional_db, settings):
     """The demo scenario with its boundaries, committed, plus the personas."""
     if not settings.BOUNDARIES_DIR.exists():
         pytest.skip(f"no boundary data at {settings.BOUNDARIES_DIR}")
-    from sitroom.accounts.services import save_user
+    from sitroom.accounts.services import create_user
     from sitroom.core.demo import load_demo
     from sitroom.testing.world import PASSWORD, SYSTEM
 
     load_demo()
     for name, role in (("duty", "duty_officer"), ("viewer", "viewer")):
-        save_user(name, role=role, password=PASSWORD, all_areas=True, actor=SYSTEM,
-                  source="cli")
+        create_user(name, role=role, password=PASSWORD, all_areas=True, actor=SYSTEM,
+                    source="cli")
     return None
 
 

@@ -9,6 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from sitroom.core.models import Area, JournalEntry, Place
+from sitroom.testing.api import call
 
 
 def test_demo_loads_the_scenario_and_a_second_run_adds_nothing(db, capsys, settings):
@@ -87,6 +88,157 @@ def test_user_create_refuses_unknown_area(world, monkeypatch):
         call_command("user", "create", "newbie", "--role", "analyst", "--area", "NOPE")
     call_command("user", "create", "newbie", "--role", "analyst", "--area", "KZ-ALA")
 
+
+
+def _access(name):
+    from django.contrib.auth import get_user_model
+
+    from sitroom.accounts.services import access_of
+
+    return access_of(get_user_model().objects.get(username=name))
+
+
+def _can_sign_in(client, name, password):
+    ok = client.login(username=name, password=password)
+    client.logout()
+    return ok
+
+
+def test_user_create_refuses_an_existing_name_and_changes_nothing(world, monkeypatch, client,
+                                                                 token_for):
+    from sitroom.testing.world import PASSWORD
+
+    secret = token_for("reporter")
+    entries = JournalEntry.objects.count()
+    monkeypatch.setenv("SITROOM_NEW_PASSWORD", "Другой-Pass-999")
+    with pytest.raises(CommandError, match=r"user viewer already exists; nothing was changed"
+                                           r".*sitroom user update viewer"):
+        call_command("user", "create", "viewer", "--role", "director", "--all-areas")
+    with pytest.raises(CommandError, match="user reporter already exists"):
+        call_command("user", "create", "reporter", "--role", "viewer", "--all-areas")
+    assert _can_sign_in(client, "viewer", PASSWORD)
+    assert not _can_sign_in(client, "viewer", "Другой-Pass-999")
+    assert _access("viewer") == {"role": "viewer", "all_areas": True, "areas": [],
+                                 "organizations": []}
+    assert _access("reporter") == {"role": "field_reporter", "all_areas": False,
+                                   "areas": ["KZ-ALA"], "organizations": []}
+    assert _works(secret)
+    assert JournalEntry.objects.count() == entries
+
+
+def test_create_user_service_refuses_a_taken_name_for_every_caller(world):
+    from sitroom.accounts.services import create_user
+    from sitroom.core.actors import Actor
+    from sitroom.core.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match="username: a user named viewer already exists"):
+        create_user("viewer", role="director", all_areas=True, password="Другой-Pass-999",
+                    actor=Actor(user=world.users["director"]), source="web")
+    assert _access("viewer")["role"] == "viewer"
+
+
+def test_user_create_says_what_it_made(world, monkeypatch, capsys, client):
+    monkeypatch.setenv("SITROOM_NEW_PASSWORD", "another-long-passphrase-9")
+    call_command("user", "create", "newbie", "--role", "analyst", "--area", "KZ-ALA")
+    assert capsys.readouterr().out.strip() == "Created user newbie: Analyst, areas KZ-ALA."
+    assert _can_sign_in(client, "newbie", "another-long-passphrase-9")
+    entry = JournalEntry.objects.order_by("seq").last()
+    assert entry.summary == "User newbie created as analyst"
+    assert entry.actor_label == "system:cli"
+
+
+def test_user_update_changes_an_existing_user_and_says_what_changed(world, capsys, client,
+                                                                     token_for):
+    from sitroom.testing.world import PASSWORD
+
+    secret = token_for("reporter")
+    call_command("user", "update", "reporter", "--role", "viewer", "--all-areas")
+    assert capsys.readouterr().out.strip() == (
+        "Updated user reporter: role Field reporter → Viewer; "
+        "scope areas KZ-ALA → all areas; password unchanged.")
+    assert _access("reporter") == {"role": "viewer", "all_areas": True, "areas": [],
+                                   "organizations": []}
+    assert _can_sign_in(client, "reporter", PASSWORD)
+    assert _works(secret)
+    entry = JournalEntry.objects.order_by("seq").last()
+    assert entry.summary == "User reporter updated: viewer"
+    assert entry.actor_label == "system:cli"
+    assert entry.payload["was"] == {"role": "field_reporter", "all_areas": False,
+                                    "areas": ["KZ-ALA"]}
+
+    entries = JournalEntry.objects.count()
+    call_command("user", "update", "reporter", "--role", "viewer", "--all-areas")
+    assert "already has role Viewer and scope all areas; nothing was changed" in (
+        capsys.readouterr().out)
+    assert JournalEntry.objects.count() == entries
+
+
+def test_user_update_refuses_an_unknown_user(world):
+    from django.contrib.auth import get_user_model
+
+    with pytest.raises(CommandError, match=r"no user named ghost; nothing was changed"
+                                           r".*sitroom user create ghost"):
+        call_command("user", "update", "ghost", "--role", "viewer", "--all-areas")
+    assert not get_user_model().objects.filter(username="ghost").exists()
+
+
+def test_user_create_refusal_is_in_the_readers_language(world, monkeypatch):
+    from django.utils import translation
+
+    monkeypatch.setenv("SITROOM_NEW_PASSWORD", "Другой-Pass-999")
+    with translation.override("ru"), pytest.raises(
+            CommandError, match="пользователь viewer уже существует"):
+        call_command("user", "create", "viewer", "--role", "director", "--all-areas")
+    with translation.override("kk"), pytest.raises(
+            CommandError, match="viewer пайдаланушысы бұрыннан бар"):
+        call_command("user", "create", "viewer", "--role", "director", "--all-areas")
+
+
+def _works(secret):
+    return call(secret, "get", "/api/v1/me").status_code == 200
+
+
+def _token(world, name="ops", user="duty"):
+    from sitroom.accounts.services import create_token
+    from sitroom.core.actors import Actor
+
+    return create_token(world.users[user], name, actor=Actor.system_actor("tests"),
+                        source="cli")
+
+
+@pytest.mark.parametrize("given", ["srt_{prefix}", "{prefix}", "{secret}", "srt_{start}",
+                                   "{start}"])
+def test_token_revoke_takes_the_start_of_the_token_or_the_whole_token(world, capsys, given):
+
+    token, secret = _token(world)
+    reference = given.format(prefix=token.prefix, secret=secret, start=token.prefix[:5])
+    call_command("token", "revoke", reference)
+    assert capsys.readouterr().out.strip() == (
+        f"Revoked API token ops of duty ({token.prefix}).")
+    assert not _works(secret)
+    call_command("token", "revoke", reference)
+    assert "was already revoked on" in capsys.readouterr().out
+
+
+def test_token_revoke_refuses_an_ambiguous_unknown_or_wrong_reference(world):
+    from sitroom.accounts.models import ApiToken
+
+    first, first_secret = _token(world, "tablet")
+    second, second_secret = _token(world, "laptop", user="reporter")
+    ApiToken.objects.filter(pk=first.pk).update(prefix="abcd1111")
+    ApiToken.objects.filter(pk=second.pk).update(prefix="abcd2222")
+    with pytest.raises(CommandError, match=r"'srt_abcd' fits more than one token: "
+                                           r"abcd1111 \(duty/tablet\), "
+                                           r"abcd2222 \(reporter/laptop\)"):
+        call_command("token", "revoke", "srt_abcd")
+    with pytest.raises(CommandError, match="prefix: no token 'srt_ffff0000'"):
+        call_command("token", "revoke", "srt_ffff0000")
+    with pytest.raises(CommandError, match="give at least 4 characters"):
+        call_command("token", "revoke", "srt_a")
+    with pytest.raises(CommandError, match="token: no token has this secret"):
+        call_command("token", "revoke", first_secret[:-3] + "xyz")
+    assert _works(first_secret)
+    assert _works(second_secret)
 
 def _sitroom(args, env_extra, home):
     env = {k: v for k, v in os.environ.items()

@@ -32,13 +32,9 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-@transaction.atomic
-def save_user(username: str, *, role: str, password: str | None = None,
-              all_areas: bool = False, areas: list[str] = (), organizations: list[str] = (),
-              actor: Actor | Any, source: str, check_password: bool = True):
-    """Create a user, or update an existing one's role and scope (and password if given)."""
-    actor = Actor.of(actor)
-    require(actor, USERS_MANAGE)
+def _checked_access(username: str, role: str, areas: list[str],
+                    organizations: list[str]) -> tuple[dict[str, list[str]], list, list]:
+    """Problems with a user name, role and scope, and the scope's areas and organizations."""
     errors: dict[str, list[str]] = {}
     if not username or len(username) > 150:
         errors["username"] = [_("must be 1 to 150 characters long")]
@@ -51,38 +47,92 @@ def save_user(username: str, *, role: str, password: str | None = None,
     if missing := sorted(set(organizations) - {o.code for o in org_objs}):
         errors["organizations"] = [_("unknown organization code(s): %(codes)s")
                                    % {"codes": ", ".join(missing)}]
-    User = get_user_model()
-    user = User.objects.filter(username=username).first()
-    if password is not None and check_password:
-        try:
-            validate_password(password, user)
-        except ValidationError as exc:
-            errors["password"] = list(exc.messages)
-    if user is None and password is None:
-        errors["password"] = [_("is required for a new user")]
-    if errors:
-        raise InvalidInput(errors)
-    created = user is None
-    if created:
-        user = User.objects.create_user(username=username, password=password)
-    elif password is not None:
-        user.set_password(password)
-        user.save(update_fields=["password"])
+    return errors, area_objs, org_objs
+
+
+def access_of(user) -> dict[str, Any]:
+    """A user's role and scope: role, all_areas, and the codes of areas and organizations."""
+    profile = Profile.objects.filter(user=user).first()
+    if profile is None:
+        return {"role": None, "all_areas": False, "areas": [], "organizations": []}
+    return {"role": profile.role, "all_areas": profile.all_areas,
+            "areas": sorted(profile.areas.values_list("code", flat=True)),
+            "organizations": sorted(profile.organizations.values_list("code", flat=True))}
+
+
+def _set_access(user, role: str, all_areas: bool, area_objs: list, org_objs: list) -> None:
     profile, _c = Profile.objects.get_or_create(user=user)
     profile.role, profile.all_areas = role, all_areas
     profile.save()
     profile.areas.set(area_objs)
     profile.organizations.set(org_objs)
     user.__dict__.pop("_sitroom_scope", None)
+
+
+@transaction.atomic
+def create_user(username: str, *, role: str, password: str, all_areas: bool = False,
+                areas: list[str] = (), organizations: list[str] = (),
+                actor: Actor | Any, source: str, check_password: bool = True):
+    """A new account with a role and scope. A name already taken is refused, whoever asks:
+    changing an account is `update_user`'s work, so a re-typed `create` never replaces
+    someone's password, role or scope."""
+    actor = Actor.of(actor)
+    require(actor, USERS_MANAGE)
+    errors, area_objs, org_objs = _checked_access(username, role, areas, organizations)
+    User = get_user_model()
+    if User.objects.filter(username=username).exists():
+        errors["username"] = [_("a user named %(user)s already exists") % {"user": username}]
+    if not password:
+        errors["password"] = [_("is required for a new user")]
+    elif check_password:
+        try:
+            validate_password(password)
+        except ValidationError as exc:
+            errors["password"] = list(exc.messages)
+    if errors:
+        raise InvalidInput(errors)
+    user = User.objects.create_user(username=username, password=password)
+    _set_access(user, role, all_areas, area_objs, org_objs)
     _journal_access(
         actor, source, ("accounts", "user", str(user.pk)),
-        described(gettext_noop("User %(user)s created as %(role)s") if created
-                  else gettext_noop("User %(user)s updated: %(role)s"),
-                  user=username, role=role),
+        described(gettext_noop("User %(user)s created as %(role)s"), user=username, role=role),
         {"username": username, "role": role, "all_areas": all_areas,
          "areas": sorted(areas), "organizations": sorted(organizations),
-         "password_changed": password is not None})
-    return user, created
+         "password_changed": True})
+    return user
+
+
+@transaction.atomic
+def update_user(username: str, *, role: str, all_areas: bool = False, areas: list[str] = (),
+                organizations: list[str] = (), actor: Actor | Any, source: str):
+    """Give an existing account this role and scope; its password is kept (Django's
+    `changepassword` sets a new one). An unknown name is refused: accounts are made by
+    `create_user`.
+
+    Returns the user and what changed, {field: (before, after)} over role, all_areas,
+    areas and organizations; nothing is written or journaled when nothing changes."""
+    actor = Actor.of(actor)
+    require(actor, USERS_MANAGE)
+    errors, area_objs, org_objs = _checked_access(username, role, areas, organizations)
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        errors["username"] = [_("no user named %(user)s") % {"user": username}]
+    if errors:
+        raise InvalidInput(errors)
+    before = access_of(user)
+    after = {"role": role, "all_areas": all_areas, "areas": sorted(set(areas)),
+             "organizations": sorted(set(organizations))}
+    changes: dict[str, tuple[Any, Any]] = {
+        key: (before[key], after[key]) for key in after if before[key] != after[key]}
+    if not changes:
+        return user, changes
+    _set_access(user, role, all_areas, area_objs, org_objs)
+    _journal_access(
+        actor, source, ("accounts", "user", str(user.pk)),
+        described(gettext_noop("User %(user)s updated: %(role)s"), user=username, role=role),
+        after | {"username": username, "password_changed": False,
+                 "was": {key: old for key, (old, _new) in changes.items()}})
+    return user, changes
 
 
 @transaction.atomic
@@ -107,8 +157,45 @@ def create_token(user, name: str, *, actor: Actor | Any, source: str) -> tuple[A
     return token, secret
 
 
+TOKEN_REFERENCE_MIN = 4
+
+
+def find_token(reference: str) -> ApiToken:
+    """The token someone means by `reference`: its prefix as `token list` shows it, the
+    start of the token as printed (`srt_c52cf508`, or a shorter start of at least
+    TOKEN_REFERENCE_MIN characters after `srt_`), or the whole token, matched by its digest
+    as at sign-in. A start that fits several tokens is refused, naming them."""
+    text = (reference or "").strip()
+    rest = text.removeprefix(TOKEN_PREFIX)
+    if text.startswith(TOKEN_PREFIX) and "_" in rest:
+        token = ApiToken.objects.select_related("user").filter(digest=_digest(text)).first()
+        if token is None:
+            raise InvalidInput({"token": [_("no token has this secret")]})
+        return token
+    start = rest.lower()
+    if len(start) < TOKEN_REFERENCE_MIN:
+        raise InvalidInput({"prefix": [
+            _("give at least %(count)d characters of the prefix (as `token list` shows "
+              "it), not %(reference)r") % {"count": TOKEN_REFERENCE_MIN, "reference": text}]})
+    tokens = ApiToken.objects.select_related("user").order_by("prefix")
+    exact = tokens.filter(prefix=start).first()
+    if exact is not None:
+        return exact
+    candidates = list(tokens.filter(prefix__startswith=start)[:11])
+    if not candidates:
+        raise InvalidInput({"prefix": [_("no token %(reference)r") % {"reference": text}]})
+    if len(candidates) > 1:
+        names = ", ".join(f"{t.prefix} ({t.user.get_username()}/{t.name})"
+                          for t in candidates[:10])
+        raise InvalidInput({"prefix": [
+            _("%(reference)r fits more than one token: %(tokens)s; give more of the prefix")
+            % {"reference": text, "tokens": names + (", …" if len(candidates) > 10 else "")}]})
+    return candidates[0]
+
+
 @transaction.atomic
 def revoke_token(token: ApiToken, *, actor: Actor | Any, source: str) -> None:
+    """Revoke `token` (nothing happens if it already is)."""
     actor = Actor.of(actor)
     if actor.user is not None and actor.user != token.user:
         require(actor, USERS_MANAGE)

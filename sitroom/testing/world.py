@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sitroom.accounts.services import save_user
+from sitroom.accounts.services import create_user
 from sitroom.core.actors import Actor
 from sitroom.core.models import Area
 from sitroom.core.services import save_area, save_place
@@ -55,6 +55,6 @@ def build_world() -> World:
         ("viewer", "viewer", True, []),
         ("outsider", "analyst", False, ["KZ-MAN"]),
     ]:
-        users[name], _ = save_user(name, role=role, password=PASSWORD, all_areas=all_areas,
-                                   areas=scope, actor=SYSTEM, source="cli")
+        users[name] = create_user(name, role=role, password=PASSWORD, all_areas=all_areas,
+                                 areas=scope, actor=SYSTEM, source="cli")
     return World(areas=areas, users=users)

@@ -5,7 +5,7 @@ from datetime import datetime
 
 import pytest
 
-from sitroom.accounts.services import save_user
+from sitroom.accounts.services import create_user
 from sitroom.core.actors import Actor
 from sitroom.core.models import Area, JournalEntry
 from sitroom.incidents import queries
@@ -24,9 +24,9 @@ def director(db, settings):
     from sitroom.core.demo import load_demo
 
     load_demo()
-    user, _ = save_user("director", role="director", all_areas=True,
-                        actor=Actor.system_actor("tests"), source="cli",
-                        password="correct-horse-battery-7")
+    user = create_user("director", role="director", all_areas=True,
+                       actor=Actor.system_actor("tests"), source="cli",
+                       password="correct-horse-battery-7")
     return user
 
 

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from sitroom.accounts.choices import Role
-from sitroom.accounts.services import save_user
+from sitroom.accounts.services import create_user
 from sitroom.core.actors import Actor
 from sitroom.core.choices import JournalSource
 from sitroom.core.demo import load_demo
@@ -38,7 +38,7 @@ class Command(BaseCommand):
         password_file = settings.SITROOM_HOME / "demo_password"
         if not get_user_model().objects.filter(username=DEMO_USER).exists():
             password = secrets.token_urlsafe(12)
-            save_user(DEMO_USER, role=Role.DIRECTOR, password=password, all_areas=True,
+            create_user(DEMO_USER, role=Role.DIRECTOR, password=password, all_areas=True,
                       actor=actor, source=JournalSource.CLI)
             password_file.write_text(password, encoding="utf-8")
             password_file.chmod(0o600)

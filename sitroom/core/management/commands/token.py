@@ -2,9 +2,10 @@
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from sitroom.accounts.models import ApiToken
-from sitroom.accounts.services import create_token, revoke_token
+from sitroom.accounts.services import create_token, find_token, revoke_token
 from sitroom.core.actors import Actor
 from sitroom.core.choices import JournalSource
 from sitroom.core.errors import InvalidInput
@@ -21,7 +22,8 @@ class Command(BaseCommand):
         listing = sub.add_parser("list")
         listing.add_argument("--user")
         revoke = sub.add_parser("revoke")
-        revoke.add_argument("prefix", help="the token's prefix, as `token list` shows it")
+        revoke.add_argument("prefix", help="the token's prefix, as `token list` shows it, or "
+                            "the start of the token (srt_…), or the whole token")
 
     def handle(self, *args, action, **options):
         actor = Actor.system_actor("cli")
@@ -45,8 +47,16 @@ class Command(BaseCommand):
                 self.stdout.write(f"{t.prefix}\t{t.user.username}\t{t.name}\t{state}\t"
                                   f"{t.created_at:%Y-%m-%d %H:%M}")
         else:
-            token = ApiToken.objects.filter(prefix=options["prefix"]).first()
-            if token is None:
-                raise CommandError(f"prefix: no token {options['prefix']!r}")
+            try:
+                token = find_token(options["prefix"])
+            except InvalidInput as exc:
+                raise CommandError(exc.message()) from None
+            what = {"name": token.name, "user": token.user.get_username(),
+                    "prefix": token.prefix}
+            if token.revoked_at is not None:
+                self.stdout.write(_("API token %(name)s of %(user)s (%(prefix)s) was already "
+                                    "revoked on %(date)s; nothing was changed.")
+                                  % (what | {"date": f"{token.revoked_at:%Y-%m-%d %H:%M}"}))
+                return
             revoke_token(token, actor=actor, source=JournalSource.CLI)
-            self.stdout.write(f"revoked {token}")
+            self.stdout.write(_("Revoked API token %(name)s of %(user)s (%(prefix)s).") % what)
