@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from sitroom.accounts.services import save_user
+from sitroom.accounts.services import create_user
 from sitroom.core.services import save_place
 from sitroom.forces import queries, services
 from sitroom.forces.models import Movement, WithdrawalPlan
@@ -68,7 +68,7 @@ def mangystau(force):
                         "personnel": 50, "arrived_at": "2022-01-08T14:00:00+06:00",
                         "departure_airfield": "UAAA", "home_airfield": "UCFM"},
                        actor=SYSTEM, source="cli")
-    user, _ = save_user("duty_man", role="duty_officer", password=PASSWORD, areas=["KZ-MAN"],
+    user = create_user("duty_man", role="duty_officer", password=PASSWORD, areas=["KZ-MAN"],
                         actor=SYSTEM, source="cli")
     force.users["duty_man"] = user
     return force
