@@ -69,7 +69,7 @@ def mangystau(force):
                         "departure_airfield": "UAAA", "home_airfield": "UCFM"},
                        actor=SYSTEM, source="cli")
     user = create_user("duty_man", role="duty_officer", password=PASSWORD, areas=["KZ-MAN"],
-                        actor=SYSTEM, source="cli")
+                       actor=SYSTEM, source="cli")
     force.users["duty_man"] = user
     return force
 
