@@ -11,6 +11,7 @@ from sitroom.lifelines.api import router as lifelines_router
 
 from . import errors
 from .auth import AUTH
+from .renderer import Renderer
 
 api = NinjaAPI(
     title="Sitroom API",
@@ -21,6 +22,7 @@ api = NinjaAPI(
         "Errors are RFC 9457 problem details naming the field and the problem. "
         "Times are ISO 8601 with an offset."),
     auth=AUTH,
+    renderer=Renderer(),
     urls_namespace="api",
 )
 errors.install(api)

@@ -109,21 +109,21 @@ def list_incidents(
     as_of: Query[AwareDatetime | None] = None, limit: int = 50, cursor: str | None = None,
 ):
     """`status` takes a comma-separated list; `bbox` is min_lon,min_lat,max_lon,max_lat;
-    `as_of` shows what was known then, with each incident's status at that moment."""
+    `as_of` shows what was known then, each incident as it stood at that moment (its facts,
+    area and status then), and the filters apply to that state."""
     check_limit(limit)
     flt = incident_filter(request, area, type, subtype, status, since, until, q, tag,
                           min_severity, assignee, bbox, as_of)
-    qs = queries.incidents(request.user, flt)
     if cursor:
         value = decode_cursor(cursor)
         try:
             occurred, last_id = datetime.fromisoformat(value[0]), int(value[1])
+            if occurred.tzinfo is None:
+                raise ValueError(value[0])
         except (IndexError, TypeError, ValueError):
             raise InvalidInput({"cursor": _("is not a cursor this API issued")}) from None
-        from django.db.models import Q
-
-        qs = qs.filter(Q(occurred_at__lt=occurred) | Q(occurred_at=occurred, id__lt=last_id))
-    rows = list(qs[: limit + 1])
+        flt.older_than = occurred, last_id
+    rows = list(queries.incidents(request.user, flt)[: limit + 1])
     more, rows = len(rows) > limit, rows[:limit]
     nxt = encode_cursor([rows[-1].occurred_at.isoformat(), rows[-1].pk]) if more else None
     return IncidentPage(items=[IncidentOut.of(i) for i in rows], next=next_url(request, nxt))

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Avg, Count, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.contrib.auth import get_user_model
+from django.db.models import Avg, Count, F, Max, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Floor
 from django.utils import timezone
 
@@ -26,6 +30,7 @@ from .models import (
     IncidentCell,
     IncidentHour,
     IncidentRevision,
+    IncidentType,
     PostureChange,
 )
 
@@ -47,22 +52,21 @@ class IncidentFilter:
     bbox: tuple[float, float, float, float] | None = None  # min lon, min lat, max lon, max lat
     as_of: datetime | None = None
     include_merged: bool = False
+    # Keyset paging, newest first: only incidents older than this (occurred_at, id).
+    older_than: tuple[datetime, int] | None = None
 
     def apply(self, qs: QuerySet) -> QuerySet:
+        """The filter on the incidents' rows. With `as_of`, only the incidents known then
+        and unchanged since (their row is their state then): `IncidentsAsOf` adds those
+        changed since, as they were."""
         if self.as_of is not None:
-            qs = qs.filter(recorded_at__lte=self.as_of, occurred_at__lte=self.as_of)
-            qs = qs.annotate(status_then=Subquery(
-                IncidentRevision.objects.filter(incident=OuterRef("pk"),
-                                                recorded_at__lte=self.as_of)
-                .order_by("-number").values("status")[:1]))
-            status_field = "status_then"
-        else:
-            qs = qs.annotate(status_then=F("status"))
-            status_field = "status"
+            qs = qs.filter(recorded_at__lte=self.as_of, updated_at__lte=self.as_of,
+                           occurred_at__lte=self.as_of)
+        qs = qs.annotate(status_then=F("status"))
         if self.statuses:
-            qs = qs.filter(**{f"{status_field}__in": self.statuses})
+            qs = qs.filter(status__in=self.statuses)
         elif not self.include_merged:
-            qs = qs.exclude(**{status_field: IncidentStatus.MERGED})
+            qs = qs.exclude(status=IncidentStatus.MERGED)
         if self.area is not None:
             qs = qs.filter(area__path__startswith=self.area.path)
         if self.type:
@@ -86,7 +90,49 @@ class IncidentFilter:
             min_lon, min_lat, max_lon, max_lat = self.bbox
             qs = qs.filter(lat__gte=min_lat, lat__lte=max_lat, lon__gte=min_lon,
                            lon__lte=max_lon)
+        if self.older_than is not None:
+            moment, pk = self.older_than
+            qs = qs.filter(Q(occurred_at__lt=moment) | Q(occurred_at=moment, id__lt=pk))
         return qs
+
+    def matches(self, i: Incident) -> bool:
+        """The same filter on one incident in memory: one read back as it stood at
+        `as_of` (see `states_then`)."""
+        if self.statuses:
+            if i.status not in self.statuses:
+                return False
+        elif not self.include_merged and i.status == IncidentStatus.MERGED:
+            return False
+        if self.as_of is not None and not (i.recorded_at <= self.as_of
+                                           and i.occurred_at <= self.as_of):
+            return False
+        if self.area is not None and not i.area_path.startswith(self.area.path):
+            return False
+        if self.type and i.type.code != self.type:
+            return False
+        if self.subtype and (i.subtype.code if i.subtype_id else None) != self.subtype:
+            return False
+        if self.since is not None and i.occurred_at < self.since:
+            return False
+        if self.until is not None and i.occurred_at > self.until:
+            return False
+        if self.q:
+            text = (i.title.lower(), i.description.lower())
+            if not all(any(word.lower() in t for t in text) for word in self.q.split()[:8]):
+                return False
+        if self.tag and self.tag.lower() not in {str(t).lower() for t in i.tags or []}:
+            return False
+        if self.min_severity and i.severity < self.min_severity:
+            return False
+        if self.assignee and (i.assignee.get_username() if i.assignee_id else None) \
+                != self.assignee:
+            return False
+        if self.bbox is not None:
+            min_lon, min_lat, max_lon, max_lat = self.bbox
+            if i.lat is None or i.lon is None or not (
+                    min_lat <= i.lat <= max_lat and min_lon <= i.lon <= max_lon):
+                return False
+        return self.older_than is None or (i.occurred_at, i.pk) < self.older_than
 
 
 ORDERINGS = {
@@ -96,13 +142,157 @@ ORDERINGS = {
 }
 
 
-def incidents(user, flt: IncidentFilter | None = None, order: str = "-occurred_at") -> QuerySet:
-    qs = Incident.objects.visible_to(user)
-    qs = (flt or IncidentFilter()).apply(qs)
-    # Not the areas' boundaries: a region's polygon is up to 100 KB of JSON per row.
-    return qs.select_related("type", "subtype", "area", "assignee").defer(
-        "area__boundary").order_by(
+def incidents(user, flt: IncidentFilter | None = None, order: str = "-occurred_at"
+              ) -> QuerySet | IncidentsAsOf:
+    """The incidents the user may see that match the filter, in the order. With
+    `flt.as_of`, each as it was known then (an `IncidentsAsOf`)."""
+    return select(Incident.objects.visible_to(user), flt, order)
+
+
+def select(qs: QuerySet, flt: IncidentFilter | None = None, order: str = "-occurred_at"
+           ) -> QuerySet | IncidentsAsOf:
+    """`incidents` over a given set of incidents (all of them, for a system actor)."""
+    flt = flt or IncidentFilter()
+    if flt.as_of is not None:
+        return IncidentsAsOf(qs, flt, order)
+    return _with_related(flt.apply(qs)).order_by(
         *ORDERINGS.get(order, ORDERINGS["-occurred_at"]))
+
+
+def _with_related(qs: QuerySet) -> QuerySet:
+    # Not the areas' boundaries: a region's polygon is up to 100 KB of JSON per row.
+    return qs.select_related("type", "subtype", "area", "assignee").defer("area__boundary")
+
+
+# --- As of a moment ---------------------------------------------------------------------
+
+# What a revision's state holds besides its references, as the incident's fields.
+_FACTS = ("title", "description", "tags", "lat", "lon", "actors", "fatalities", "injured",
+          "sources", "severity", "status", "estimate")
+
+
+def states_then(qs: QuerySet, moment: datetime) -> list[Incident]:
+    """The incidents of `qs` as each stood at `moment`: its latest revision recorded by
+    then, read back onto the row (facts, type, area, status, assignee, version). Those
+    without a revision by then (not known yet) are left out. Meant for the few incidents
+    changed since the moment: the others' rows are their state then."""
+    latest: dict[int, IncidentRevision] = {}
+    for rev in (IncidentRevision.objects.filter(incident__in=qs.values("pk"),
+                                                recorded_at__lte=moment)
+                .only("incident_id", "number", "recorded_at", "state")
+                .order_by("incident_id", "number")):
+        latest[rev.incident_id] = rev  # the highest number wins
+    if not latest:
+        return []
+    states = [rev.state for rev in latest.values()]
+
+    def codes(*keys: str) -> set[str]:
+        return {s[k] for s in states for k in keys if s.get(k)}
+
+    types = {t.code: t for t in IncidentType.objects.filter(code__in=codes("type", "subtype"))}
+    areas = {a.code: a for a in Area.objects.defer("boundary").filter(code__in=codes("area"))}
+    user_model = get_user_model()
+    users = {u.get_username(): u for u in user_model.objects.filter(
+        **{f"{user_model.USERNAME_FIELD}__in": codes("assignee")})}
+    merged_into = {str(i.uid): i for i in Incident.objects.filter(
+        uid__in=codes("merged_into")).only("id", "uid")}
+    found = []
+    for inc in _with_related(qs).order_by():
+        rev = latest.get(inc.pk)
+        if rev is None:
+            continue
+        state = rev.state
+        for name in _FACTS:
+            if name in state:
+                setattr(inc, name, state[name])
+        inc.occurred_at = datetime.fromisoformat(state["occurred_at"])
+        inc.type = types.get(state["type"], inc.type)
+        inc.subtype = types.get(state["subtype"]) if state.get("subtype") else None
+        if state["area"] in areas:
+            inc.area = areas[state["area"]]
+            inc.area_path = inc.area.path
+        if "assignee" in state:
+            inc.assignee = users.get(state["assignee"]) if state["assignee"] else None
+        if "merged_into" in state:
+            inc.merged_into = merged_into.get(state["merged_into"]) \
+                if state["merged_into"] else None
+        inc.status_then = inc.status
+        inc.version, inc.updated_at = rev.number, rev.recorded_at
+        found.append(inc)
+    return found
+
+
+class IncidentsAsOf:
+    """The incidents of a set as known at `flt.as_of` that match the filter, in order.
+
+    An incident not changed since that moment (`updated_at` at or before it) stands in
+    its row as it stood then, so those are filtered, ordered, counted and paged by the
+    database (`unchanged`, a query); the few changed since are read back from their
+    revisions (`states_then`) and filtered here (`changed`, a sorted list). The two are
+    merged in the list's order. Counts and slices like a query, so a Paginator pages it.
+    Who may see an incident is decided by its row, as for the current state (whoever sees
+    an incident sees its history)."""
+
+    def __init__(self, qs: QuerySet, flt: IncidentFilter, order: str = "-occurred_at"):
+        self.order = ORDERINGS.get(order, ORDERINGS["-occurred_at"])
+        self.descending = self.order[0].startswith("-")
+        self.fields = [name.lstrip("-") for name in self.order]
+        self.unchanged = _with_related(flt.apply(qs)).order_by(*self._sql_order())
+        moment = flt.as_of
+        # Changed after it, so changed since reported: the term lets the database use
+        # the index of changed incidents (`incident_changed`) instead of reading them all.
+        changed = qs.filter(recorded_at__lte=moment, updated_at__gt=moment).filter(
+            updated_at__gt=F("recorded_at"))
+        self.changed = sorted((i for i in states_then(changed, moment) if flt.matches(i)),
+                              key=self.key, reverse=self.descending)
+        self._count: int | None = None
+
+    def _sql_order(self) -> list:
+        # A missing figure sorts as the smallest value, on either database, as `key` does.
+        order: list = []
+        for name, field_name in zip(self.order, self.fields, strict=True):
+            if not Incident._meta.get_field(field_name).null:
+                order.append(name)
+            elif self.descending:
+                order.append(F(field_name).desc(nulls_last=True))
+            else:
+                order.append(F(field_name).asc(nulls_first=True))
+        return order
+
+    def key(self, row: Incident | dict[str, Any]) -> tuple:
+        """The sort key of an incident or of a row of its values."""
+        values = ([row[f] for f in self.fields] if isinstance(row, dict)
+                  else [getattr(row, f) for f in self.fields])
+        return tuple((v is not None, v) for v in values)
+
+    def merged(self, rows: Iterable, convert: Callable[[Incident], Any] | None = None
+               ) -> Iterator:
+        """`rows` of the unchanged incidents (this order: the query's instances or its
+        values) with the changed ones (`convert`ed to the same shape), in order."""
+        changed = map(convert, self.changed) if convert else iter(self.changed)
+        return heapq.merge(rows, changed, key=self.key, reverse=self.descending)
+
+    def count(self) -> int:
+        if self._count is None:
+            self._count = self.unchanged.count() + len(self.changed)
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __iter__(self) -> Iterator[Incident]:
+        return self.merged(self.unchanged.iterator(chunk_size=2000))
+
+    def __getitem__(self, key: int | slice) -> Incident | list[Incident]:
+        if isinstance(key, int):
+            found = self[key:key + 1]
+            if not found:
+                raise IndexError(key)
+            return found[0]
+        if key.step is not None or (key.start or 0) < 0 or (key.stop or 0) < 0:
+            raise ValueError("only plain slices of incidents")
+        rows = self.unchanged if key.stop is None else self.unchanged[:key.stop]
+        return list(itertools.islice(self.merged(rows), key.start, key.stop))
 
 
 def history(incident: Incident) -> QuerySet:
@@ -133,12 +323,38 @@ def map_cells(user, flt: IncidentFilter, cell_degrees: float) -> list[dict[str, 
     size = _counts_serve(user, flt, cell_degrees)
     if size is not None:
         return _cells_from_counts(flt, size)
-    qs = flt.apply(Incident.objects.visible_to(user)).exclude(lat=None)
+    visible = Incident.objects.visible_to(user)
+    changed: list[Incident] = []
+    if flt.as_of is not None:  # the unchanged grouped here, those changed since added
+        then = IncidentsAsOf(visible, flt)
+        qs, changed = then.unchanged, then.changed
+    else:
+        qs = flt.apply(visible)
+    qs = qs.exclude(lat=None)
     rows = (qs.annotate(cy=Floor(F("lat") / cell_degrees), cx=Floor(F("lon") / cell_degrees))
             .values("cy", "cx").annotate(n=Count("id"), lat=Avg("lat"), lon=Avg("lon"),
                                          severity=Max("severity")).order_by())
+    if changed:
+        rows = _with_incidents(rows, changed, cell_degrees)
     return [{"lat": r["lat"], "lon": r["lon"], "count": r["n"], "severity": r["severity"]}
             for r in rows]
+
+
+def _with_incidents(rows: Iterable[dict[str, Any]], extra: list[Incident],
+                    cell_degrees: float) -> list[dict[str, Any]]:
+    """Grouped cells (cy, cx, n, mean lat and lon, severity) with more incidents in them."""
+    cells = {(int(r["cy"]), int(r["cx"])): dict(r) for r in rows}
+    for i in extra:
+        if i.lat is None or i.lon is None:
+            continue
+        cell = cells.setdefault(
+            (math.floor(i.lat / cell_degrees), math.floor(i.lon / cell_degrees)),
+            {"n": 0, "lat": 0.0, "lon": 0.0, "severity": i.severity})
+        n = cell["n"]
+        cell["lat"] = (cell["lat"] * n + i.lat) / (n + 1)
+        cell["lon"] = (cell["lon"] * n + i.lon) / (n + 1)
+        cell["n"], cell["severity"] = n + 1, max(cell["severity"], i.severity)
+    return list(cells.values())
 
 
 def _cells_from_counts(flt: IncidentFilter, size: float) -> list[dict[str, Any]]:

@@ -18,7 +18,6 @@ from datetime import datetime
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,7 +25,7 @@ from sitroom.core.actors import Actor
 from sitroom.core.models import Area
 
 from .. import queries
-from ..models import Incident, IncidentRevision
+from ..models import Incident
 from ..queries import IncidentFilter
 from . import fast
 from .columns import EXPORT_COLUMNS, LIST_SEPARATOR, protect
@@ -47,38 +46,39 @@ EXPORT_FORMATS = tuple(CONTENT_TYPES)
 _VALUES = ("uid", "external_id", "type__code", "subtype__code", "title", "description",
            "tags", "occurred_at", "recorded_at", "lat", "lon", "area__code", "area_path",
            "actors", "fatalities", "injured", "sources", "severity", "status", "estimate")
-# Fields an incident revision keeps (services.snapshot), read back for an as-of export.
-_STATE = ("title", "description", "tags", "lat", "lon", "actors", "fatalities", "injured",
-          "sources", "severity", "status", "estimate")
 
 
 def visible_incidents(actor: Actor | Any, flt: IncidentFilter | None = None):
-    """The incidents the actor may see that match the filter, newest first. A system actor
-    (the command line) sees all."""
+    """The incidents the actor may see that match the filter, newest first (as of
+    `flt.as_of`: a `queries.IncidentsAsOf`). A system actor (the command line) sees all."""
     actor = Actor.of(actor)
-    flt = flt or IncidentFilter()
     if actor.user is not None:
         return queries.incidents(actor.user, flt)
-    return flt.apply(Incident.objects.all()).order_by(*queries.ORDERINGS["-occurred_at"])
+    return queries.select(Incident.objects.all(), flt)
+
+
+def _values_of(i: Incident) -> dict[str, Any]:
+    """An incident in memory (one read back as of a moment) as `values(*_VALUES)` gives
+    its row."""
+    return {name: getattr(i, name) for name in _VALUES if "__" not in name} | {
+        "id": i.pk, "type__code": i.type.code,
+        "subtype__code": i.subtype.code if i.subtype_id else None, "area__code": i.area.code}
 
 
 def records(actor: Actor | Any, flt: IncidentFilter | None = None) -> Iterator[dict[str, Any]]:
     """One plain dict per incident, in the export's column names. With `flt.as_of`, each
     incident is given as it stood then (its latest revision by that moment)."""
-    flt = flt or IncidentFilter()
-    qs = visible_incidents(actor, flt)
-    fields = list(_VALUES)
-    if flt.as_of is not None:
-        qs = qs.annotate(state_then=Subquery(
-            IncidentRevision.objects.filter(incident=OuterRef("pk"),
-                                            recorded_at__lte=flt.as_of)
-            .order_by("-number").values("state")[:1]))
-        fields.append("state_then")
+    found = visible_incidents(actor, flt)
+    if isinstance(found, queries.IncidentsAsOf):
+        rows = found.merged(found.unchanged.values(*_VALUES, "id").iterator(chunk_size=2000),
+                            _values_of)
+    else:
+        rows = found.values(*_VALUES).iterator(chunk_size=2000)
     areas = {a.code: a for a in Area.objects.only("code", "path", "name", "name_kk",
                                                     "name_ru")}
     labels: dict[str, str] = {}
     zone = timezone.get_default_timezone()
-    for row in qs.values(*fields).iterator(chunk_size=2000):
+    for row in rows:
         rec = {
             "id": row["external_id"] or str(row["uid"]), "uid": str(row["uid"]),
             "type": row["type__code"],
@@ -91,13 +91,6 @@ def records(actor: Actor | Any, flt: IncidentFilter | None = None) -> Iterator[d
             "injured": row["injured"], "severity": row["severity"], "status": row["status"],
             "estimate": row["estimate"], "sources": row["sources"], "tags": row["tags"],
         }
-        state = row.get("state_then")
-        if state:
-            rec |= {k: state[k] for k in _STATE if k in state}
-            rec |= {"type": state["type"], "subtype": state.get("subtype") or "",
-                    "area": state["area"],
-                    "occurred_at": datetime.fromisoformat(state["occurred_at"]).astimezone(
-                        zone)}
         area = areas.get(rec["area"])
         parts = (area.path if area else row["area_path"]).rstrip("/").split("/")
         rec["country"] = parts[0]
