@@ -41,9 +41,9 @@ class MovementForm(forms.Form):
         self.fields["aircraft_type"].choices = none + [
             (t.code, t.name) for t in AircraftType.objects.order_by("name")]
         apoe = Airfield.objects.filter(role=AirfieldRole.APOE).order_by("name")
-        self.fields["origin"].choices = none + [(a.code, a.name) for a in apoe]
+        self.fields["origin"].choices = none + [(a.code, a.label()) for a in apoe]
         self.fields["destination"].choices = none + [
-            (a.code, a.name) for a in Airfield.objects.order_by("role", "name")]
+            (a.code, a.label()) for a in Airfield.objects.order_by("role", "name")]
         site_ids = GuardPost.objects.visible_to(user).known_at(None).values("place_id")
         self.fields["origin_place"].choices = none + [
             (p.code, p.label()) for p in Place.objects.filter(pk__in=site_ids).order_by("code")]

@@ -68,12 +68,12 @@ class Contingent(TranslatedName):
         verbose_name = _("contingent")
 
 
-class Airfield(models.Model):
-    """An airfield the force flies from (APOE, in country) or home to (APOD)."""
+class Airfield(TranslatedName):
+    """An airfield the force flies from (APOE, in country) or home to (APOD), named in
+    English, Kazakh and Russian."""
 
     code = models.CharField(_("code"), max_length=40, unique=True)
     icao = models.CharField(_("ICAO code"), max_length=4, blank=True)
-    name = models.CharField(_("name"), max_length=200)
     place = models.ForeignKey(Place, models.PROTECT, null=True, blank=True,
                               related_name="force_airfields", verbose_name=_("place"))
     country = models.CharField(_("country"), max_length=2, blank=True)
@@ -95,8 +95,6 @@ class Airfield(models.Model):
         ordering = ["role", "code"]
         verbose_name = _("airfield")
 
-    def __str__(self) -> str:
-        return self.name
 
 
 class AircraftType(models.Model):

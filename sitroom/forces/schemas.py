@@ -220,6 +220,8 @@ class AirfieldOut(Schema):
     code: str
     icao: str = Field(description="ICAO code; empty when unknown")
     name: str
+    name_kk: str = Field(description="name in Kazakh; empty: not given")
+    name_ru: str = Field(description="name in Russian; empty: not given")
     place: str | None = Field(description="place code (airfields in country)")
     country: str = Field(description="ISO 3166-1 alpha-2; empty when unknown")
     lat: float
@@ -480,7 +482,8 @@ def vehicles_out(v) -> dict[str, Any]:
 
 
 def airfield_out(a) -> dict[str, Any]:
-    return {"code": a.code, "icao": a.icao, "name": a.name,
+    return {"code": a.code, "icao": a.icao, "name": a.name, "name_kk": a.name_kk,
+            "name_ru": a.name_ru,
             "place": a.place.code if a.place else None, "country": a.country, "lat": a.lat,
             "lon": a.lon, "role": a.role, "max_on_ground": a.max_on_ground,
             "opens": a.opens.isoformat() if a.opens else None,

@@ -344,7 +344,7 @@ def save_airfield(data: dict[str, Any], *, actor: Actor | Any, source: str):
                   default=place.lon if place else None, required=place is None)
     fields = {
         "icao": _text(data, "icao", errors, max_len=4).upper(),
-        "name": _text(data, "name", errors, required=True),
+        **_names(data, "name", errors, required=True),
         "place": place, "lat": lat, "lon": lon, "role": role,
         "country": _text(data, "country", errors, max_len=2).upper(),
         "max_on_ground": _number(data, "max_on_ground", errors, low=1, high=500, default=4),
@@ -735,9 +735,8 @@ def record_movement(data: dict[str, Any], *, actor: Actor | Any, source: str):
     place = origin.place if origin is not None else fields["origin_place"]
     require_write(actor, place.area, what=_("movements"))
     params = {"label": fields["label"] or uid,
-              "origin": origin.name if origin else place,
-              "destination": fields["destination"].name if fields["destination"]
-              else fields["destination_text"] or "—"}
+              "origin": origin or place,
+              "destination": fields["destination"] or fields["destination_text"] or "—"}
     return _versioned(Movement, uid, fields | {"area": place.area}, actor=actor, source=source,
                       recorded_at=_moment(data, "recorded_at", {}), area=place.area,
                       place=place, occurred_at=fields["actual_departure"]

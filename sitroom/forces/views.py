@@ -64,7 +64,7 @@ def _site_states(data: dict[str, Any]) -> tuple[list[dict], set[str]]:
 
 
 def _airfields() -> list[dict]:
-    return [{"code": a.code, "name": a.name, "lat": a.lat, "lon": a.lon}
+    return [{"code": a.code, "name": a.label(), "lat": a.lat, "lon": a.lon}
             for a in Airfield.objects.filter(role=AirfieldRole.APOE)]
 
 

@@ -135,3 +135,21 @@ def test_gantt_keeps_to_the_withdrawal_when_one_record_is_dated_far_away(directo
     page = client.get("/forces/gantt/", {"from": "2022-01-14", "to": "2022-01-15"})
     assert 'value="2022-01-14"' in page.content.decode()
     assert 'value="2022-01-15"' in page.content.decode()
+
+
+def test_airfields_are_named_in_the_readers_language(director, client):
+    """The Russian journal read 'Перемещение M19-RU-04: Almaty International Airport →
+    Chkalovsky', and the movement form listed the airfields in English."""
+    from django.utils import translation
+
+    entry = JournalEntry.objects.filter(kind="force", summary__contains="→ Chkalovsky").first()
+    assert entry is not None
+    with translation.override("ru"):
+        assert "Международный аэропорт Алматы → Чкаловский" in entry.display_summary
+    client.force_login(director)
+    client.cookies["django_language"] = "kk"
+    assert "Алматы халықаралық әуежайы" in client.get("/forces/movements/new/").content.decode()
+    from sitroom.testing.api import call, token
+
+    uumu = call(token(director), "get", "/api/v1/forces/airfields/UUMU").json()
+    assert (uumu["name"], uumu["name_ru"]) == ("Chkalovsky", "Чкаловский")
