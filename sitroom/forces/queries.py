@@ -210,5 +210,8 @@ def deviations(plan: WithdrawalPlan, moves: list[Movement], moment: datetime
         if not in_plan:
             out.append({"kind": DeviationKind.EXTRA, "sortie": None, "movement": m.uid,
                         "planned": None, "actual": m.actual_departure, "minutes": None})
+    names = {m.uid: m.label or m.uid for m in moves}
+    for d in out:  # the call sign a reader knows the movement by; `movement` is its key
+        d["movement_label"] = names.get(d["movement"]) if d["movement"] else None
     out.sort(key=lambda d: (d["actual"] or d["planned"] or moment))
     return out

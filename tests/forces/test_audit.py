@@ -273,3 +273,17 @@ def test_a_planned_movement_that_would_leave_a_site_unguarded_is_shown(force, to
     [gap] = [g for g in call(duty, "get", "/api/v1/forces/gaps").json()
              if g["unit_id"] == "KG-1"]
     assert gap["planned"] is False and "11:00" in gap["message"]
+
+
+def test_a_deviation_names_the_movement_by_its_call_sign(approved, client, token_for):
+    """The deviations table showed the movement's internal key ('bf34fa1596bc44bf')."""
+    world, _row = approved
+    flight = _flight("", "2022-01-14T11:00:00+06:00", 10)
+    flight.pop("key")
+    flight["label"] = "RFF-7031"
+    r = call(token_for("duty"), "post", MOVES, flight)
+    assert r.status_code == 201, r.content
+    client.force_login(world.users["director"])
+    page = client.get("/forces/").content.decode()
+    table = page[page.index('id="force-deviations"'):].split("</table>")[0]
+    assert "RFF-7031" in table and r.json()["key"] not in table

@@ -297,7 +297,7 @@ def test_command_text_speaks_the_readers_language(tmp_path):
     assert text.startswith("статус: допустимо") or text.startswith("статус: оптимально")
     assert "циклы воздушных судов" in text and "критический путь передачи объектов" in text
     assert "(только для этих рейсов)" in text
-    assert "RU-1: " in text and " чел., " in text and "ед. техники" in text
+    assert "RU-1: " in text and " человек" in text and "ед. техники" in text
     assert "+06:00 (" in text  # the closure in the deployment's zone (Almaty, 2022)
     for key in ("fleet-cycle", "handover critical path", "'L2'", "feasible", " people "):
         assert key not in text

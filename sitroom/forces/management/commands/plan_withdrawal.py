@@ -16,6 +16,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from sitroom.forces.planner import solve
 from sitroom.forces.planner.handover import check_handover
@@ -177,8 +178,12 @@ class Command(BaseCommand):
         ]
         for s in plan.sorties:
             who = ", ".join(
-                _("%(unit)s %(people)d people %(vehicles)d vehicles")
-                % {"unit": u.unit, "people": u.personnel, "vehicles": len(u.vehicles)}
+                _("%(unit)s: %(people)s, %(vehicles)s")
+                % {"unit": u.unit,
+                   "people": ngettext("%(n)d person", "%(n)d people", u.personnel)
+                   % {"n": u.personnel},
+                   "vehicles": ngettext("%(n)d vehicle", "%(n)d vehicles", len(u.vehicles))
+                   % {"n": len(u.vehicles)}}
                 for u in s.units
             )
             lines.append(
