@@ -427,6 +427,8 @@ class DeviationOut(Schema):
     sortie: str | None = Field(description="the plan's sortie id; null for a movement not in "
                                            "the plan")
     movement: str | None = Field(description="movement key; null for a sortie not flown")
+    movement_label: str | None = Field(description="the movement's call sign (its key when "
+                                                   "it has none); null with movement")
     planned: str | None = Field(description="planned departure; ISO 8601")
     actual: str | None = Field(description="actual departure; ISO 8601")
     minutes: int | None = Field(description="late (+) or early (-) by, in minutes (late and "
