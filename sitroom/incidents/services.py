@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -140,6 +141,7 @@ class IncidentRefs:
 
 
 _SEVERITIES = frozenset(Severity.values)
+_HOURS = re.compile(r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$")  # curfew hours
 MAX_COUNT = 1_000_000  # people killed or injured in one incident: more is a typing error
 MAX_FIGURE = 100_000_000  # a casualty or detention figure for an area
 
@@ -748,8 +750,8 @@ def change_posture(*, area: str, kind: str, state: str, effective_at: datetime,
     elif state not in POSTURE_STATES[kind]:
         errors["state"] = [_("must be one of: %(s)s") % {"s": ", ".join(POSTURE_STATES[kind])}]
     _aware("effective_at", effective_at, now + timedelta(days=366), errors)
-    if len(hours) > 40:
-        errors["hours"] = [_("at most 40 characters")]
+    if hours and not _HOURS.match(hours):
+        errors["hours"] = [_("give the hours as HH:MM-HH:MM, e.g. 23:00-07:00")]
     if errors:
         raise InvalidInput(errors)
     require(actor, FIGURES_RECORD, area=area_obj)

@@ -224,3 +224,28 @@ def test_the_report_form_asks_for_a_type_and_offers_each_types_own_subtypes(sec_
     r = client.post("/incidents/new", {"title": "Crowd", "area": "KZ751110",
                                        "occurred_at": "2022-01-05T10:00", "severity": 2})
     assert r.status_code in (200, 422) and Incident.objects.count() == 0
+
+
+def test_curfew_hours_are_hours_and_the_pages_say_how(sec_world, client):
+    T0 = T("2022-01-05T12:00:00+06:00")
+    with pytest.raises(InvalidInput) as exc:
+        services.change_posture(area="KZ-ALA", kind="curfew", state="in_force",
+                                effective_at=T0, hours="from dusk till dawn",
+                                actor=sec_world.users["duty"], source="web")
+    assert exc.value.errors["hours"] == ["give the hours as HH:MM-HH:MM, e.g. 23:00-07:00"]
+    services.change_posture(area="KZ-ALA", kind="curfew", state="in_force", effective_at=T0,
+                            hours="23:00-07:00", actor=sec_world.users["duty"], source="web")
+    client.force_login(sec_world.users["duty"])
+    page = client.get("/security/areas/KZ-ALA").content.decode()
+    assert "23:00-07:00" in page and "<small>" in page  # the form's hint is shown
+
+
+def test_an_incidents_page_reads_its_point_unambiguously_and_leads_back(sec_world, client):
+    """In Russian the point read '43,35528, 77,04472': decimal commas beside the comma
+    between the two."""
+    inc = report(sec_world, lat=43.35528, lon=77.04472)
+    client.force_login(sec_world.users["duty"])
+    client.cookies["django_language"] = "ru"
+    page = client.get(f"/incidents/{inc.uid}/").content.decode()
+    assert '<span class="coords">43.35528, 77.04472</span>' in page
+    assert 'href="/incidents/"' in page
