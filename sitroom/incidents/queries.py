@@ -507,13 +507,48 @@ def country_board(user, moment: datetime | None = None) -> dict[str, Any]:
                 "inherited": bool(change and change.area_id != unit.pk),
             }
         rows.append({"area": unit, "cells": cells, "incidents_24h": count})
+    inner = _inner_posture(units, moment)
+    for row in rows:
+        for kind, cell in row["cells"].items():
+            cell["within"] = [(area, POSTURE_STATES[kind][c.state])
+                              for area, c in inner.get((row["area"].pk, kind), [])
+                              if c.state != cell["state"]]
     return {"moment": moment, "rows": rows}
 
 
+def _inner_posture(units: list[Area], moment: datetime
+                   ) -> dict[tuple[int, str], list[tuple[Area, PostureChange]]]:
+    """Per (unit, kind): the latest change by `moment` of each area inside the unit (a
+    district of a city) that has one of its own: a measure of part of a unit."""
+    by_path = {u.path: u for u in units}
+    latest: dict[tuple[str, str], PostureChange] = {}
+    for change in (PostureChange.objects.filter(effective_at__lte=moment,
+                                                recorded_at__lte=moment)
+                   .exclude(area_path__in=[*by_path, *_ancestor_paths(units)])
+                   .select_related("area").defer("area__boundary")
+                   .order_by("effective_at", "recorded_at", "id")):
+        latest[(change.area_path, change.kind)] = change
+    out: dict[tuple[int, str], list[tuple[Area, PostureChange]]] = {}
+    for (path, kind), change in sorted(latest.items()):
+        unit = next((u for p, u in by_path.items() if path.startswith(p)), None)
+        if unit is not None:
+            out.setdefault((unit.pk, kind), []).append((change.area, change))
+    return out
+
+
+def _ancestor_paths(units: list[Area]) -> set[str]:
+    paths = set()
+    for unit in units:
+        parts = unit.path.rstrip("/").split("/")
+        paths.update("/".join(parts[: i + 1]) + "/" for i in range(len(parts) - 1))
+    return paths
+
+
 def posture_history(area: Area) -> QuerySet:
-    """Every posture change of the area and of the areas above it, oldest first."""
+    """Every posture change of the area, of the areas above it and of those inside it (a
+    city's districts), oldest first."""
     parts = area.path.rstrip("/").split("/")
     chain = ["/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
-    return PostureChange.objects.filter(area_path__in=chain).select_related("area").defer(
-        "area__boundary").order_by(
-        "effective_at", "recorded_at", "id")
+    return PostureChange.objects.filter(
+        Q(area_path__in=chain) | Q(area_path__startswith=area.path)).select_related(
+        "area").defer("area__boundary").order_by("effective_at", "recorded_at", "id")

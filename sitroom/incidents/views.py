@@ -264,6 +264,8 @@ def area_security(request, code):
         change.state_label = POSTURE_STATES[change.kind].get(change.state, change.state)
     return render(request, "incidents/area.html", {
         "area": area, "changes": changes,
+        "inside": Area.objects.visible_to(request.user).defer("boundary").filter(
+            parent=area).order_by("name"),
         "figures": queries.latest_figures(request.user, area=area),
         "incidents": queries.incidents(request.user, queries.IncidentFilter(area=area))[:20],
         "can_record": can_record, "posture_form": posture_form, "figure_form": figure_form,

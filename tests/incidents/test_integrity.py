@@ -249,3 +249,23 @@ def test_an_incidents_page_reads_its_point_unambiguously_and_leads_back(sec_worl
     page = client.get(f"/incidents/{inc.uid}/").content.decode()
     assert '<span class="coords">43.35528, 77.04472</span>' in page
     assert 'href="/incidents/"' in page
+
+
+def test_a_districts_measure_shows_on_its_citys_row_and_page(sec_world, client):
+    """A counter-terrorist regime in one district of Almaty showed 'Not in force' for the
+    city on the board and was missing from the city's page."""
+    from sitroom.incidents.queries import country_board
+
+    duty = sec_world.users["duty"]
+    services.change_posture(area="KZ751910", kind="cto_regime", state="in_force",
+                            effective_at=T("2022-01-26T13:00:00+06:00"), actor=duty,
+                            source="web")
+    board = country_board(duty)  # now: the change was recorded now
+    [almaty] = [r for r in board["rows"] if r["area"].code == "KZ-ALA"]
+    assert [(a.code, str(label)) for a, label in almaty["cells"]["cto_regime"]["within"]] == [
+        ("KZ751910", "In force")]
+    client.force_login(duty)
+    page = client.get("/security/areas/KZ-ALA").content.decode()
+    history = page[page.index('id="posture-history"'):].split("</table>")[0]
+    assert "Turksib" in history
+    assert 'href="/security/areas/KZ751910"' in page
