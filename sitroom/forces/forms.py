@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from sitroom.core.models import Place
@@ -18,8 +20,12 @@ _PAIR = re.compile(r"^\s*(.+?)\s*[=:×x]\s*(\d+)\s*$")
 
 
 class MovementForm(forms.Form):
-    """A flight or a road convoy, planned or flown, with up to four units aboard."""
+    """A flight or a road convoy, planned or flown, with up to four units aboard. Naming
+    the approved plan's sortie it flies links it to the plan (for the deviations) and
+    fills what is left empty (aircraft, airfields, planned times, loads) from the plan."""
 
+    sortie = forms.ChoiceField(label=_("Sortie of the approved plan"), required=False,
+                               help_text=_("Empty fields are filled from the plan."))
     kind = forms.ChoiceField(label=_("Kind"), choices=MovementKind.choices)
     label = forms.CharField(label=_("Call sign or label"), max_length=100, required=False)
     aircraft_type = forms.ChoiceField(label=_("Aircraft type"), required=False)
@@ -35,9 +41,18 @@ class MovementForm(forms.Form):
     note = forms.CharField(label=_("Note"), required=False,
                            widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, *args, user=None, **kwargs):
+    def __init__(self, *args, user=None, plan=None, **kwargs):
         super().__init__(*args, **kwargs)
         none = [("", _("— none —"))]
+        self.plan_sorties = {s.get("id"): s for s in (plan.plan or {}).get("sorties") or []
+                             } if plan is not None else {}
+        self.vehicle_kinds = {v.get("id"): v.get("kind")
+                              for u in ((plan.problem or {}).get("units") or [] if plan else [])
+                              for v in u.get("vehicles") or []}
+        self.fields["sortie"].choices = none + [
+            (sid, _sortie_label(s)) for sid, s in self.plan_sorties.items()]
+        if not self.plan_sorties:
+            del self.fields["sortie"]
         self.fields["aircraft_type"].choices = none + [
             (t.code, t.name) for t in AircraftType.objects.order_by("name")]
         apoe = Airfield.objects.filter(role=AirfieldRole.APOE).order_by("name")
@@ -60,6 +75,9 @@ class MovementForm(forms.Form):
 
     def clean(self):
         data = super().clean()
+        sortie = self.plan_sorties.get(data.get("sortie") or "")
+        if sortie is not None:
+            self._fill_from(sortie, data)
         manifest = []
         for i in range(1, MANIFEST_ROWS + 1):
             unit = data.get(f"unit_{i}")
@@ -86,13 +104,34 @@ class MovementForm(forms.Form):
         data["manifest"] = manifest
         return data
 
+    def _fill_from(self, sortie: dict, data: dict) -> None:
+        """What the plan says of the sortie, in the fields left empty."""
+        for key, value in (("aircraft_type", sortie.get("aircraft_type")),
+                           ("origin", sortie.get("origin")),
+                           ("destination", sortie.get("destination")),
+                           ("planned_departure", _moment(sortie.get("depart"))),
+                           ("planned_arrival", _moment(sortie.get("arrive")))):
+            if not data.get(key) and value:
+                data[key] = value
+        data["kind"] = MovementKind.FLIGHT
+        if not any(data.get(f"unit_{i}") for i in range(1, MANIFEST_ROWS + 1)):
+            for i, load in enumerate((sortie.get("units") or [])[:MANIFEST_ROWS], start=1):
+                data[f"unit_{i}"] = load.get("unit")
+                data[f"personnel_{i}"] = load.get("personnel") or 0
+                kinds: dict[str, int] = {}
+                for vid in load.get("vehicles") or []:
+                    kind = self.vehicle_kinds.get(vid)
+                    if kind:
+                        kinds[kind] = kinds.get(kind, 0) + 1
+                data[f"vehicles_{i}"] = "; ".join(f"{k}={n}" for k, n in kinds.items())
+
     def values(self) -> dict:
         """The data `services.record_movement` takes."""
         d = self.cleaned_data
         out = {k: d.get(k) or None for k in (
             "kind", "label", "aircraft_type", "origin", "origin_place", "destination",
             "destination_text", "planned_departure", "planned_arrival", "actual_departure",
-            "actual_arrival", "note")}
+            "actual_arrival", "note", "sortie")}
         out["manifest"] = d["manifest"]
         for key in ("label", "destination_text", "note"):
             out[key] = out[key] or ""
@@ -111,6 +150,20 @@ class MovementForm(forms.Form):
         if name == "manifest":
             return "unit_1"
         return name if name in self.fields else None
+
+
+def _moment(text: str | None):
+    from datetime import datetime
+
+    return datetime.fromisoformat(text) if text else None
+
+
+def _sortie_label(s: dict) -> str:
+    when = _moment(s.get("depart"))
+    loads = ", ".join(u.get("unit", "") for u in s.get("units") or [])
+    return (f"{s.get('id')} · {s.get('aircraft_type')} · {s.get('origin')}→"
+            f"{s.get('destination')} · {date_format(timezone.localtime(when), 'j M H:i')}"
+            f" · {loads}") if when else str(s.get("id"))
 
 
 class PlanRunForm(forms.Form):

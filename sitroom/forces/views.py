@@ -113,7 +113,8 @@ def _deviation(d: dict[str, Any]) -> dict[str, Any]:
 def movement_new(request):
     if not _may_record(request.user):
         return HttpResponseForbidden(_("Only directors and duty officers record movements."))
-    form = MovementForm(request.POST or None, user=request.user)
+    plan = queries.approved_plan() if _sees_plans(request.user) else None
+    form = MovementForm(request.POST or None, user=request.user, plan=plan)
     if request.method == "POST" and form.is_valid():
         try:
             move, _changed = services.record_movement(form.values(),

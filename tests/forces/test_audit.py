@@ -287,3 +287,24 @@ def test_a_deviation_names_the_movement_by_its_call_sign(approved, client, token
     page = client.get("/forces/").content.decode()
     table = page[page.index('id="force-deviations"'):].split("</table>")[0]
     assert "RFF-7031" in table and r.json()["key"] not in table
+
+
+def test_the_web_records_a_flight_of_the_approved_plan_by_its_sortie(approved, client):
+    """The movement form had no sortie: every flight recorded in the browser was 'not in
+    the plan' and every sortie 'not flown'. Naming the sortie links it and fills the rest
+    from the plan: the officer types only what happened."""
+    world, row = approved
+    client.force_login(world.users["duty"])
+    form = client.get("/forces/movements/new/").content.decode()
+    assert 'name="sortie"' in form and "S1 · IL76MD · UAAA→UCFM" in form
+    r = client.post("/forces/movements/new/", {"sortie": "S1", "kind": "flight",
+                                               "label": "RFF-1",
+                                               "actual_departure": "2022-01-14T09:20"})
+    assert r.status_code == 302, r.content.decode()[:2000]
+    move = Movement.objects.get(label="RFF-1")
+    assert (move.plan_id, move.sortie, move.aircraft_type.code, move.origin.code) == (
+        row.pk, "S1", "IL76MD", "UAAA")
+    assert move.manifest == [{"unit": "KG-1", "personnel": 150, "vehicles": {}}]
+    kinds = {(d["kind"], d["sortie"]) for d in queries.deviations(row, [move],
+                                                                  T("2022-01-15T00:00+06:00"))}
+    assert ("missing", "S1") not in kinds and ("extra", None) not in kinds
