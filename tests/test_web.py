@@ -159,3 +159,9 @@ def test_a_page_not_found_says_so_in_the_readers_language_with_the_menu(client, 
     page = r.content.decode()
     assert r.status_code == 404
     assert "Не найдено" in page and "Инциденты" in page  # the title, and the main menu
+
+
+def test_the_menu_marks_the_section_of_every_page_in_it(client, world):
+    client.force_login(world.users["director"])
+    page = client.get("/forces/gantt/").content.decode()
+    assert '<a href="/forces/" aria-current="page">' in page

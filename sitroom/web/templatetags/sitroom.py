@@ -17,3 +17,9 @@ def stale_symbol(status):
     from sitroom.lifelines.choices import SYMBOLS
 
     return SYMBOLS.get(status, "?")
+
+
+@register.filter
+def startswith(text, prefix):
+    """Whether text starts with prefix: {% if request.path|startswith:forces_url %}."""
+    return str(text).startswith(str(prefix))

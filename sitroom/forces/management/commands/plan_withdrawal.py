@@ -190,7 +190,7 @@ class Command(BaseCommand):
                 _("%(id)s %(type)s #%(airframe)d %(origin)s→%(destination)s boarding "
                   "%(boarding)s, take-off %(depart)s, landing %(arrive)s; %(kg)d kg, "
                   "%(seats)d seats: %(who)s")
-                % {"id": s.id, "type": s.aircraft_type, "airframe": s.airframe,
+                % {"id": s.id, "type": s.aircraft_type, "airframe": s.airframe + 1,
                    "origin": s.origin, "destination": s.destination,
                    "boarding": f"{local(s.boarding):%d %H:%M}",
                    "depart": f"{local(s.depart):%d %H:%M}",
