@@ -21,20 +21,36 @@
         .bindTooltip("✈ " + text(a.name), { permanent: false });
       points.push([a.lat, a.lon]);
     });
+    // Sites at one point (a coordinate shared by several sites: known only to the city)
+    // are one marker listing them all, drawn above the airfield icons.
+    var RANK = { gap: 3, guarded: 2, handed: 1 };
+    var groups = {};
     data.sites.forEach(function (s) {
-      var gap = s.state === "gap";
-      L.circleMarker([s.lat, s.lon], {
-        radius: gap ? 11 : 8, color: gap ? "#7f0000" : "#263238", weight: gap ? 3 : 1,
-        fillColor: COLOURS[s.state] || "#607d8b", fillOpacity: 0.85,
-        className: "site-marker site-" + s.state
-      }).addTo(layer).bindPopup(
-        "<strong>" + text(s.name) + "</strong><br>" + text(strings[s.state] || s.state) +
-        "<br>" + text(strings.by || "") + " " + text(s.unit) +
-        (s.relief ? "<br>" + text(strings.relief || "") + ": " + text(s.relief) : ""));
-      if (gap) {
-        L.marker([s.lat, s.lon], { icon: L.divIcon({ className: "gap-label", html: text(strings.gap || "GAP"), iconSize: [34, 16], iconAnchor: [-8, 8] }), interactive: false }).addTo(layer);
+      var key = s.lat.toFixed(5) + "," + s.lon.toFixed(5);
+      (groups[key] = groups[key] || []).push(s);
+    });
+    Object.keys(groups).forEach(function (key) {
+      var group = groups[key], first = group[0];
+      var state = group.reduce(function (w, s) { return (RANK[s.state] || 0) > (RANK[w] || 0) ? s.state : w; }, first.state);
+      var gap = state === "gap";
+      var popup = group.map(function (s) {
+        return "<strong>" + text(s.name) + "</strong><br>" + text(strings[s.state] || s.state) +
+          "<br>" + text(strings.by || "") + " " + text(s.unit) +
+          (s.relief ? "<br>" + text(strings.relief || "") + ": " + text(s.relief) : "");
+      }).join("<hr>");
+      L.circleMarker([first.lat, first.lon], {
+        pane: "sites", radius: (gap ? 11 : 8) + (group.length > 1 ? 3 : 0),
+        color: gap ? "#7f0000" : "#263238", weight: gap ? 3 : 1,
+        fillColor: COLOURS[state] || "#607d8b", fillOpacity: 0.85,
+        className: "site-marker site-" + state
+      }).addTo(layer).bindPopup(popup);
+      if (group.length > 1) {
+        L.marker([first.lat, first.lon], { pane: "sites", icon: L.divIcon({ className: "site-count", html: String(group.length), iconSize: [16, 16] }), interactive: false }).addTo(layer);
       }
-      points.push([s.lat, s.lon]);
+      if (gap) {
+        L.marker([first.lat, first.lon], { pane: "sites", icon: L.divIcon({ className: "gap-label", html: text(strings.gap || "GAP"), iconSize: [34, 16], iconAnchor: [-8, 8] }), interactive: false }).addTo(layer);
+      }
+      points.push([first.lat, first.lon]);
     });
     if (!fitted && points.length) { map.fitBounds(points, { padding: [30, 30], maxZoom: 12 }); fitted = true; }
     mapEl.dataset.sites = String(data.sites.length);
@@ -43,6 +59,7 @@
 
   if (mapEl && window.L) {
     map = L.map(mapEl, { zoomSnap: 0.5 });
+    map.createPane("sites").style.zIndex = 650;  // above the airfield icons (600)
     map.setView([43.25, 76.95], 10);
     layer = L.layerGroup().addTo(map);
     fetch(mapEl.dataset.areasUrl + "?level=region", { credentials: "same-origin" })
