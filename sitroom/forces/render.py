@@ -5,6 +5,7 @@ names, which the API and the JSON plan use as keys)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from django.utils import timezone
@@ -54,10 +55,24 @@ def moment_text(moment: datetime | None) -> str:
 _t = moment_text
 
 
+def _in_language(gap: Gap) -> Gap:
+    """The gap with its site and unit named in the reader's language: a plan's gaps
+    carry the English names its problem was written with."""
+    from sitroom.core.models import Place
+
+    from .models import Unit
+
+    place = Place.objects.filter(code=gap.site_id).only(
+        "name", "name_kk", "name_ru").first()
+    unit = Unit.objects.filter(code=gap.unit_id).only("name", "name_kk", "name_ru").first()
+    return replace(gap, site_name=place.label() if place else gap.site_name,
+                   unit_name=unit.label() if unit else gap.unit_name)
+
+
 def gap_text(gap: Gap) -> str:
     """One sentence naming the site, the unit, the time and the shortfall (said to be a
-    planned movement's when it is)."""
-    text = _gap_text(gap)
+    planned movement's when it is), in the reader's language."""
+    text = _gap_text(_in_language(gap))
     return _("Planned movement: %(gap)s") % {"gap": text} if gap.planned else text
 
 

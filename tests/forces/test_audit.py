@@ -53,6 +53,11 @@ def test_a_plan_is_approved_only_against_the_reliefs_as_they_are_now(director, c
     r = client.post(f"/forces/plan/{plan.pk}/approve/")
     assert r.status_code == 422 and site in r.content.decode()
     assert WithdrawalPlan.objects.get(pk=plan.pk).status == "draft"
+    # in Russian the gap names the site in Russian, not as the plan's problem was written
+    client.cookies["django_language"] = "ru"
+    page = client.get(f"/forces/plan/?plan={plan.pk}").content.decode()
+    assert "Телеканал «Казахстан», Алматинский филиал" in page
+    assert "Kazakhstan TV, Almaty branch" not in page
 
 
 # --- 2. a scoped officer records only the units in scope ---------------------------------
