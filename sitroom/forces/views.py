@@ -27,7 +27,7 @@ from . import queries, runs, services
 from .access import APPROVERS, WRITERS
 from .choices import AirfieldRole
 from .forms import MovementForm, PlanRunForm
-from .models import Airfield, Movement, PlannerRun, Relief, WithdrawalPlan
+from .models import Airfield, Movement, PlannerRun, Relief, Unit, WithdrawalPlan
 from .planning import default_start
 from .render import bound_name, gap_text
 
@@ -122,15 +122,19 @@ def movement_new(request):
                                                       source=WEB)
         except InvalidInput as exc:
             for name, msgs in exc.errors.items():
-                form.add_error(form.field_for(name), f"{name}: " + " ".join(msgs)
-                               if form.field_for(name) is None else " ".join(msgs))
+                field = form.field_for(name)
+                kind = name.split(".vehicles.", 1)[1] if ".vehicles." in name else None
+                for msg in msgs:  # one line each; a vehicle's problem names its kind
+                    form.add_error(field, f"{kind}: {msg}" if kind and kind not in msg
+                                   else msg if field is not None else f"{name}: {msg}")
         except NotAllowed:
             form.add_error("origin", _("You may not record movements from here."))
         else:
             messages.success(request, _("Movement %(label)s recorded.")
                              % {"label": move.label or move.uid})
             return redirect("forces:board")
-    return render(request, "forces/movement_form.html", {"form": form})
+    units = Unit.objects.visible_to(request.user).prefetch_related("vehicles").order_by("code")
+    return render(request, "forces/movement_form.html", {"form": form, "units": units})
 
 
 # --- the planner -------------------------------------------------------------------------

@@ -313,3 +313,20 @@ def test_the_web_records_a_flight_of_the_approved_plan_by_its_sortie(approved, c
     kinds = {(d["kind"], d["sortie"]) for d in queries.deviations(row, [move],
                                                                   T("2022-01-15T00:00+06:00"))}
     assert ("missing", "S1") not in kinds and ("extra", None) not in kinds
+
+
+def test_the_movement_form_names_each_vehicle_problem_and_lists_the_kinds(force, client):
+    """'unit RU-HQ has no BMD-2 must be 0 to 6': two problems run together, the second
+    not saying which vehicle; and the kinds had to be typed from memory."""
+    client.force_login(force.users["duty"])
+    page = client.get("/forces/movements/new/").content.decode()
+    assert "KamAZ=8" in page[page.index('id="unit-vehicles"'):]
+    r = client.post("/forces/movements/new/", {
+        "kind": "flight", "aircraft_type": "IL76MD", "origin": "UAAA", "destination": "UCFM",
+        "actual_departure": "2022-01-14T10:00", "unit_1": "KG-1", "personnel_1": "10",
+        "vehicles_1": "BMD-2=1; KamAZ=20"})
+    assert r.status_code == 200
+    error = r.content.decode().split('data-field="vehicles_1">')[1].split("</span>")[0]
+    problems = error.split("; ")
+    assert len(problems) == 2 and any("BMD-2" in p for p in problems)
+    assert any(p.startswith("KamAZ") or "KamAZ" in p for p in problems if "BMD-2" not in p)
