@@ -19,7 +19,7 @@ from sitroom.core.errors import InvalidInput
 from sitroom.core.models import Area, as_uid
 
 from . import queries, services
-from .choices import STATUS_ACTIONS, IncidentStatus, Severity
+from .choices import RETRY_KEY_PREFIX, STATUS_ACTIONS, IncidentStatus, Severity
 from .models import Incident, IncidentType
 from .schemas import (
     BulkAction,
@@ -140,7 +140,7 @@ def create_incident(request, body: IncidentIn,
     if idempotency_key is not None:
         if not 1 <= len(idempotency_key) <= 100:
             raise InvalidInput({"Idempotency-Key": _("must be 1 to 100 characters long")})
-        external_id = f"api:{request.user.pk}:{idempotency_key}"
+        external_id = f"{RETRY_KEY_PREFIX}{request.user.pk}:{idempotency_key}"
     if body.area:
         _area(request.user, body.area)
     try:

@@ -99,3 +99,14 @@ JOURNAL_KINDS = {
     "casualty_report": _("Casualty figures"),
     "posture": _("Area posture"),
 }
+
+
+# An incident reported through the API with an Idempotency-Key keeps the key as its
+# external id under this prefix (with the user's id): a retry key, not another system's
+# id, so exports give the incident's own id instead.
+RETRY_KEY_PREFIX = "api:"
+
+
+def is_source_id(external_id: str | None) -> bool:
+    """Whether an external id is another system's id of the report (not a retry key)."""
+    return bool(external_id) and not external_id.startswith(RETRY_KEY_PREFIX)

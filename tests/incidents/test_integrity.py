@@ -269,3 +269,18 @@ def test_a_districts_measure_shows_on_its_citys_row_and_page(sec_world, client):
     history = page[page.index('id="posture-history"'):].split("</table>")[0]
     assert "Turksib" in history
     assert 'href="/security/areas/KZ751910"' in page
+
+
+def test_exports_give_an_api_report_its_own_id_not_the_retry_key(sec_world, token_for):
+    """An incident reported with an Idempotency-Key was exported as 'api:<user id>:<key>':
+    another user's retry key and our internal user id, and an id the API never gives."""
+    from sitroom.incidents.exchange import export_chunks
+
+    r = call(token_for("reporter"), "post", "/api/v1/incidents",
+             {"type": "riots", "title": "Crowd", "area": "KZ751110",
+              "occurred_at": "2022-01-05T10:00:00+06:00"}, **{"Idempotency-Key": "dev-1"})
+    uid = r.json()["id"]
+    for fmt in ("csv", "geojson", "kml"):
+        text = "".join(c if isinstance(c, str) else c.decode()
+                       for c in export_chunks(fmt, sec_world.users["duty"]))
+        assert uid in text and "api:" not in text, fmt

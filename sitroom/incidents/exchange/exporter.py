@@ -25,6 +25,7 @@ from sitroom.core.actors import Actor
 from sitroom.core.models import Area
 
 from .. import queries
+from ..choices import is_source_id
 from ..models import Incident
 from ..queries import IncidentFilter
 from . import fast
@@ -80,7 +81,8 @@ def records(actor: Actor | Any, flt: IncidentFilter | None = None) -> Iterator[d
     zone = timezone.get_default_timezone()
     for row in rows:
         rec = {
-            "id": row["external_id"] or str(row["uid"]), "uid": str(row["uid"]),
+            "id": row["external_id"] if is_source_id(row["external_id"]) else str(row["uid"]),
+            "uid": str(row["uid"]),
             "type": row["type__code"],
             "subtype": row["subtype__code"] or "", "title": row["title"],
             "description": row["description"],

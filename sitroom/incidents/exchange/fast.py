@@ -26,6 +26,7 @@ from django.utils import timezone
 from sitroom.core.models import Area
 from sitroom.core.sqltext import Formatter, concat, literal, offset_spans
 
+from ..choices import RETRY_KEY_PREFIX
 from ..models import Incident, IncidentType
 from .columns import EXPORT_COLUMNS, FORMULA_START, LIST_SEPARATOR, protect
 
@@ -74,6 +75,13 @@ class _Context:
         self.areas = list(Area.objects.using(qs.db).only(
             "id", "code", "path", "name", "name_kk", "name_ru"))
 
+    def own_id(self) -> str:
+        """SQL: the row is exported under its uid (no other system's id; see
+        `choices.is_source_id`)."""
+        ext = self.col("external_id")
+        n = len(RETRY_KEY_PREFIX)
+        return f"({ext} IS NULL OR substr({ext}, 1, {n}) = {literal(RETRY_KEY_PREFIX)})"
+
     def time(self, name: str) -> str:
         return self.fmt.local_time(self.col(name), self.spans)
 
@@ -104,7 +112,7 @@ def csv_chunks(qs, *, hxl: bool = True) -> Iterator[str]:
         return f.csv_cell(ctx.col(name), protect=FORMULA_START)
 
     # A uid needs no quoting or protection: only an external id goes through csv_cell.
-    head = (f"CASE WHEN {ctx.col('external_id')} IS NULL THEN {f.uuid(ctx.col('uid'))} "
+    head = (f"CASE WHEN {ctx.own_id()} THEN {f.uuid(ctx.col('uid'))} "
             f"ELSE {f.csv_cell(ctx.col('external_id'), protect=FORMULA_START)} END")
     middle = concat([text("title"), sep, text("description"), sep, ctx.time("occurred_at"),
                      sep, ctx.time("recorded_at")])
@@ -145,7 +153,8 @@ def geojson_chunks(qs) -> Iterator[str]:
     # The id is written twice (the feature's and a property): the database gives it once.
     # Times and the status are plain ASCII without quotes or backslashes: quoted as they
     # are, not run through the JSON string writer.
-    identity = f.json_string(f"coalesce({ctx.col('external_id')}, {f.uuid(ctx.col('uid'))})")
+    identity = f.json_string(f"CASE WHEN {ctx.own_id()} THEN {f.uuid(ctx.col('uid'))} "
+                             f"ELSE {ctx.col('external_id')} END")
 
     def quoted(expr: str) -> str:
         return concat([literal('"'), expr, literal('"')])
