@@ -136,11 +136,7 @@ def create_incident(request, body: IncidentIn,
     """Send an `Idempotency-Key` so that a device retrying on a flaky connection never
     creates a duplicate: a repeated key returns the incident first created (status 200);
     the same key with another report (another type, title or time) is refused."""
-    external_id = None
-    if idempotency_key is not None:
-        if not 1 <= len(idempotency_key) <= 100:
-            raise InvalidInput({"Idempotency-Key": _("must be 1 to 100 characters long")})
-        external_id = f"{RETRY_KEY_PREFIX}{request.user.pk}:{idempotency_key}"
+    external_id = _retry_key(request, idempotency_key)
     if body.area:
         _area(request.user, body.area)
     try:
@@ -148,11 +144,31 @@ def create_incident(request, body: IncidentIn,
             actor=actor_of(request), source=API, external_id=external_id, **body.dict())
     except InvalidInput as exc:
         if "external_id" in exc.errors:  # the key is the external id
-            raise InvalidInput({"Idempotency-Key": [
-                _("was already used for another report; send a new key with a new report")]}
-            ) from None
+            raise _key_reused() from None
         raise
     return Status(201 if created else 200, IncidentOut.of(incident))
+
+
+def _retry_key(request, key: str | None) -> str | None:
+    """The external id an `Idempotency-Key` is kept under: the user's own namespace."""
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 100:
+        raise InvalidInput({"Idempotency-Key": _("must be 1 to 100 characters long")})
+    return f"{RETRY_KEY_PREFIX}{request.user.pk}:{key}"
+
+
+def _key_reused() -> InvalidInput:
+    return InvalidInput({"Idempotency-Key": [
+        _("was already used for another report; send a new key with a new report")]})
+
+
+def _same(stored, data: dict, fields: tuple[str, ...]) -> bool:
+    """Whether a retried request is the one first stored under its key."""
+    def value(name):
+        v = getattr(stored, name)
+        return v.code if hasattr(v, "code") else v
+    return all(value(name) == data[name] for name in fields)
 
 
 @router.get("/incidents/map", response=list[CellOut],
@@ -229,31 +245,43 @@ def list_casualties(request, area: str | None = None,
         request.user, area=_area(request.user, area), as_of=as_of)]
 
 
-@router.post("/casualties", response={201: CasualtyOut}, summary="Record one body's figure")
-def create_casualty(request, body: CasualtyIn):
+@router.post("/casualties", response={201: CasualtyOut, 200: CasualtyOut},
+             summary="Record one body's figure")
+def create_casualty(request, body: CasualtyIn,
+                    idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
+    """An `Idempotency-Key` makes a retry return the figure first recorded (status 200)."""
     _area(request.user, body.area)
     data = body.dict()
-    report, _created = services.record_casualties(
-        source_ref=data.pop("source"), actor=actor_of(request), source=API, **data)
-    return Status(201, CasualtyOut.of(report))
+    report, created = services.record_casualties(
+        source_ref=data.pop("source"), actor=actor_of(request), source=API,
+        external_id=_retry_key(request, idempotency_key), **data)
+    if not created and not _same(report, data, ("area", "reporting_body", "category",
+                                                "group", "count", "as_of")):
+        raise _key_reused()
+    return Status(201 if created else 200, CasualtyOut.of(report))
 
 
 @router.get("/posture", response=list[PostureOut],
-            summary="Posture changes that apply to an area (its own and those above it)")
+            summary="Posture changes of an area, of those above it and of those inside it")
 def list_posture(request, area: str):
     """A measure declared for the whole country applies to the area too, so it is shown to
     whoever may see the area."""
     return [PostureOut.of(c) for c in queries.posture_history(_area(request.user, area))]
 
 
-@router.post("/posture", response={201: PostureOut},
+@router.post("/posture", response={201: PostureOut, 200: PostureOut},
              summary="Record a change of measure or state in an area")
-def create_posture(request, body: PostureIn):
+def create_posture(request, body: PostureIn,
+                   idempotency_key: str | None = Header(None, alias="Idempotency-Key")):
+    """An `Idempotency-Key` makes a retry return the change first recorded (status 200)."""
     _area(request.user, body.area)
     data = body.dict()
-    change, _created = services.change_posture(
-        source_ref=data.pop("source"), actor=actor_of(request), source=API, **data)
-    return Status(201, PostureOut.of(change))
+    change, created = services.change_posture(
+        source_ref=data.pop("source"), actor=actor_of(request), source=API,
+        external_id=_retry_key(request, idempotency_key), **data)
+    if not created and not _same(change, data, ("area", "kind", "state", "effective_at")):
+        raise _key_reused()
+    return Status(201 if created else 200, PostureOut.of(change))
 
 
 @router.get("/board", response=SecurityBoardOut, summary="The country board at a moment")

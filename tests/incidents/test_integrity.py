@@ -284,3 +284,27 @@ def test_exports_give_an_api_report_its_own_id_not_the_retry_key(sec_world, toke
         text = "".join(c if isinstance(c, str) else c.decode()
                        for c in export_chunks(fmt, sec_world.users["duty"]))
         assert uid in text and "api:" not in text, fmt
+
+
+def test_figures_and_measures_posted_with_a_retry_key_are_stored_once(sec_world, token_for):
+    """The Idempotency-Key was silently ignored on casualties and posture: two identical
+    posts made two figures."""
+    from sitroom.core.services import save_organization
+    from sitroom.incidents.models import CasualtyReport, PostureChange
+
+    save_organization({"code": "KZ-MOH", "kind": "agency", "name": "Ministry of Health"},
+                      actor=CLI, source="cli")
+    t = token_for("duty")
+    figure = {"area": "KZ-ALA", "reporting_body": "KZ-MOH", "category": "killed",
+              "count": 12, "as_of": "2022-01-06T10:00:00+06:00"}
+    codes = [call(t, "post", "/api/v1/casualties", figure, **{"Idempotency-Key": "c1"}
+                  ).status_code for _ in range(2)]
+    assert codes == [201, 200] and CasualtyReport.objects.count() == 1
+    r = call(t, "post", "/api/v1/casualties", {**figure, "count": 13},
+             **{"Idempotency-Key": "c1"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "Idempotency-Key"
+    measure = {"area": "KZ-ALA", "kind": "curfew", "state": "in_force",
+               "effective_at": "2022-01-05T23:00:00+06:00", "hours": "23:00-07:00"}
+    codes = [call(t, "post", "/api/v1/posture", measure, **{"Idempotency-Key": "p1"}
+                  ).status_code for _ in range(2)]
+    assert codes == [201, 200] and PostureChange.objects.count() == 1
