@@ -105,8 +105,12 @@ JOURNAL_KINDS = {
 # external id under this prefix (with the user's id): a retry key, not another system's
 # id, so exports give the incident's own id instead.
 RETRY_KEY_PREFIX = "api:"
+# A row imported from a file without an id column is kept under its content's digest
+# under this prefix, so that importing the file again adds nothing.
+CONTENT_KEY_PREFIX = "row:"
+INTERNAL_KEY_PREFIXES = (RETRY_KEY_PREFIX, CONTENT_KEY_PREFIX)  # of one length
 
 
 def is_source_id(external_id: str | None) -> bool:
-    """Whether an external id is another system's id of the report (not a retry key)."""
-    return bool(external_id) and not external_id.startswith(RETRY_KEY_PREFIX)
+    """Whether an external id is another system's id of the report (not one of ours)."""
+    return bool(external_id) and not external_id.startswith(INTERNAL_KEY_PREFIXES)

@@ -308,3 +308,21 @@ def test_figures_and_measures_posted_with_a_retry_key_are_stored_once(sec_world,
     codes = [call(t, "post", "/api/v1/posture", measure, **{"Idempotency-Key": "p1"}
                   ).status_code for _ in range(2)]
     assert codes == [201, 200] and PostureChange.objects.count() == 1
+
+
+def test_a_file_without_ids_imported_twice_adds_nothing(sec_world, tmp_path):
+    """Rows without an id were added again at every import of the same file."""
+    from sitroom.incidents.exchange import export_chunks
+
+    header = ["type", "title", "occurred_at", "area"]
+    rows = [["riots", "Crowd at the akimat", "2022-01-05T10:00:00+06:00", "KZ751110"],
+            ["riots", "Cars burned", "2022-01-05T11:00:00+06:00", "KZ751110"],
+            ["riots", "Cars burned", "2022-01-05T11:00:00+06:00", "KZ751110"]]  # twice
+    file = write_csv(tmp_path, rows, header=header, name="noid.csv")
+    first = import_incidents(file, actor=CLI, source="import")
+    assert (first.created, first.existing) == (2, 1)
+    again = import_incidents(file, actor=CLI, source="import")
+    assert (again.created, again.existing) == (0, 3)
+    assert Incident.objects.count() == 2
+    text = "".join(export_chunks("csv", sec_world.users["duty"]))
+    assert "row:" not in text  # exported under their own ids

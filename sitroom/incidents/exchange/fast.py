@@ -26,7 +26,7 @@ from django.utils import timezone
 from sitroom.core.models import Area
 from sitroom.core.sqltext import Formatter, concat, literal, offset_spans
 
-from ..choices import RETRY_KEY_PREFIX
+from ..choices import INTERNAL_KEY_PREFIXES
 from ..models import Incident, IncidentType
 from .columns import EXPORT_COLUMNS, FORMULA_START, LIST_SEPARATOR, protect
 
@@ -79,8 +79,9 @@ class _Context:
         """SQL: the row is exported under its uid (no other system's id; see
         `choices.is_source_id`)."""
         ext = self.col("external_id")
-        n = len(RETRY_KEY_PREFIX)
-        return f"({ext} IS NULL OR substr({ext}, 1, {n}) = {literal(RETRY_KEY_PREFIX)})"
+        n = len(INTERNAL_KEY_PREFIXES[0])
+        ours = ", ".join(literal(p) for p in INTERNAL_KEY_PREFIXES)
+        return f"({ext} IS NULL OR substr({ext}, 1, {n}) IN ({ours}))"
 
     def time(self, name: str) -> str:
         return self.fmt.local_time(self.col(name), self.spans)

@@ -8,7 +8,9 @@ counts them (the header is row 1) and by the column the file used.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -26,6 +28,7 @@ from sitroom.core.geo import area_id_at, boundaries
 from sitroom.core.models import Area, as_uid
 from sitroom.core.permissions import INCIDENTS_REPORT, ROLE_ACTIONS, can, scope_of
 
+from ..choices import CONTENT_KEY_PREFIX
 from ..models import Incident
 from ..services import IncidentDraft, IncidentRefs, draft_problems, report_incidents
 from .columns import is_hxl_row
@@ -154,6 +157,18 @@ def _check_right(actor: Actor) -> None:
     if INCIDENTS_REPORT not in ROLE_ACTIONS.get(scope_of(actor.user).role, set()):
         raise NotAllowed(_("%(actor)s may not report incidents")
                          % {"actor": actor.label})
+
+
+def content_key(fields: dict[str, Any]) -> str:
+    """The key a row without an id is kept under: a digest of what identifies the report
+    (type, sub-type, title, time, point, area), so that the same file imported again
+    adds nothing, and the same report twice in a file is stored once."""
+    when = fields.get("occurred_at")
+    parts = [fields.get("type"), fields.get("subtype"), fields.get("title"),
+             when.isoformat() if when else "", fields.get("lat"), fields.get("lon"),
+             fields.get("area")]
+    digest = hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]
+    return CONTENT_KEY_PREFIX + digest
 
 
 def _as_uuid(value: str | None) -> uuid.UUID | None:
@@ -296,6 +311,8 @@ def _run(reader: RowReader, rows: Iterator[list[Any]], start: int, actor: Actor,
                 for column, message in problems:
                     report.add(number, column, message)
                 continue
+            if not fields.get("external_id"):
+                fields["external_id"] = content_key(fields)
             pending.append((number, IncidentDraft(**fields)))
             if len(pending) >= batch_size:
                 importer.flush(pending)
