@@ -114,3 +114,6 @@ INTERNAL_KEY_PREFIXES = (RETRY_KEY_PREFIX, CONTENT_KEY_PREFIX)  # of one length
 def is_source_id(external_id: str | None) -> bool:
     """Whether an external id is another system's id of the report (not one of ours)."""
     return bool(external_id) and not external_id.startswith(INTERNAL_KEY_PREFIXES)
+
+# Files (CSV, XLSX) list tags, actors and sources in one cell, separated by this.
+LIST_SEPARATOR = ";"

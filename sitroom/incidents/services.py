@@ -27,6 +27,8 @@ from sitroom.core.permissions import (
     FIGURES_RECORD,
     INCIDENTS_MANAGE,
     INCIDENTS_REPORT,
+    VIEW,
+    can,
     require,
     scope_of,
 )
@@ -34,6 +36,7 @@ from sitroom.core.services import EntryDraft, lookup_by_code, record_entries
 
 from . import cells
 from .choices import (
+    LIST_SEPARATOR,
     POSTURE_STATES,
     REOPEN,
     REOPENED_AS,
@@ -157,6 +160,10 @@ def _str_list(value: Any, field: str, errors: dict[str, list[str]], limit: int =
         errors[field] = [_("at most %(n)d items") % {"n": limit}]
     if any(len(v) > 500 for v in items):
         errors[field] = [_("each item may be at most 500 characters long")]
+    elif any(LIST_SEPARATOR in v for v in items):
+        # Files list the items separated by it: one holding it would come back as two.
+        errors[field] = [_("an item may not contain “%(sep)s”; give two items instead")
+                         % {"sep": LIST_SEPARATOR}]
     return items
 
 
@@ -618,6 +625,10 @@ def assign(incidents: list[Incident], username: str | None, *, actor: Actor | An
                   .filter(pk__in=[i.pk for i in incidents]).order_by("pk"))
     for inc in locked:
         _editable(actor, inc, INCIDENTS_MANAGE)
+        if user is not None and not can(user, VIEW, area=inc.area):
+            raise InvalidInput({"assignee": [
+                _("%(user)s cannot see incidents in %(area)s; assign someone who can")
+                % {"user": username, "area": inc.area.label()}]})
     for inc in locked:
         if inc.assignee_id == (user.pk if user else None):
             continue

@@ -434,7 +434,7 @@ def test_database_formatted_exports_equal_the_python_formatted_ones(sec_world, i
 
     report(sec_world, title='a, "quoted" title', description="line one\r\nline two",
            external_id="=ext-1", occurred_at=T("2024-02-29T23:59:59.250001+06:00"),
-           lat=43.25671234567891, lon=76.12345678901235, actors=["Ақсай", 'x "y"; z'],
+           lat=43.25671234567891, lon=76.12345678901235, actors=["Ақсай", 'x "y", z'],
            sources=["+7 727", "a,b"], tags=["\ttab"], fatalities=0, injured=0)
     report(sec_world, title=" leading space", description="@mention\ttab", area="KZ-MAN",
            occurred_at=T("2024-03-01T00:30:00+05:00"), lat=43.0, lon=52.5, severity=5,

@@ -326,3 +326,18 @@ def test_a_file_without_ids_imported_twice_adds_nothing(sec_world, tmp_path):
     assert Incident.objects.count() == 2
     text = "".join(export_chunks("csv", sec_world.users["duty"]))
     assert "row:" not in text  # exported under their own ids
+
+
+def test_list_items_survive_a_file_and_assignees_can_see_what_they_get(sec_world):
+    """A tag 'a;b' came back from an export as two tags; an incident in Almaty could be
+    assigned to an analyst who sees only Mangystau (and then never found it)."""
+    with pytest.raises(InvalidInput) as exc:
+        report(sec_world, tags=["a;b"])
+    assert "tags" in exc.value.errors
+    inc = report(sec_world)
+    with pytest.raises(InvalidInput) as exc:
+        services.assign([inc], "outsider", actor=sec_world.users["duty"], source="web")
+    assert "outsider cannot see incidents in Almaly" in exc.value.errors["assignee"][0]
+    services.assign([inc], "duty", actor=sec_world.users["duty"], source="web")
+    inc.refresh_from_db()
+    assert inc.assignee.username == "duty"

@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..choices import LIST_SEPARATOR  # noqa: F401 - for the files' readers and writers
+
 # Fields an import fills, and the column names (lower case, "_" for spaces) that give
 # them. Several ACLED columns add to one field (actors).
 IMPORT_ALIASES: dict[str, tuple[str, ...]] = {
@@ -82,7 +84,6 @@ HXL_FIELD: dict[str, str] = {
     "#meta+estimate": "estimate",
 }
 
-LIST_SEPARATOR = ";"
 # Cells a spreadsheet would run as a formula (OWASP "CSV Injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
