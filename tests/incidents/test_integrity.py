@@ -18,17 +18,10 @@ from sitroom.incidents.models import Incident
 from sitroom.testing.api import call
 
 from .test_exchange import row, write_csv
+from .test_incidents import report
 
 T = datetime.fromisoformat
 CLI = Actor.system_actor("cli")
-
-
-def report(world, who="reporter", **kw):
-    kw.setdefault("type", "riots")
-    kw.setdefault("title", "Crowd storms the akimat")
-    kw.setdefault("occurred_at", T("2022-01-05T10:00:00+06:00"))
-    kw.setdefault("area", "KZ751110")
-    return services.report_incident(actor=world.users[who], source="web", **kw)[0]
 
 
 def _problems(result):
