@@ -175,14 +175,18 @@ def _same(stored, data: dict, fields: tuple[str, ...]) -> bool:
             summary="Incident counts by grid cell, for the map")
 def incident_map(
     request, cell: float = 0.5, area: str | None = None, type: str | None = None,
-    status: str | None = None, since: Query[AwareDatetime | None] = None,
-    until: Query[AwareDatetime | None] = None, bbox: str | None = None,
+    subtype: str | None = None, status: str | None = None,
+    since: Query[AwareDatetime | None] = None, until: Query[AwareDatetime | None] = None,
+    q: str | None = None, tag: str | None = None, min_severity: int | None = None,
+    assignee: str | None = None, bbox: str | None = None,
     as_of: Query[AwareDatetime | None] = None,
 ):
+    """The same filters as the incident list (`GET /incidents`), so the map shows
+    exactly the incidents the list does; `cell` is the grid's cell size in degrees."""
     if not 0.0001 <= cell <= 10:
         raise InvalidInput({"cell": _("must be between 0.0001 and 10 degrees")})
-    flt = incident_filter(request, area, type, None, status, since, until, bbox=bbox,
-                          as_of=as_of)
+    flt = incident_filter(request, area, type, subtype, status, since, until, q, tag,
+                          min_severity, assignee, bbox, as_of)
     return trusted_json(queries.map_cells(request.user, flt, cell))
 
 

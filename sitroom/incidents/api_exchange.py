@@ -69,12 +69,15 @@ def export_incidents(
     request, fmt: ExportFormat, area: str | None = None, type: str | None = None,
     subtype: str | None = None, status: str | None = None,
     since: Query[AwareDatetime | None] = None, until: Query[AwareDatetime | None] = None,
+    q: str | None = None, tag: str | None = None, min_severity: int | None = None,
+    assignee: str | None = None, bbox: str | None = None,
     as_of: Query[AwareDatetime | None] = None, hxl: bool = True,
 ):
     """`fmt` is csv, xlsx (both with a HXL hashtag row unless `hxl=false`), geojson or
-    kml. Filters as on the incident list; `as_of` gives each incident as it stood then.
-    Times are ISO 8601 with the offset of the deployment's zone."""
-    flt = incident_filter(request, area, type, subtype, status, since, until, as_of=as_of)
+    kml. The same filters as the incident list (`GET /incidents`); `as_of` gives each
+    incident as it stood then. Times are ISO 8601 with the offset of the deployment's zone."""
+    flt = incident_filter(request, area, type, subtype, status, since, until, q, tag,
+                          min_severity, assignee, bbox, as_of)
     chunks = export_chunks(fmt, actor_of(request), flt, hxl=hxl)
     return streamed(request, chunks, fmt)
 

@@ -61,15 +61,35 @@ class IncidentFilterForm(forms.Form):
         self.fields["area"].queryset = Area.objects.visible_to(user).order_by("path")
         self.fields["type"].choices = _type_choices(sub=False)
 
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", _("must not be earlier than From"))
+        return data
+
+    def _valid_values(self) -> dict:
+        """The filters that are valid: one bad field leaves out itself, not the others."""
+        if not self.is_bound:
+            return {}
+        self.is_valid()
+        return self.cleaned_data
+
+    def ignored_filters(self) -> list[str]:
+        """Labels of the filters left out because of an error."""
+        if not self.is_bound:
+            return []
+        return [str(self.fields[name].label) for name in self.fields if name in self.errors]
+
     def to_filter(self) -> IncidentFilter:
-        d = self.cleaned_data if self.is_valid() else {}
+        d = self._valid_values()
         return IncidentFilter(area=d.get("area"), type=d.get("type") or None,
                               statuses=d.get("status") or [], since=d.get("since"),
                               until=d.get("until"), q=d.get("q") or None,
                               min_severity=d.get("min_severity"), as_of=d.get("as_of"))
 
     def ordering(self) -> str:
-        d = self.cleaned_data if self.is_valid() else {}
+        d = self._valid_values()
         return d.get("order") if d.get("order") in ORDERINGS else "-occurred_at"
 
 

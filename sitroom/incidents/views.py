@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -53,7 +54,10 @@ def _incident_or_404(user, uid: str) -> Incident:
 
 @login_required
 def incident_list(request):
-    """The incident log: filters, sorting, bulk actions, the map; live."""
+    """The incident log: filters, sorting, bulk actions, the map; live.
+
+    The list partial carries everything that follows the filters — the count, the export
+    links and the map's query — so an htmx filter change updates them all at once."""
     head = chain_head()[0]
     form = IncidentFilterForm(request.GET or None, user=request.user)
     flt = form.to_filter()
@@ -61,23 +65,28 @@ def incident_list(request):
         request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    api_query = filter_query(flt)
     context = {"form": form, "page": page, "query": query.urlencode(), "as_of": flt.as_of,
                "can_manage": INCIDENTS_MANAGE in _rights(request.user),
                "can_report": INCIDENTS_REPORT in _rights(request.user),
-               "live_url": f"?kind=incident&after={head}", "map_query": query.urlencode(),
+               "live_url": f"?kind=incident&after={head}", "map_query": api_query,
                "export_formats": ["csv", "xlsx", "geojson", "kml"],
-               "export_query": _export_query(flt)}
+               "export_query": api_query, "ignored": form.ignored_filters()}
     if request.headers.get("HX-Request"):
-        return render(request, "incidents/partials/list.html", context)
+        return render(request, "incidents/partials/list.html", {**context, "oob": True})
     return render(request, "incidents/list.html", context)
 
 
-def _export_query(flt: queries.IncidentFilter) -> str:
-    """The list's filters as the export API takes them."""
-    params = {"area": flt.area.code if flt.area else None, "type": flt.type,
-              "status": ",".join(flt.statuses) or None,
-              **{k: v.isoformat() if v else None for k, v in (
-                  ("since", flt.since), ("until", flt.until), ("as_of", flt.as_of))}}
+def filter_query(flt: queries.IncidentFilter) -> str:
+    """The list's filters as the map and export APIs take them: every filter the list
+    applies, times as ISO 8601 with the deployment zone's offset (so no browser ever
+    reads a typed time in its own zone)."""
+    params = {
+        "area": flt.area.code if flt.area else None, "type": flt.type,
+        "subtype": flt.subtype, "status": ",".join(flt.statuses) or None, "q": flt.q,
+        "tag": flt.tag, "min_severity": flt.min_severity, "assignee": flt.assignee,
+        **{k: timezone.localtime(v).isoformat() if v else None for k, v in (
+            ("since", flt.since), ("until", flt.until), ("as_of", flt.as_of))}}
     return urlencode({k: v for k, v in params.items() if v})
 
 
@@ -139,20 +148,37 @@ def incident_edit(request, uid):
     incident = _incident_or_404(request.user, uid)
     form = IncidentForm(request.POST or None, user=request.user,
                         initial=IncidentForm.initial_for(incident))
+    conflict = None
     if request.method == "POST" and form.is_valid():
         values = form.values()
         try:
             services.edit_incident(incident, values, actor=Actor(user=request.user),
                                    source=WEB, expected_version=form.cleaned_data["version"])
         except InvalidInput as exc:
-            _form_errors(form, exc)
+            if "version" not in exc.errors:
+                _form_errors(form, exc)
+            else:
+                form, conflict = _edit_conflict(request, incident)
         except NotAllowed as exc:
             return HttpResponseForbidden(str(exc))
         else:
             messages.success(request, _("Incident updated."))
             return redirect("incidents:detail", uid=incident.uid)
-    return render(request, "incidents/form.html", {"form": form, "incident": incident},
-                  status=422 if form.errors else 200)
+    return render(request, "incidents/form.html",
+                  {"form": form, "incident": incident, "conflict": conflict},
+                  status=422 if form.errors or conflict else 200)
+
+
+def _edit_conflict(request, incident: Incident) -> tuple[IncidentForm, int]:
+    """Someone saved the incident since this form was opened. The form keeps what the user
+    typed, now based on the current version: saving again replaces that version with
+    theirs, knowingly — the page says so and links to the current version."""
+    incident.refresh_from_db(fields=["version"])
+    data = request.POST.copy()
+    data["version"] = str(incident.version)
+    form = IncidentForm(data, user=request.user, initial=IncidentForm.initial_for(incident))
+    form.is_valid()
+    return form, incident.version
 
 
 @login_required

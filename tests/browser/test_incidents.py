@@ -194,3 +194,138 @@ def test_detail_page_and_country_board_follow_changes_live(browser, page, server
                     occurred_at=timezone.now())
     expect(almaty).to_have_text("2")
     watcher.context.close()
+
+
+# --- The list, its exports and its map show the same incidents ---------------------------
+
+def _expected(**filters):
+    """(in the list, on the map): the demo's incidents a viewer sees with these filters."""
+    from django.contrib.auth import get_user_model
+
+    from sitroom.core.models import Area
+    from sitroom.incidents import queries
+
+    if "area" in filters:
+        filters["area"] = Area.objects.get(code=filters["area"])
+    qs = queries.incidents(get_user_model().objects.get(username="viewer"),
+                           queries.IncidentFilter(**filters))
+    return qs.count(), qs.exclude(lat=None).count()
+
+
+def _list_count(page) -> int:
+    return int(page.locator("#incident-list .timeline-count").inner_text().split()[0])
+
+
+def _export_rows(page, server, fmt="csv") -> int:
+    href = page.locator(f"#incident-exports a[data-format={fmt}]").get_attribute("href")
+    response = page.request.get(server + href + "&hxl=false")
+    assert response.ok, response.text()
+    return len([line for line in response.text().splitlines()[1:] if line])
+
+
+def _map_total(page, expected: int) -> None:
+    list_query = page.locator("#incident-list").get_attribute("data-map-query")
+    mp = page.locator("#incident-map")
+    expect(mp).to_have_attribute("data-query", list_query)
+    expect(mp).to_have_attribute("data-ready", "true")
+    expect(mp).to_have_attribute("data-total", str(expected))
+
+
+def test_exports_and_map_follow_the_filters_of_the_list(page, server, demo_world):
+    import re
+
+    sign_in(page, server, "viewer", PASSWORD)
+    page.goto(server + "/incidents/")
+    expect(page.locator("#incident-map")).to_have_attribute("data-ready", "true")
+    page.select_option("#incident-filter select[name=area]", "KZ-ALA")
+    expect(page).to_have_url(re.compile(r"area=KZ-ALA"))
+    page.select_option("#incident-filter select[name=type]", "riots")
+    in_list, on_map = _expected(area="KZ-ALA", type="riots")
+    expect(page.locator("#incident-list tbody tr[data-id]")).to_have_count(in_list)
+    csv = page.locator("#incident-exports a[data-format=csv]")
+    expect(csv).to_have_attribute("href", re.compile(r"area=KZ-ALA&type=riots"))
+    assert _export_rows(page, server) == _list_count(page) == in_list
+    _map_total(page, on_map)
+
+    # Text and severity too, from the address bar.
+    page.goto(server + "/incidents/?area=KZ-ALA&q=akimat&min_severity=5")
+    in_list, on_map = _expected(area="KZ-ALA", q="akimat", min_severity=5)
+    assert 0 < in_list < _expected(area="KZ-ALA")[0]
+    expect(page.locator("#incident-list tbody tr[data-id]")).to_have_count(in_list)
+    assert _export_rows(page, server) == in_list
+    _map_total(page, on_map)
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/Moscow"])
+def test_times_in_the_filters_are_the_deployments_on_the_map_too(browser, server, demo_world,
+                                                                 zone):
+    from datetime import datetime
+
+    context = browser.new_context(viewport={"width": 1400, "height": 900}, timezone_id=zone)
+    page = context.new_page()
+    sign_in(page, server, "viewer", PASSWORD)
+    page.goto(server + "/incidents/")
+    expect(page.locator("#incident-map")).to_have_attribute("data-ready", "true")
+    page.fill("#id_since", "2022-01-05T18:00")
+    page.fill("#id_until", "2022-01-05T20:00")
+    page.locator("#id_until").dispatch_event("change")
+    in_list, on_map = _expected(since=datetime.fromisoformat("2022-01-05T18:00+06:00"),
+                                until=datetime.fromisoformat("2022-01-05T20:00+06:00"))
+    assert in_list > 1
+    expect(page.locator("#incident-list tbody tr[data-id]")).to_have_count(in_list)
+    _map_total(page, on_map)
+    assert _export_rows(page, server) == in_list
+    context.close()
+
+
+def test_a_bad_date_in_the_address_keeps_the_other_filters(page, server, demo_world):
+    sign_in(page, server, "viewer", PASSWORD)
+    page.goto(server + "/incidents/?area=KZ-ALA&type=riots&since=2022-13-45T99:00")
+    in_list, on_map = _expected(area="KZ-ALA", type="riots")
+    expect(page.locator("#incident-list tbody tr[data-id]")).to_have_count(in_list)
+    # The error is in the From field's own cell of the grid.
+    expect(page.locator("label:has(#id_since) .error")).to_contain_text("valid date")
+    expect(page.locator("#filters-ignored")).to_contain_text("From")
+    _map_total(page, on_map)
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    assert page.locator("#incident-map").get_attribute("data-error") is None
+    # From after To: said beside To, after an htmx change.
+    page.fill("#id_since", "2022-01-07T00:00")
+    page.fill("#id_until", "2022-01-06T00:00")
+    page.locator("#id_until").dispatch_event("change")
+    expect(page.locator("label:has(#id_until) .error")).to_contain_text(
+        "must not be earlier than From")
+    expect(page.locator("label:has(#id_since) .error")).to_have_text("")
+
+
+def test_an_edit_that_clashes_with_another_tab_says_so(browser, page, server,
+                                                       security_world):
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from sitroom.incidents.models import Incident
+    from sitroom.incidents.services import report_incident
+
+    incident = report_incident(actor=get_user_model().objects.get(username="duty"),
+                               source="web", type="riots", title="Barricades on Abay avenue",
+                               area="KZ-ALA", occurred_at=timezone.now())[0]
+    sign_in(page, server, "duty", PASSWORD)
+    first = page
+    second = page.context.new_page()
+    for tab in (first, second):
+        tab.goto(f"{server}/incidents/{incident.uid}/edit")
+    first.fill("#id_fatalities", "2")
+    first.click("#incident-form button[type=submit]")
+    expect(first.locator("h1")).to_have_text("Barricades on Abay avenue")
+    second.fill("#id_injured", "17")
+    second.click("#incident-form button[type=submit]")
+    expect(second.locator("#edit-conflict")).to_contain_text(
+        "Someone else changed this incident")
+    expect(second.locator("#id_injured")).to_have_value("17")
+    expect(second.locator("#edit-conflict a#conflict-current")).to_have_attribute(
+        "href", f"/incidents/{incident.uid}/")
+    incident.refresh_from_db()
+    assert incident.injured is None and incident.fatalities == 2
+    second.click("#incident-form button[type=submit]")  # again: knowingly replace it
+    expect(second.locator("h1")).to_have_text("Barricades on Abay avenue")
+    assert Incident.objects.get(pk=incident.pk).injured == 17

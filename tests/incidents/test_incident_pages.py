@@ -1,5 +1,6 @@
 """Incident pages: list filters, report form, detail history, bulk actions, merge, board."""
 
+import re
 from datetime import datetime
 
 from sitroom.incidents import services
@@ -163,3 +164,173 @@ def test_record_posture_and_a_figure_from_the_area_page(client, sec_world):
     r = client.post("/security/areas/KZ-ALA", {
         "posture-change": "curfew:off", "posture-effective_at": "2022-01-19T00:00"})
     assert r.status_code == 403 and PostureChange.objects.count() == 1
+
+
+# --- The list, its exports and its map show the same incidents ---------------------------
+
+def _filter_world(world):
+    """Riots and protests in Almaty and Mangystau at several times, words and severities;
+    each with a point, so that the map counts them all."""
+    def report(world, title, area="KZ751110", **kw):
+        kw.setdefault("lat", 44.1 if area == "KZ-MAN" else 43.25)
+        kw.setdefault("lon", 53.9 if area == "KZ-MAN" else 76.91)
+        return globals()["report"](world, title, area=area, **kw)
+
+    report(world, "Akimat stormed", severity=5, occurred_at=T("2022-01-05T19:00:00+06:00"))
+    report(world, "Akimat besieged", severity=3, occurred_at=T("2022-01-05T19:30:00+06:00"))
+    report(world, "Akimat stormed again", severity=5,
+           occurred_at=T("2022-01-06T10:00:00+06:00"))
+    report(world, "Shops looted", severity=5, occurred_at=T("2022-01-05T18:30:00+06:00"))
+    report(world, "Akimat stormed too", area="KZ-MAN", severity=5,
+           occurred_at=T("2022-01-05T19:00:00+06:00"))
+    report(world, "Akimat rally", type="protests", severity=5,
+           occurred_at=T("2022-01-05T19:00:00+06:00"))
+
+
+LIST_FILTERS = {"area": "KZ-ALA", "type": "riots", "q": "akimat", "min_severity": "5",
+                "since": "2022-01-05T18:00", "until": "2022-01-05T20:00"}
+
+
+def _rows(response) -> list[str]:
+    assert response.status_code == 200
+    text = b"".join(response.streaming_content).decode()
+    return [line for line in text.splitlines()[1:] if line]
+
+
+def _export_link(html: str, fmt: str) -> str:
+    import html as html_lib
+    import re
+
+    found = re.search(rf'href="(/api/v1/incidents/export\.{fmt}[^"]*)"', html)
+    assert found, f"no {fmt} export link"
+    return html_lib.unescape(found.group(1))
+
+
+def test_export_links_export_exactly_what_the_list_shows(client, sec_world):
+    _filter_world(sec_world)
+    client.force_login(sec_world.users["viewer"])
+    html = client.get("/incidents/", LIST_FILTERS).content.decode()
+    assert "1 incident" in html and "Akimat stormed</a>" in html
+    link = _export_link(html, "csv")
+    for part in ("area=KZ-ALA", "type=riots", "q=akimat", "min_severity=5",
+                 "since=2022-01-05T18%3A00%3A00%2B06%3A00",
+                 "until=2022-01-05T20%3A00%3A00%2B06%3A00"):
+        assert part in link, (part, link)
+    rows = _rows(client.get(link + "&hxl=false"))
+    assert len(rows) == 1 and "Akimat stormed," in rows[0]
+    # The links are inside the list, so an htmx filter change brings new ones.
+    part = client.get("/incidents/", {"area": "KZ-ALA", "type": "riots"},
+                      HTTP_HX_REQUEST="true").content.decode()
+    assert "4 incidents" in part
+    rows = _rows(client.get(_export_link(part, "csv") + "&hxl=false"))
+    assert len(rows) == 4
+
+
+def test_export_link_of_the_past_carries_as_of_and_statuses(client, sec_world):
+    _filter_world(sec_world)
+    client.force_login(sec_world.users["viewer"])
+    html = client.get("/incidents/", {"as_of": "2022-01-05T23:00", "status": "reported",
+                                      "area": "KZ-ALA"}).content.decode()
+    link = _export_link(html, "geojson")
+    assert "as_of=2022-01-05T23%3A00%3A00%2B06%3A00" in link and "status=reported" in link
+
+
+def test_export_and_map_apis_take_every_filter_of_the_list(client, sec_world):
+    import json
+
+    _filter_world(sec_world)
+    client.force_login(sec_world.users["viewer"])
+    since, until = "2022-01-05T18:00:00+06:00", "2022-01-05T20:00:00+06:00"
+    query = {"area": "KZ-ALA", "type": "riots", "q": "akimat", "min_severity": "5",
+             "since": since, "until": until}
+    r = client.get("/api/v1/incidents/export.csv", {**query, "hxl": "false"})
+    assert len(_rows(r)) == 1
+    r = client.get("/api/v1/incidents/map", {**query, "cell": "1"})
+    assert r.status_code == 200, r.content
+    assert sum(c["count"] for c in json.loads(r.content)) == 1
+    r = client.get("/api/v1/incidents/map", {"q": "looted", "cell": "1"})
+    assert sum(c["count"] for c in json.loads(r.content)) == 1
+    r = client.get("/api/v1/incidents/map", {"min_severity": "9"})
+    assert r.status_code == 422 and "min_severity" in r.content.decode()
+
+
+def test_the_map_query_is_given_by_the_server_in_the_deployments_zone(client, sec_world):
+    import html as html_lib
+    import re
+
+    _filter_world(sec_world)
+    client.force_login(sec_world.users["viewer"])
+    part = client.get("/incidents/", {**LIST_FILTERS, "as_of": "2022-01-07T00:00"},
+                      HTTP_HX_REQUEST="true").content.decode()
+    query = html_lib.unescape(re.search(r'data-map-query="([^"]*)"', part).group(1))
+    assert "since=2022-01-05T18%3A00%3A00%2B06%3A00" in query
+    assert "as_of=2022-01-07T00%3A00%3A00%2B06%3A00" in query
+    assert "q=akimat" in query and "min_severity=5" in query
+    part = client.get("/incidents/", LIST_FILTERS, HTTP_HX_REQUEST="true").content.decode()
+    query = html_lib.unescape(re.search(r'data-map-query="([^"]*)"', part).group(1))
+    r = client.get("/api/v1/incidents/map?cell=1&" + query)
+    assert sum(c["count"] for c in r.json()) == 1
+
+
+def test_one_bad_filter_keeps_the_others_and_is_named_beside_its_field(client, sec_world):
+    _filter_world(sec_world)
+    client.force_login(sec_world.users["viewer"])
+    r = client.get("/incidents/", {"area": "KZ-ALA", "type": "riots",
+                                   "since": "2022-13-45T99:00"})
+    html = r.content.decode()
+    assert "4 incidents" in html  # area and type still apply
+    # The error is inside the From field's label, not in a grid cell of its own.
+    assert re.search(r'<label>From <input[^>]*name="since"[^>]*>'
+                     r'<span class="error" id="filter-error-since"[^>]*>Enter a valid', html)
+    assert 'id="filters-ignored"' in html and "From." in html
+    assert "area=KZ-ALA&amp;type=riots" in html and "since=" not in _export_link(html, "csv")
+
+
+def test_from_later_than_to_is_explained(client, sec_world):
+    _filter_world(sec_world)
+    client.force_login(sec_world.users["viewer"])
+    part = client.get("/incidents/", {"area": "KZ-ALA", "since": "2022-01-06T00:00",
+                                      "until": "2022-01-05T00:00"},
+                      HTTP_HX_REQUEST="true").content.decode()
+    # An htmx answer brings the error beside the field out of band.
+    assert re.search(r'<span class="error" id="filter-error-until"[^>]*hx-swap-oob="true"'
+                     r'[^>]*>must not be earlier than From', part)
+    assert "1 incident" in part  # From applies: the one on the 6th
+
+
+# --- An edit that clashes with another ----------------------------------------------------
+
+def test_an_edit_clashing_with_another_says_so_and_keeps_what_was_typed(client, sec_world):
+    inc = report(sec_world, "Akimat stormed")
+    client.force_login(sec_world.users["duty"])
+    url = f"/incidents/{inc.uid}/edit"
+    form = {"type": "riots", "title": "Akimat stormed", "severity": "3", "area": "KZ751110",
+            "occurred_at": "2022-01-05T10:00", "version": str(inc.version)}
+    assert client.post(url, {**form, "fatalities": "2"}).status_code == 302  # tab 1
+    r = client.post(url, {**form, "injured": "17"})  # tab 2, opened before tab 1 saved
+    html = r.content.decode()
+    assert r.status_code == 422
+    assert 'id="edit-conflict"' in html
+    assert "Someone else changed this incident while you were editing it." in html
+    assert f'href="/incidents/{inc.uid}/"' in html and f'href="{url}"' in html
+    assert re.search(r'name="injured" value="17"', html)  # what was typed is kept
+    inc.refresh_from_db()
+    assert inc.injured is None and inc.fatalities == 2
+    # Saving again, knowingly, replaces the current version.
+    assert re.search(rf'name="version" value="{inc.version}"', html)
+    assert client.post(url, {**form, "injured": "17", "fatalities": "2",
+                             "version": str(inc.version)}).status_code == 302
+    inc.refresh_from_db()
+    assert inc.injured == 17
+
+
+def test_the_clash_message_is_in_the_readers_language(client, sec_world):
+    inc = report(sec_world, "Akimat stormed")
+    client.force_login(sec_world.users["duty"])
+    url = f"/incidents/{inc.uid}/edit"
+    form = {"type": "riots", "title": "Akimat stormed", "severity": "3", "area": "KZ751110",
+            "occurred_at": "2022-01-05T10:00", "version": str(inc.version)}
+    client.post(url, form)
+    for lang, words in (("ru", "изменил кто-то другой"), ("kk", "басқа біреу өзгертті")):
+        html = client.post(url, form, HTTP_ACCEPT_LANGUAGE=lang).content.decode()
+        assert words in html, lang

@@ -28,22 +28,9 @@
       var zoom = map.getZoom();
       var cell = Math.max(0.0005, 360 / Math.pow(2, zoom + 4));
       var b = map.getBounds();
+      // The server gives the list's filters as the map API takes them, times already
+      // read in the deployment's zone: the browser's own zone plays no part.
       var params = new URLSearchParams(mapEl.dataset.query || "");
-      ["page", "order", "q", "min_severity"].forEach(function (k) { params.delete(k); });
-      params.delete("status");
-      new URLSearchParams(mapEl.dataset.query || "").getAll("status").forEach(function (s) {
-        params.append("status_list", s);
-      });
-      var statuses = params.getAll("status_list");
-      params.delete("status_list");
-      if (statuses.length) { params.set("status", statuses.join(",")); }
-      var asOf = params.get("as_of");
-      params.delete("as_of");
-      if (asOf) { params.set("as_of", new Date(asOf).toISOString()); }
-      ["since", "until"].forEach(function (k) {
-        var v = params.get(k);
-        if (v) { params.set(k, new Date(v).toISOString()); } else { params.delete(k); }
-      });
       params.set("cell", String(cell));
       params.set("bbox", [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]
         .map(function (v) { return Math.max(-180, Math.min(180, v)).toFixed(4); }).join(","));
@@ -78,10 +65,21 @@
     map.on("moveend", loadCells);
     loadCells();
 
+    // A filter change (or a live refresh) swaps the list; its new query drives the map.
+    document.body.addEventListener("htmx:afterSwap", function () {
+      var list = document.getElementById("incident-list");
+      if (!list || list.dataset.mapQuery === undefined) { return; }
+      if (list.dataset.mapQuery !== mapEl.dataset.query) {
+        mapEl.dataset.query = list.dataset.mapQuery;
+        mapEl.dataset.ready = "false";
+        loadCells();
+      }
+    });
+
     if (window.SitroomLive) {
       window.SitroomLive.connect(function (entry) {
         if (entry.kind !== "incident") { return; }
-        loadCells();
+        loadCells();  // the same query: new incidents may have arrived
         if (window.htmx) {
           window.htmx.ajax("GET", window.location.href, { target: "#incident-list", swap: "outerHTML" });
         }
