@@ -377,12 +377,16 @@ def draft_problems(draft: IncidentDraft, *, source: str, refs: IncidentRefs | No
     return _check_draft(draft, refs or IncidentRefs(), timezone.now(), source)[1]
 
 
-def _same_report(state: dict[str, Any], draft: IncidentDraft, out: dict[str, Any]) -> bool:
-    """Whether a report is one state of an incident again: its type, title and (when
-    given) time."""
-    return (state["type"] == out["type"].code and state["title"] == out["title"]
-            and (draft.occurred_at is None
-                 or datetime.fromisoformat(state["occurred_at"]) == out["occurred_at"]))
+def _identity(type_code: str, title: str, occurred_at: datetime) -> tuple:
+    """What makes two reports under one id the same report: type, title and time."""
+    return type_code, title, occurred_at
+
+
+def _same_report(known: tuple, draft: IncidentDraft, out: dict[str, Any]) -> bool:
+    """Whether a report is the known one (an `_identity`) again; a report that gave no
+    time (it was taken as now) is compared on type and title."""
+    mine = _identity(out["type"].code, out["title"], out["occurred_at"])
+    return known[:2] == mine[:2] and (draft.occurred_at is None or known[2] == mine[2])
 
 
 def _refuse_reused_ids(drafts: list[IncidentDraft], clean: list[dict[str, Any]],
@@ -391,25 +395,22 @@ def _refuse_reused_ids(drafts: list[IncidentDraft], clean: list[dict[str, Any]],
     retried request, a file imported twice) only if it is that report: same type, title
     and time as one of the incident's states, or as the report earlier in the batch.
     Another report under a taken id is refused by name, never dropped in silence."""
-    states: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    known: dict[str, list[tuple]] = defaultdict(list)  # by external id
     if existing:
+        ids = {inc.pk: key for key, inc in existing.items()}
         for pk, state in IncidentRevision.objects.filter(
                 incident__in=list(existing.values())).values_list("incident_id", "state"):
-            states[pk].append(state)
-    first: dict[str, int] = {}
+            known[ids[pk]].append(_identity(state["type"], state["title"],
+                                            datetime.fromisoformat(state["occurred_at"])))
     errors: dict[str, list[str]] = {}
     for i, (d, out) in enumerate(zip(drafts, clean, strict=True)):
         if not d.external_id:
             continue
-        if d.external_id in existing:
-            same = any(_same_report(s, d, out) for s in states[existing[d.external_id].pk])
-        elif d.external_id in first:
-            j = first[d.external_id]
-            same = (clean[j]["type"] == out["type"] and clean[j]["title"] == out["title"]
-                    and (d.occurred_at is None or clean[j]["occurred_at"] == out["occurred_at"]))
-        else:
-            first[d.external_id] = i
+        if d.external_id not in known:  # the first report under this id: it is the one
+            known[d.external_id] = [_identity(out["type"].code, out["title"],
+                                              out["occurred_at"])]
             continue
+        same = any(_same_report(k, d, out) for k in known[d.external_id])
         if not same:
             errors[f"items[{i}].external_id" if len(drafts) > 1 else "external_id"] = [
                 _("%(id)r is already the id of another report; give this one an id of its "
