@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from sitroom.core.models import Area, Organization
-from sitroom.web.forms import AreaChoiceField, LocalDateTimeField
+from sitroom.web.forms import AreaChoiceField, LocalDateTimeField, PeriodFilterForm
 
 from .choices import (
     POSTURE_STATES,
@@ -37,7 +37,7 @@ def _subtype_groups():
     return [("", _("— none —")), *groups.values()]
 
 
-class IncidentFilterForm(forms.Form):
+class IncidentFilterForm(PeriodFilterForm):
     area = AreaChoiceField(label=_("Area"), queryset=Area.objects.none(), to_field_name="code",
                            required=False, empty_label=_("All areas"))
     type = forms.ChoiceField(label=_("Type"), required=False)
@@ -60,13 +60,6 @@ class IncidentFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["area"].queryset = Area.objects.visible_to(user).order_by("path")
         self.fields["type"].choices = _type_choices(sub=False)
-
-    def clean(self):
-        data = super().clean()
-        since, until = data.get("since"), data.get("until")
-        if since and until and since > until:
-            self.add_error("until", _("must not be earlier than From"))
-        return data
 
     def _valid_values(self) -> dict:
         """The filters that are valid: one bad field leaves out itself, not the others."""

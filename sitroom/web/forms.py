@@ -28,7 +28,18 @@ class AreaChoiceField(forms.ModelChoiceField):
         return f"{indent[:-1]}{obj.label()}"
 
 
-class TimelineFilterForm(forms.Form):
+class PeriodFilterForm(forms.Form):
+    """A filter form with a From (`since`) and a To (`until`): To may not come first."""
+
+    def clean(self):
+        data = super().clean()
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", _("must not be earlier than From"))
+        return data
+
+
+class TimelineFilterForm(PeriodFilterForm):
     area = AreaChoiceField(label=_("Area"), queryset=Area.objects.none(), to_field_name="code",
                            required=False, empty_label=_("All areas"))
     kind = forms.ChoiceField(label=_("Kind"), required=False)
@@ -44,13 +55,6 @@ class TimelineFilterForm(forms.Form):
         self.fields["kind"].choices = [("", _("All kinds"))] + [
             (k, v) for k, v in JOURNAL_KINDS.items()]
         self.fields["source"].choices = [("", _("All sources"))] + list(JournalSource.choices)
-
-    def clean(self):
-        data = super().clean()
-        since, until = data.get("since"), data.get("until")
-        if since and until and since > until:
-            self.add_error("until", _("must not be earlier than From"))
-        return data
 
     def to_filter(self) -> JournalFilter:
         d = self.cleaned_data if self.is_valid() else {}
