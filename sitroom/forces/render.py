@@ -1,7 +1,9 @@
-"""Gaps and bound names in the reader's language: the web and API layers show a gap from
-its kind and parameters through gettext, never the planner's English `str(gap)`; the web
-shows the planner's bounds by translated names (the plan's data keeps the planner's
-names, which the API and the JSON plan use as keys)."""
+"""Gaps, bound names and infeasibility reasons in the reader's language: the web, API and
+CLI show a gap from its kind and parameters through gettext, never the planner's English
+`str(gap)`, and why a problem cannot be planned from the planner's reason code and
+parameters, never its English `explanation`; the web shows the planner's bounds by
+translated names (the plan's data keeps the planner's names, which the API and the JSON
+plan use as keys)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, localize
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -99,3 +101,100 @@ def gap_out(gap: Gap) -> dict:
     data = gap.to_json()
     data["message"] = gap_text(gap)
     return data
+
+
+# --- why a problem cannot be planned ---------------------------------------------------
+
+REASON_TEXT = {
+    "start-without-offset": gettext_lazy("the start time has no UTC offset"),
+    "fleet-unknown-type": gettext_lazy("fleet: aircraft type %(aircraft)s is not in the "
+                                       "list of aircraft types"),
+    "airfield-no-ground": gettext_lazy("airfield %(airfield)s: the maximum number of "
+                                       "aircraft on the ground must be at least 1"),
+    "airfield-half-hours": gettext_lazy("airfield %(airfield)s: give both its opening and "
+                                        "its closing time, or neither"),
+    "unit-road-time-zero": gettext_lazy("unit %(unit)s may leave by road, but its road "
+                                        "time home is 0 min"),
+    "unit-airfield-not-apoe": gettext_lazy("unit %(unit)s: its departure airfield "
+                                           "%(airfield)s is not among the airfields in "
+                                           "country"),
+    "unit-destination-not-apod": gettext_lazy("unit %(unit)s: its home airfield "
+                                              "%(destination)s is not among the home "
+                                              "airfields"),
+    "unit-no-seats": gettext_lazy("unit %(unit)s: no aircraft type with airframes "
+                                  "available has seats"),
+    "vehicle-fits-no-aircraft": gettext_lazy("vehicle %(vehicle)s (%(kind)s) of unit "
+                                             "%(unit)s fits no aircraft type with airframes "
+                                             "available: %(why)s"),
+    "site-unknown-unit": gettext_lazy("site %(site)s: guarded by unit %(unit)s, which is "
+                                      "not in the force"),
+    "site-without-relief": gettext_lazy("site %(site)s: no national relief is planned, so "
+                                        "unit %(unit)s can never hand it over and leave"),
+}
+
+MISFIT_TEXT = {
+    "width": gettext_lazy("width %(value)s m exceeds the %(aircraft)s floor width of "
+                          "%(limit)s m"),
+    "height": gettext_lazy("height %(value)s m exceeds the %(aircraft)s hold height of "
+                           "%(limit)s m"),
+    "length": gettext_lazy("length %(value)s m exceeds the %(aircraft)s floor length of "
+                           "%(limit)s m"),
+    "weight": gettext_lazy("weight %(value)s kg exceeds the %(aircraft)s allowable cabin "
+                           "load of %(limit)s kg"),
+}
+
+
+def _named(code: str, name: str, kind: str, look_up: bool) -> str:
+    """"Name (CODE)" with the name in the reader's language when the database knows the
+    unit (or the place, or the guard post of the site)."""
+    if look_up and code:
+        from sitroom.core.models import Place
+
+        from .models import GuardPost, Unit
+
+        found = None
+        if kind == "unit":
+            found = Unit.objects.filter(code=code).first()
+        else:
+            found = Place.objects.filter(code=code).first()
+            if found is None:
+                post = GuardPost.objects.filter(uid=code).select_related("place").first()
+                found = post.place if post else None
+        if found is not None:
+            name = found.label()
+    return f"{name} ({code})" if name and name != code else str(code)
+
+
+def reason_text(reason: dict | None, explanation: str = "", *, look_up: bool = True) -> str:
+    """Why the planner found no plan, in the reader's language, from its reason code and
+    parameters (`planner.common.REASONS`); the planner's English `explanation` only for a
+    plan stored before reasons had codes. `look_up`: name units and sites as the database
+    knows them in the reader's language (off where there may be no database)."""
+    code = (reason or {}).get("code")
+    if code not in REASON_TEXT:
+        return explanation
+    params = dict((reason or {}).get("params") or {})
+    if "unit" in params:
+        params["unit"] = _named(params["unit"], params.get("unit_name", ""), "unit", look_up)
+    if "site" in params:
+        params["site"] = _named(params["site"], params.get("site_name", ""), "site", look_up)
+    if code == "vehicle-fits-no-aircraft":
+        params["why"] = "; ".join(
+            str(MISFIT_TEXT[m["dimension"]]) % {"aircraft": m["aircraft"],
+                                                "value": localize(m["value"]),
+                                                "limit": localize(m["limit"])}
+            for m in params.get("misfits") or [] if m.get("dimension") in MISFIT_TEXT
+        ) or _("no aircraft type has airframes available")
+    try:
+        return str(REASON_TEXT[code]) % params
+    except (KeyError, TypeError, ValueError):
+        return explanation
+
+
+def plan_reason_text(data: dict | None, *, look_up: bool = True) -> str:
+    """Why a stored plan (its JSON) is infeasible, in the reader's language ("" when it is
+    not)."""
+    data = data or {}
+    if data.get("status") != "infeasible":
+        return ""
+    return reason_text(data.get("reason"), data.get("explanation") or "", look_up=look_up)

@@ -356,6 +356,15 @@ class PlanSummaryOut(Schema):
     sortie_bound: str = Field(description="name of the bound binding the sorties")
     seconds: float = Field(description="solve time (s)")
     note: str
+    explanation: str | None = Field(description="why the planner found no plan, in the "
+                                                "reader's language (Accept-Language); null "
+                                                "when it found one")
+    reason: dict[str, Any] | None = Field(description="why the planner found no plan, as "
+                                                      "{code, params}: a reason code (e.g. "
+                                                      "vehicle-fits-no-aircraft, "
+                                                      "site-without-relief) and the unit, "
+                                                      "site, vehicle, aircraft and figures "
+                                                      "it names; null when it found one")
 
 
 class PlanOut(PlanSummaryOut):
@@ -546,7 +555,13 @@ def plan_out(p, *, full: bool = True) -> dict[str, Any]:
            "approved_at": _t(p.approved_at), "start": _t(p.start), "closure": _t(p.closure),
            "solver_status": p.solver_status, "sorties": p.sorties, "ratio": p.ratio,
            "ratio_bound": p.ratio_bound, "sortie_ratio": p.sortie_ratio,
-           "sortie_bound": p.sortie_bound, "seconds": p.seconds, "note": p.note}
+           "sortie_bound": p.sortie_bound, "seconds": p.seconds, "note": p.note,
+           "explanation": None, "reason": None}
+    if p.solver_status == "infeasible":
+        from .render import plan_reason_text
+
+        out["explanation"] = plan_reason_text(p.plan)
+        out["reason"] = (p.plan or {}).get("reason") or None
     if full:
         out["plan"] = p.plan
     return out

@@ -29,7 +29,7 @@ from .choices import AirfieldRole
 from .forms import MovementForm, PlanRunForm
 from .models import Airfield, Movement, PlannerRun, Relief, Unit, WithdrawalPlan
 from .planning import default_start
-from .render import bound_name, gap_text
+from .render import bound_name, gap_text, plan_reason_text
 
 WEB = JournalSource.WEB
 
@@ -179,7 +179,7 @@ def _plan_view(row: WithdrawalPlan | None, run: PlannerRun | None = None
             "ratio": row.ratio, "ratio_bound": bound_name(row.ratio_bound),
             "sortie_ratio": row.sortie_ratio, "sortie_bound": bound_name(row.sortie_bound),
             "closure_bounds": closure_bounds, "sortie_bounds": sortie_bounds,
-            "explanation": data.get("explanation") or "", "start": start,
+            "explanation": plan_reason_text(data), "start": start,
             "baseline": baseline | {"closure_hours": hours(baseline.get("closure_min"))}
             if baseline else None, "gaps": gaps, "gaps_changed": check["changed"],
             "gaps_when_planned": [gap_text(g) for g in check["gaps_when_planned"]],

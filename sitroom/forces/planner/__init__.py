@@ -35,7 +35,8 @@ def solve(
 ) -> Plan:
     """Plan the withdrawal. `progress(seconds, best closure, best bound)` (minutes from the
     start; None while unknown) is called as the solve goes; setting `stop` ends it with the
-    best plan so far (status "stopped"). Infeasible input gives status "infeasible" and an
+    best plan so far (status "stopped"). Infeasible input gives status "infeasible", a
+    `reason` (a code and its parameters, for the reader's language) and its English
     `explanation`; it never raises for bad data."""
     from .bounds import SORTIE_BOUNDS, airfield_bound, handover_path_bound, time_indexed_bound
     from .loads import groups_of, plan_loads, repack
@@ -52,7 +53,8 @@ def solve(
     try:
         validate(problem)
     except Infeasible as exc:
-        return Plan(status="infeasible", explanation=str(exc), start=problem.start)
+        return Plan(status="infeasible", explanation=str(exc), reason=exc.reason,
+                    start=problem.start)
     if progress is not None:
         progress(0.0, None, None)
     layer1_budget = time_limit_s * (0.2 if baseline else 0.45)

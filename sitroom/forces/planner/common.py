@@ -11,9 +11,61 @@ from dataclasses import dataclass
 
 from .model import AircraftType, Airfield, Problem, Vehicle
 
+# Why a problem cannot be planned: a reason code and the English sentence the planner
+# writes for it (logs, the plan's JSON). Readers see the reason in their own language from
+# its code and parameters (`sitroom.forces.render.reason_text`), never this English.
+REASONS = {
+    "start-without-offset": "the start time has no UTC offset",
+    "fleet-unknown-type": "fleet: aircraft type {aircraft!r} is not in the aircraft list",
+    "airfield-no-ground": "airfield {airfield}: maximum on ground must be at least 1",
+    "airfield-half-hours": "airfield {airfield}: give both opening and closing time, "
+                           "or neither",
+    "unit-road-time-zero": "unit {unit_name} ({unit}): road move allowed but its road "
+                           "time is 0",
+    "unit-airfield-not-apoe": "unit {unit_name} ({unit}): its airfield {airfield!r} is "
+                              "not among the APOEs",
+    "unit-destination-not-apod": "unit {unit_name} ({unit}): its destination "
+                                 "{destination!r} is not among the home airfields",
+    "unit-no-seats": "unit {unit_name} ({unit}): no available aircraft type has seats",
+    "vehicle-fits-no-aircraft": "vehicle {vehicle} ({kind}) of unit {unit_name} ({unit}) "
+                                "fits no available aircraft type: {why}",
+    "site-unknown-unit": "site {site_name} ({site}): guarded by unknown unit {unit!r}",
+    "site-without-relief": "site {site_name} ({site}): no national relief is planned, so "
+                           "unit {unit_name} can never hand it over and leave",
+}
+
+MISFIT_TEXT = {
+    "width": "width {value:g} m > {aircraft} floor width {limit:g} m",
+    "height": "height {value:g} m > {aircraft} hold height {limit:g} m",
+    "length": "length {value:g} m > {aircraft} floor length {limit:g} m",
+    "weight": "weight {value} kg > {aircraft} allowable cabin load {limit} kg",
+}
+
+
+def misfit_english(m: dict) -> str:
+    return MISFIT_TEXT[m["dimension"]].format(**m)
+
+
+def reason_english(code: str, params: dict) -> str:
+    """The planner's own English sentence for a reason (see REASONS)."""
+    values = dict(params)
+    if code == "vehicle-fits-no-aircraft":
+        values["why"] = "; ".join(map(misfit_english, params.get("misfits") or ())) or \
+            "the fleet has no airframes"
+    return REASONS[code].format(**values)
+
 
 class Infeasible(Exception):
-    """The input cannot be planned; the message names the unit/site/vehicle and the rule."""
+    """The input cannot be planned: a reason `code` (see REASONS) and its `params`, which
+    name the unit/site/vehicle/aircraft and the figures of the rule broken."""
+
+    def __init__(self, code: str, **params):
+        self.code, self.params = code, params
+        super().__init__(reason_english(code, params))
+
+    @property
+    def reason(self) -> dict:
+        return {"code": self.code, "params": self.params}
 
 
 def great_circle_km(a: Airfield, b: Airfield) -> float:
@@ -31,17 +83,23 @@ def flight_min(a: Airfield, b: Airfield, aircraft: AircraftType) -> int:
     return math.ceil(great_circle_km(a, b) / aircraft.cruise_kmh * 60)
 
 
+def misfit(v: Vehicle, k: AircraftType) -> dict | None:
+    """Why `v` cannot go on type `k` (None if it can): the first of width, height, length
+    or weight over the aircraft's figure, with the vehicle's value and the limit."""
+    for dimension, value, limit in (("width", v.width_m, k.floor_width_m),
+                                    ("height", v.height_m, k.height_m),
+                                    ("length", v.length_m, k.floor_length_m),
+                                    ("weight", v.weight_kg, k.acl_kg)):
+        if value > limit:
+            return {"aircraft": k.code, "dimension": dimension, "value": value,
+                    "limit": limit}
+    return None
+
+
 def vehicle_misfit(v: Vehicle, k: AircraftType) -> str:
-    """Why `v` cannot go on type `k` ("" if it can): width, height, length or weight."""
-    if v.width_m > k.floor_width_m:
-        return f"width {v.width_m:g} m > {k.code} floor width {k.floor_width_m:g} m"
-    if v.height_m > k.height_m:
-        return f"height {v.height_m:g} m > {k.code} hold height {k.height_m:g} m"
-    if v.length_m > k.floor_length_m:
-        return f"length {v.length_m:g} m > {k.code} floor length {k.floor_length_m:g} m"
-    if v.weight_kg > k.acl_kg:
-        return f"weight {v.weight_kg} kg > {k.code} allowable cabin load {k.acl_kg} kg"
-    return ""
+    """Why `v` cannot go on type `k` ("" if it can), in the planner's English."""
+    found = misfit(v, k)
+    return misfit_english(found) if found else ""
 
 
 @dataclass(frozen=True)
@@ -89,55 +147,45 @@ def usable_types(problem: Problem) -> list[AircraftType]:
 def validate(problem: Problem) -> None:
     """Raise Infeasible naming the first thing that makes the problem impossible to plan."""
     if problem.start.tzinfo is None:
-        raise Infeasible("the start time has no UTC offset")
+        raise Infeasible("start-without-offset")
     codes = {k.code for k in problem.aircraft}
     for f in problem.fleet:
         if f.aircraft_type not in codes:
-            raise Infeasible(
-                f"fleet: aircraft type {f.aircraft_type!r} is not in the aircraft list"
-            )
+            raise Infeasible("fleet-unknown-type", aircraft=f.aircraft_type)
     apoe = {a.code for a in problem.airfields}
     apod = {a.code for a in problem.destinations}
     for a in (*problem.airfields, *problem.destinations):
         if a.max_on_ground < 1:
-            raise Infeasible(f"airfield {a.code}: maximum on ground must be at least 1")
+            raise Infeasible("airfield-no-ground", airfield=a.code)
         if (a.opens is None) != (a.closes is None):
-            raise Infeasible(f"airfield {a.code}: give both opening and closing time, or neither")
+            raise Infeasible("airfield-half-hours", airfield=a.code)
     units = {u.id: u for u in problem.units}
     types = usable_types(problem)
     for u in problem.units:
+        who = {"unit": u.id, "unit_name": u.name}
         if u.road_allowed and u.road_min <= 0:
-            raise Infeasible(f"unit {u.name} ({u.id}): road move allowed but its road time is 0")
+            raise Infeasible("unit-road-time-zero", **who)
         needs_air = not u.road_allowed
         if needs_air and u.airfield not in apoe:
-            raise Infeasible(
-                f"unit {u.name} ({u.id}): its airfield {u.airfield!r} is not among the APOEs"
-            )
+            raise Infeasible("unit-airfield-not-apoe", airfield=u.airfield, **who)
         if needs_air and u.destination not in apod:
-            raise Infeasible(
-                f"unit {u.name} ({u.id}): its destination {u.destination!r} is not among "
-                "the home airfields"
-            )
+            raise Infeasible("unit-destination-not-apod", destination=u.destination, **who)
         if not needs_air:
             continue
         if u.personnel > 0 and not any(k.full_seats > 0 for k in types):
-            raise Infeasible(f"unit {u.name} ({u.id}): no available aircraft type has seats")
+            raise Infeasible("unit-no-seats", **who)
         for v in u.vehicles:
-            reasons = [vehicle_misfit(v, k) for k in types]
-            if all(reasons):
-                why = "; ".join(reasons) if reasons else "the fleet has no airframes"
-                raise Infeasible(
-                    f"vehicle {v.id} ({v.kind}) of unit {u.name} ({u.id}) fits no available "
-                    f"aircraft type: {why}"
-                )
+            misfits = [misfit(v, k) for k in types]
+            if all(misfits):
+                raise Infeasible("vehicle-fits-no-aircraft", vehicle=v.id, kind=v.kind,
+                                 misfits=misfits, **who)
     for s in problem.sites:
         if s.guarded_by not in units:
-            raise Infeasible(f"site {s.name} ({s.id}): guarded by unknown unit {s.guarded_by!r}")
+            raise Infeasible("site-unknown-unit", site=s.id, site_name=s.name,
+                             unit=s.guarded_by)
         if s.relief_from is None:
-            raise Infeasible(
-                f"site {s.name} ({s.id}): no national relief is planned, so unit "
-                f"{units[s.guarded_by].name} can never hand it over and leave"
-            )
+            raise Infeasible("site-without-relief", site=s.id, site_name=s.name,
+                             unit=s.guarded_by, unit_name=units[s.guarded_by].name)
 
 
 def cp_solver():

@@ -217,7 +217,10 @@ class Plan:
     packing_bounds: dict[str, int] = field(default_factory=dict)
     packing_ratio: float | None = None
     seconds: float = 0.0
-    explanation: str = ""
+    explanation: str = ""  # why it is infeasible, in the planner's English
+    # why it is infeasible as {"code": ..., "params": {...}} (see common.REASONS): what a
+    # reader is shown, in the reader's language
+    reason: dict[str, Any] = field(default_factory=dict)
     start: datetime | None = None
     notes: tuple[str, ...] = ()
 

@@ -116,7 +116,10 @@ class Command(BaseCommand):
         if plan.status == "infeasible":
             if options["format"] == "json":
                 self.stdout.write(plan.dumps())
-            sys.stderr.write(_("cannot plan: %(why)s") % {"why": plan.explanation} + "\n")
+            from sitroom.forces.render import reason_text
+
+            why = reason_text(plan.reason, plan.explanation, look_up=bool(options["demo"]))
+            sys.stderr.write(_("cannot plan: %(why)s") % {"why": why} + "\n")
             sys.exit(2)
         gaps = check_handover(problem, plan)
         if options["format"] == "json":
