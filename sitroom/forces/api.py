@@ -18,8 +18,9 @@ from sitroom.api.auth import actor_of
 from sitroom.core.choices import JournalSource
 
 from . import queries, services
+from .capacity import load_warnings
 from .models import AircraftType, Airfield, Unit
-from .render import gap_out
+from .render import gap_out, load_warning_out
 from .schemas import (
     AircraftTypeIn,
     AircraftTypeOut,
@@ -287,7 +288,9 @@ def _movement_body(body: MovementIn) -> dict[str, Any]:
 @router.get(f"{P}/movements", response=list[MovementOut],
             summary="Flights and convoys as known at `as_of` (now)")
 def list_movements(request, as_of: Query[AwareDatetime | None] = None):
-    return [movement_out(m) for m in queries.movements(request.user, as_of)]
+    moves = list(queries.movements(request.user, as_of))
+    warnings = load_warnings(moves)
+    return [movement_out(m, warnings) for m in moves]
 
 
 @router.get(f"{P}/movements/{{key}}", response=MovementOut, summary="One movement")
@@ -322,6 +325,7 @@ def board(request, as_of: Query[AwareDatetime | None] = None):
         "vehicles": data["vehicles"], "gaps": data["gaps"],
         "plan": data["plan"].pk if data["plan"] else None,
         "plan_approved": data["plan_approved"],
+        "warnings": [load_warning_out(w) for w in data["load_warnings"]],
         "deviations": [d | {"planned": d["planned"].isoformat() if d["planned"] else None,
                             "actual": d["actual"].isoformat() if d["actual"] else None,
                             "kind": str(d["kind"])} for d in data["deviations"]],

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from .capacity import load_warnings
 from .choices import DeviationKind, PlanStatus
 from .models import Contingent, GuardPost, Movement, Relief, Unit, Vehicle, WithdrawalPlan
 from .render import gap_out
@@ -140,6 +141,8 @@ def board(user, as_of: datetime | None = None) -> dict[str, Any]:
         "plan": plan if readable else None,
         "plan_approved": plan is not None,
         "deviations": found,
+        # flights over their aircraft's seats or allowable load (recorded all the same)
+        "load_warnings": load_warnings(moves),
     }
 
 

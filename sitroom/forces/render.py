@@ -13,7 +13,7 @@ from datetime import datetime
 from django.utils import timezone
 from django.utils.formats import date_format, localize
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from .planner.handover import KIND_BOARDING, KIND_OVERLAP, KIND_UNGUARDED, Gap
 
@@ -198,3 +198,32 @@ def plan_reason_text(data: dict | None, *, look_up: bool = True) -> str:
     if data.get("status") != "infeasible":
         return ""
     return reason_text(data.get("reason"), data.get("explanation") or "", look_up=look_up)
+
+
+# --- loads over the aircraft's limits ----------------------------------------------------
+
+def load_warning_text(w: dict) -> str:
+    """A flight over its aircraft's seats or allowable cabin load, in one sentence naming
+    the movement, the figure and the limit, in the reader's language."""
+    p = {"movement": w["movement_label"], "aircraft": w["aircraft_name"],
+         "value": w["value"], "limit": w["limit"], "person": w.get("person_kg")}
+    if w["code"] == "seats":
+        if w.get("with_vehicles"):
+            return ngettext(
+                "Movement %(movement)s carries %(value)d person: the %(aircraft)s seats "
+                "at most %(limit)d with these vehicles aboard",
+                "Movement %(movement)s carries %(value)d people: the %(aircraft)s seats "
+                "at most %(limit)d with these vehicles aboard", w["value"]) % p
+        return ngettext(
+            "Movement %(movement)s carries %(value)d person: the %(aircraft)s seats at "
+            "most %(limit)d",
+            "Movement %(movement)s carries %(value)d people: the %(aircraft)s seats at "
+            "most %(limit)d", w["value"]) % p
+    return _("Movement %(movement)s carries %(value)d kg (vehicles and %(person)d kg a "
+             "person): the allowable cabin load of the %(aircraft)s is %(limit)d kg") % p
+
+
+def load_warning_out(w: dict) -> dict:
+    """A load warning for the API: its figures and the sentence in the reader's
+    language."""
+    return w | {"message": load_warning_text(w)}

@@ -290,6 +290,29 @@ class ReliefOut(RecordOut):
     start: str = Field(description=f"guards from; {UTC_TIME}")
 
 
+class LoadWarningOut(Schema):
+    """A flight carrying more than its aircraft type allows. It is recorded all the same
+    (what flew, flew); this says by how much."""
+
+    code: str = Field(description="seats (people aboard over the seats) or load (kg "
+                                  "aboard over the allowable cabin load)")
+    movement: str = Field(description="movement key")
+    movement_label: str = Field(description="the movement's call sign (its key when it "
+                                            "has none)")
+    aircraft_type: str = Field(description="aircraft type code")
+    aircraft_name: str = Field(description="aircraft type name")
+    value: int = Field(description="people aboard (seats) or kg aboard (load: vehicles "
+                                   "plus person_kg a person)")
+    limit: int = Field(description="the aircraft's seats (fewer when vehicles take floor "
+                                   "space) or its allowable cabin load (kg)")
+    with_vehicles: bool | None = Field(description="seats: vehicles aboard take floor "
+                                                   "seats; null for load")
+    person_kg: int | None = Field(description="load: kg counted for a person with kit; "
+                                              "null for seats")
+    message: str = Field(description="the warning in one sentence, in the reader's "
+                                     "language")
+
+
 class MovementOut(RecordOut):
     kind: str = Field(description="flight or road")
     label: str = Field(description="call sign or label")
@@ -310,6 +333,10 @@ class MovementOut(RecordOut):
     plan: int | None = Field(description="id of the withdrawal plan this movement flies")
     sortie: str = Field(description="the plan's sortie id; empty when none")
     time_estimated: bool = Field(description="the times are estimates")
+    warnings: list[LoadWarningOut] = Field(description="the flight carries more people "
+                                                       "than its aircraft seats or more "
+                                                       "weight than its allowable cabin "
+                                                       "load (recorded all the same)")
 
 
 class GapOut(Schema):
@@ -459,6 +486,9 @@ class ForceBoardOut(Schema):
     deviations: list[DeviationOut] = Field(description="how the movements differ from the "
                                                        "approved plan, for the units the "
                                                        "reader sees")
+    warnings: list[LoadWarningOut] = Field(description="flights the reader sees carrying "
+                                                       "more than their aircraft allows, "
+                                                       "as known at as_of")
     contingents: list[ForceBoardContingentOut]
 
 
@@ -534,8 +564,16 @@ def relief_out(r) -> dict[str, Any]:
                          "start": _t(r.start)}
 
 
-def movement_out(m) -> dict[str, Any]:
+def movement_out(m, warnings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """A movement with its load warnings (`warnings`: already worked out for a list of
+    movements; None: worked out here)."""
+    from .capacity import load_warnings
+    from .render import load_warning_out
+
+    if warnings is None:
+        warnings = load_warnings([m])
     return _record(m) | {
+        "warnings": [load_warning_out(w) for w in warnings if w["movement"] == m.uid],
         "kind": m.kind, "label": m.label,
         "aircraft_type": m.aircraft_type.code if m.aircraft_type else None,
         "origin": m.origin.code if m.origin else None,

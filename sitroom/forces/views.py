@@ -25,11 +25,12 @@ from sitroom.core.permissions import scope_of
 
 from . import queries, runs, services
 from .access import APPROVERS, WRITERS
+from .capacity import load_warnings
 from .choices import AirfieldRole
 from .forms import MovementForm, PlanRunForm
 from .models import Airfield, Movement, PlannerRun, Relief, Unit, WithdrawalPlan
 from .planning import default_start
-from .render import bound_name, gap_text, plan_reason_text
+from .render import bound_name, gap_text, load_warning_text, plan_reason_text
 
 WEB = JournalSource.WEB
 
@@ -86,6 +87,7 @@ def board(request):
                                                      "airfields": _airfields()},
         "gap_texts": [g["message"] for g in data["gaps"]],
         "deviations": [_deviation(d) for d in data["deviations"]],
+        "load_warnings": [load_warning_text(w) for w in data["load_warnings"]],
         "can_record": _may_record(request.user),
         "sees_plans": _sees_plans(request.user),
         "live_url": f"?kind=force&after={head}",
@@ -132,6 +134,8 @@ def movement_new(request):
         else:
             messages.success(request, _("Movement %(label)s recorded.")
                              % {"label": move.label or move.uid})
+            for warning in load_warnings([move]):  # recorded all the same: what flew, flew
+                messages.warning(request, "⚠ " + load_warning_text(warning))
             return redirect("forces:board")
     units = Unit.objects.visible_to(request.user).prefetch_related("vehicles").order_by("code")
     return render(request, "forces/movement_form.html", {"form": form, "units": units})
