@@ -6,7 +6,9 @@ contingents (and their units and vehicles) by their area of operation. Airfields
 aircraft types are reference data any role may read. Withdrawal plans cover the whole
 force: only users who see every area read them.
 
-Writes: directors and duty officers record the force (within their scope); aircraft
+Writes: directors and duty officers record the force (within their scope); the force
+headquarters' liaison officers also record who guards a site and who relieves it (guard
+posts and national reliefs, within their scope), for they are the ones told; aircraft
 types are reference data only directors edit; a plan is approved by a director. A write
 names only records the writer may read: a movement's manifest lists units in the writer's
 scope, and any other unit is "no unit", as one that does not exist.
@@ -22,6 +24,7 @@ from sitroom.core.errors import NotAllowed
 from sitroom.core.permissions import ROLE_ACTIONS, VIEW, scope_of
 
 WRITERS = {Role.DIRECTOR, Role.DUTY_OFFICER}
+SITE_WRITERS = WRITERS | {Role.LIAISON}  # guard posts and national reliefs
 APPROVERS = {Role.DIRECTOR}
 EVERYTHING = "*"  # the SCOPE_PATH of records only users who see everything may read
 

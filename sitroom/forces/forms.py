@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from sitroom.core.models import Place
 from sitroom.web.forms import LocalDateTimeField
@@ -171,3 +172,73 @@ class PlanRunForm(forms.Form):
                                help_text=_("The force in country at this moment is planned."))
     time_limit = forms.IntegerField(label=_("Time limit (s)"), min_value=1, max_value=600,
                                     initial=20)
+
+
+# --- guarded sites: guard posts and national reliefs --------------------------------------
+
+def _place_choices(user):
+    none = [("", _("— site —"))]
+    return none + [(p.code, f"{p.label()} ({p.code})")
+                   for p in Place.objects.visible_to(user).order_by("code")]
+
+
+class GuardPostForm(forms.Form):
+    """A unit of the force guards a site from a moment (until another, when known)."""
+
+    unit = forms.ChoiceField(label=pgettext_lazy("military", "Unit"))
+    place = forms.ChoiceField(label=_("Site"))
+    start = LocalDateTimeField(label=_("Guards from"))
+    end = LocalDateTimeField(label=_("Guards until"), required=False,
+                             help_text=_("Empty while the unit still guards the site."))
+    travel_min = forms.IntegerField(label=_("Road time to the airfield (min)"), min_value=0,
+                                    max_value=24 * 60, initial=60)
+    overlap_min = forms.IntegerField(label=_("Required overlap with the relief (min)"),
+                                     min_value=0, max_value=24 * 60, required=False,
+                                     help_text=_("Empty: the force's rule (60 min)."))
+    note = forms.CharField(label=_("Note"), required=False,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].choices = [("", _("— unit —"))] + [
+            (u.code, f"{u.code} — {u.label()}") for u in Unit.objects.visible_to(user)]
+        self.fields["place"].choices = _place_choices(user)
+
+    def values(self) -> dict:
+        """The data `services.record_guard_post` takes."""
+        d = self.cleaned_data
+        return {"unit": d["unit"], "place": d["place"], "start": d["start"],
+                "end": d.get("end"), "travel_min": d["travel_min"],
+                "overlap_min": d.get("overlap_min"), "note": d.get("note") or ""}
+
+
+class GuardPostEndForm(forms.Form):
+    """The moment a unit stops guarding a site."""
+
+    end = LocalDateTimeField(label=_("Guards until"))
+
+
+class ReliefForm(forms.Form):
+    """A national unit takes over the guard of a site from a moment; its name in three
+    languages (Russian and Kazakh fall back to English)."""
+
+    place = forms.ChoiceField(label=_("Site"))
+    relieving_unit = forms.CharField(label=_("Relieving unit"), max_length=200)
+    relieving_unit_ru = forms.CharField(label=_("Relieving unit (Russian)"), max_length=200,
+                                        required=False)
+    relieving_unit_kk = forms.CharField(label=_("Relieving unit (Kazakh)"), max_length=200,
+                                        required=False)
+    start = LocalDateTimeField(label=_("Guards from"))
+    note = forms.CharField(label=_("Note"), required=False,
+                           widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["place"].choices = _place_choices(user)
+
+    def values(self) -> dict:
+        """The data `services.record_relief` takes."""
+        d = self.cleaned_data
+        return {k: d.get(k) or "" for k in ("place", "relieving_unit", "relieving_unit_ru",
+                                              "relieving_unit_kk", "note")} | {
+            "start": d["start"]}

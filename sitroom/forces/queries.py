@@ -42,6 +42,37 @@ def reliefs(user, as_of: datetime | None = None):
         removed=False).select_related("place", "organization")
 
 
+def sites(user, as_of: datetime | None = None) -> list[dict[str, Any]]:
+    """Per guarded site the reader sees, as known at `as_of` (now when None): its guard
+    posts (who guards it, from when to when), its national reliefs (who takes over, from
+    when), its gaps of the handover rule, and its state at that moment: "guarded" (a
+    guard post in force), "relieved" (the relief has begun and no guard is left),
+    "unguarded" (neither) or "gap"."""
+    moment = as_of or timezone.now()
+    out: dict[int, dict[str, Any]] = {}
+
+    def site(place) -> dict[str, Any]:
+        return out.setdefault(place.pk, {"place": place, "posts": [], "reliefs": [],
+                                         "gaps": []})
+
+    for g in guard_posts(user, as_of).select_related("unit__contingent", "place__area") \
+            .order_by("start", "uid"):
+        site(g.place)["posts"].append(g)
+    for r in reliefs(user, as_of).select_related("place__area").order_by("start", "uid"):
+        site(r.place)["reliefs"].append(r)
+    by_code = {row["place"].code: row for row in out.values()}
+    for gap in check_force(as_of, user=user):
+        if gap.site_id in by_code:
+            by_code[gap.site_id]["gaps"].append(gap_out(gap))
+    for row in out.values():
+        guarded = any(g.start <= moment and (g.end is None or g.end > moment)
+                      for g in row["posts"])
+        relieved = any(r.start <= moment for r in row["reliefs"])
+        row["state"] = "gap" if row["gaps"] else "guarded" if guarded else \
+            "relieved" if relieved else "unguarded"
+    return sorted(out.values(), key=lambda row: row["place"].code)
+
+
 def movements(user, as_of: datetime | None = None):
     return Movement.objects.visible_to(user).known_at(as_of).filter(
         removed=False).select_related("aircraft_type", "origin", "origin_place",

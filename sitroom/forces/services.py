@@ -29,7 +29,7 @@ from sitroom.core.i18n import described
 from sitroom.core.models import Area, Organization, Place
 from sitroom.core.services import EntryDraft, names_in, record_entries
 
-from .access import APPROVERS, WRITERS, require_write
+from .access import APPROVERS, SITE_WRITERS, WRITERS, require_write
 from .choices import AirfieldRole, MovementKind, PlanStatus
 from .models import (
     AircraftType,
@@ -521,7 +521,7 @@ def record_guard_post(data: dict[str, Any], *, actor: Actor | Any, source: str):
         _err(errors, "end", _("is not after start"))
     _raise(errors)
     place = fields["place"]
-    require_write(actor, place.area, what=_("guard posts"))
+    require_write(actor, place.area, roles=SITE_WRITERS, what=_("guard posts"))
     return _versioned(GuardPost, uid, fields, actor=actor, source=source,
                       recorded_at=_moment(data, "recorded_at", {}), area=place.area,
                       place=place, occurred_at=fields["end"] or fields["start"],
@@ -543,7 +543,7 @@ def record_relief(data: dict[str, Any], *, actor: Actor | Any, source: str):
     } | _record_fields(data, errors)
     _raise(errors)
     place = fields["place"]
-    require_write(actor, place.area, what=_("national reliefs"))
+    require_write(actor, place.area, roles=SITE_WRITERS, what=_("national reliefs"))
     # the journal names the relieving unit in each language (English where none is given)
     unit = {"en": fields["relieving_unit"], "ru": fields["relieving_unit_ru"],
             "kk": fields["relieving_unit_kk"]}

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -24,13 +25,13 @@ from sitroom.core.journal import chain_head
 from sitroom.core.permissions import scope_of
 
 from . import queries, runs, services
-from .access import APPROVERS, WRITERS
+from .access import APPROVERS, SITE_WRITERS, WRITERS
 from .capacity import load_warnings
 from .choices import AirfieldRole
-from .forms import MovementForm, PlanRunForm
+from .forms import GuardPostEndForm, GuardPostForm, MovementForm, PlanRunForm, ReliefForm
 from .models import Airfield, Movement, PlannerRun, Relief, Unit, WithdrawalPlan
 from .planning import default_start
-from .render import bound_name, gap_text, load_warning_text, plan_reason_text
+from .render import bound_name, gap_text, load_warning_text, moment_text, plan_reason_text
 
 WEB = JournalSource.WEB
 
@@ -58,6 +59,7 @@ def _site_states(data: dict[str, Any]) -> tuple[list[dict], set[str]]:
                     continue
                 sites[place.code] = {
                     "code": place.code, "name": place.label(), "lat": place.lat,
+                    "url": f"{reverse('forces:sites')}#site-{place.code}",
                     "lon": place.lon, "unit": item["post"].unit.label(),
                     "relief": item["relief"].relieving_label() if item["relief"] else "",
                     "state": "gap" if place.code in gap_sites else state}
@@ -90,6 +92,7 @@ def board(request):
         "load_warnings": [load_warning_text(w) for w in data["load_warnings"]],
         "can_record": _may_record(request.user),
         "sees_plans": _sees_plans(request.user),
+        "can_record_sites": _may_record_sites(request.user),
         "live_url": f"?kind=force&after={head}",
     }
     template = "forces/partials/board.html" if request.headers.get("HX-Request") \
@@ -139,6 +142,139 @@ def movement_new(request):
             return redirect("forces:board")
     units = Unit.objects.visible_to(request.user).prefetch_related("vehicles").order_by("code")
     return render(request, "forces/movement_form.html", {"form": form, "units": units})
+
+
+# --- guarded sites: who guards each, who relieves it ------------------------------------
+
+def _may_record_sites(user) -> bool:
+    return scope_of(user).role in SITE_WRITERS
+
+
+@login_required
+def sites(request):
+    """Per guarded site: its guard posts and national reliefs as known at `as_of`, with
+    the handover rule's gaps; forms to add a guard post, end one, add or change a relief."""
+    from sitroom.web.forms import as_of_from
+
+    as_of = as_of_from(request)
+    rows = queries.sites(request.user, as_of)
+    for row in rows:
+        row["gap_texts"] = [g["message"] for g in row["gaps"]]
+    return render(request, "forces/sites.html", {
+        "sites": rows, "as_of": as_of, "can_record": _may_record_sites(request.user)})
+
+
+def _site_gaps(user, place_code: str) -> list[str]:
+    """The handover rule's gaps at one site, as recorded now, in the reader's language."""
+    return [gap_text(g) for g in services.check_force(None, user=user)
+            if g.site_id == place_code]
+
+
+def _saved(request, message: str, place_code: str):
+    """Back to the site on the sites page, telling what was recorded and, when the
+    change leaves the site without its handover, which gap it made."""
+    messages.success(request, message)
+    for text in _site_gaps(request.user, place_code):
+        messages.warning(request, "⚠ " + text)
+    return redirect(f"{reverse('forces:sites')}#site-{place_code}")
+
+
+def _refused(form, exc: Exception, field: str) -> None:
+    """A service's refusal on the form: each bad field by name, or the writer's right."""
+    if isinstance(exc, NotAllowed):
+        form.add_error(field, _("You may not record guard posts or reliefs at this site."))
+        return
+    for name, msgs in exc.errors.items():
+        target = name if name in form.fields else None
+        for msg in msgs:
+            form.add_error(target, msg if target else f"{name}: {msg}")
+
+
+def _site_form(request, form, title: str, intro: str = "", status: int = 200):
+    return render(request, "forces/site_form.html",
+                  {"form": form, "title": title, "intro": intro}, status=status)
+
+
+@login_required
+def guard_post_new(request):
+    if not _may_record_sites(request.user):
+        return HttpResponseForbidden(_("Only directors, duty officers and liaison officers "
+                                       "record guard posts and reliefs."))
+    initial = {"place": request.GET.get("place", "")}
+    form = GuardPostForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            post, _changed = services.record_guard_post(
+                form.values(), actor=Actor(user=request.user), source=WEB)
+        except (InvalidInput, NotAllowed) as exc:
+            _refused(form, exc, "place")
+        else:
+            return _saved(request, _("%(unit)s guards %(site)s from %(t)s: recorded.")
+                          % {"unit": post.unit.label(), "site": post.place.label(),
+                             "t": moment_text(post.start)}, post.place.code)
+    return _site_form(request, form, _("Add a guard post"))
+
+
+@login_required
+def guard_post_end(request, key: str):
+    if not _may_record_sites(request.user):
+        return HttpResponseForbidden(_("Only directors, duty officers and liaison officers "
+                                       "record guard posts and reliefs."))
+    post = queries.guard_posts(request.user).filter(uid=key).first()
+    if post is None:
+        raise Http404(_("No such guard post."))
+    form = GuardPostEndForm(request.POST or None,
+                            initial={"end": timezone.localtime(post.end) if post.end else None})
+    if request.method == "POST" and form.is_valid():
+        try:
+            post = services.update_guard_post(key, {"end": form.cleaned_data["end"]},
+                                              actor=Actor(user=request.user), source=WEB)
+        except (InvalidInput, NotAllowed) as exc:
+            _refused(form, exc, "end")
+        else:
+            return _saved(request, _("%(unit)s guards %(site)s until %(t)s: recorded.")
+                          % {"unit": post.unit.label(), "site": post.place.label(),
+                             "t": moment_text(post.end)}, post.place.code)
+    return _site_form(request, form, _("End a guard post"), _(
+        "%(unit)s guards %(site)s since %(t)s.") % {
+        "unit": post.unit.label(), "site": post.place.label(),
+        "t": moment_text(post.start)})
+
+
+@login_required
+def relief_edit(request, key: str | None = None):
+    """Add a national relief, or change one (`key`): a new version, the old one kept."""
+    if not _may_record_sites(request.user):
+        return HttpResponseForbidden(_("Only directors, duty officers and liaison officers "
+                                       "record guard posts and reliefs."))
+    relief = None
+    initial = {"place": request.GET.get("place", "")}
+    if key is not None:
+        relief = queries.reliefs(request.user).filter(uid=key).first()
+        if relief is None:
+            raise Http404(_("No such relief."))
+        initial = {"place": relief.place.code, "relieving_unit": relief.relieving_unit,
+                   "relieving_unit_ru": relief.relieving_unit_ru,
+                   "relieving_unit_kk": relief.relieving_unit_kk,
+                   "start": timezone.localtime(relief.start), "note": relief.note}
+    form = ReliefForm(request.POST or None, user=request.user, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        actor = Actor(user=request.user)
+        try:
+            if relief is None:
+                relief, _changed = services.record_relief(form.values(), actor=actor,
+                                                          source=WEB)
+            else:
+                relief = services.update_relief(key, form.values(), actor=actor,
+                                                source=WEB)
+        except (InvalidInput, NotAllowed) as exc:
+            _refused(form, exc, "place")
+        else:
+            return _saved(request, _("%(unit)s takes over %(site)s from %(t)s: recorded.")
+                          % {"unit": relief.relieving_label(), "site": relief.place.label(),
+                             "t": moment_text(relief.start)}, relief.place.code)
+    return _site_form(request, form, _("Add a national relief") if key is None
+                      else _("Change a national relief"))
 
 
 # --- the planner -------------------------------------------------------------------------

@@ -8,7 +8,8 @@ from sitroom.forces import services
 from sitroom.forces.models import Movement, PlannerRun, WithdrawalPlan
 from sitroom.testing.world import SYSTEM
 
-PAGES = ["/forces/", "/forces/movements/new/", "/forces/plan/", "/forces/gantt/"]
+PAGES = ["/forces/", "/forces/movements/new/", "/forces/plan/", "/forces/gantt/",
+         "/forces/sites/", "/forces/sites/guard-posts/new/", "/forces/sites/reliefs/new/"]
 
 
 @pytest.fixture

@@ -34,7 +34,8 @@
       var state = group.reduce(function (w, s) { return (RANK[s.state] || 0) > (RANK[w] || 0) ? s.state : w; }, first.state);
       var gap = state === "gap";
       var popup = group.map(function (s) {
-        return "<strong>" + text(s.name) + "</strong><br>" + text(strings[s.state] || s.state) +
+        var name = s.url ? '<a href="' + text(encodeURI(s.url)) + '">' + text(s.name) + "</a>" : text(s.name);
+        return "<strong>" + name + "</strong><br>" + text(strings[s.state] || s.state) +
           "<br>" + text(strings.by || "") + " " + text(s.unit) +
           (s.relief ? "<br>" + text(strings.relief || "") + ": " + text(s.relief) : "");
       }).join("<hr>");
