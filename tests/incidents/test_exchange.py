@@ -40,7 +40,7 @@ CLI = Actor.system_actor("cli")
 HEADER = ["id", "type", "subtype", "title", "description", "occurred_at", "lat", "lon",
           "area", "actors", "fatalities", "injured", "sources", "tags", "severity",
           "estimate"]
-HXL_TAGS = ["#event+id", "#event+type", "#event+subtype", "#description+title",
+HXL_TAGS = ["#event+id", "#meta+id", "#event+type", "#event+subtype", "#description+title",
             "#description+notes", "#date+occurred", "#date+reported", "#geo+lat", "#geo+lon",
             "#country+code", "#adm1+code", "#loc+code", "#loc+name", "#group+name",
             "#affected+killed", "#affected+injured", "#severity", "#status",
@@ -333,11 +333,12 @@ def _csv_rows(text):
 
 def test_csv_export_has_header_hxl_row_offsets_and_formula_protection(incidents):
     text = export_text("csv", CLI)
-    assert text.startswith("id,type,") and "\r\n" in text
+    assert text.startswith("id,uid,type,") and "\r\n" in text
     rows = _csv_rows(text)
-    assert rows[0][:6] == ["id", "type", "subtype", "title", "description", "occurred_at"]
+    assert rows[0][:7] == ["id", "uid", "type", "subtype", "title", "description",
+                           "occurred_at"]
     assert rows[1] == HXL_TAGS
-    by_title = {r[3]: dict(zip(rows[0], r, strict=True)) for r in rows[2:]}
+    by_title = {r[4]: dict(zip(rows[0], r, strict=True)) for r in rows[2:]}
     a = by_title["'=HYPERLINK(\"http://evil\")"]
     assert a["occurred_at"] == "2022-01-05T10:00:00+06:00"
     assert a["tags"] == "akimat; -curfew"
@@ -355,7 +356,7 @@ def test_csv_and_xlsx_exports_read_back_with_libhxl(incidents, tmp_path):
         file = export_file(tmp_path, fmt, CLI)
         data = hxl.data(str(file), hxl.InputOptions(allow_local=True))
         assert data.display_tags == HXL_TAGS
-        assert data.headers[:2] == ["id", "type"]
+        assert data.headers[:3] == ["id", "uid", "type"]
         rows = list(data)
         assert len(rows) == 4
         killed = sorted(r.get("#affected+killed") for r in rows if r.get("#affected+killed"))
@@ -376,7 +377,7 @@ def test_xlsx_round_trip(incidents, tmp_path):
     sheet_rows = list(book.worksheets[0].iter_rows(values_only=True))
     book.close()
     assert list(sheet_rows[1]) == HXL_TAGS
-    by_title = {r[3]: dict(zip(sheet_rows[0], r, strict=False)) for r in sheet_rows[2:]}
+    by_title = {r[4]: dict(zip(sheet_rows[0], r, strict=False)) for r in sheet_rows[2:]}
     airport = by_title["Airport seized"]
     assert (airport["lat"], airport["severity"]) == (43.35528, 2)
     assert airport["occurred_at"] == "2022-01-05T16:00:00+06:00"
@@ -476,7 +477,7 @@ def test_kml_export_validates_against_the_ogc_schema(incidents):
 def test_exports_hold_only_what_the_user_may_see(sec_world, incidents):
     outsider = Actor(user=sec_world.users["outsider"])  # an analyst for Mangystau only
     assert [r["title"] for r in records(outsider)] == ["Strike at Zhanaozen"]
-    assert [r[3] for r in _csv_rows(export_text("csv", outsider))[2:]] == [
+    assert [r[4] for r in _csv_rows(export_text("csv", outsider))[2:]] == [
         "Strike at Zhanaozen"]
     features = json.loads(export_text("geojson", outsider))["features"]
     assert [f["properties"]["area"] for f in features] == ["KZ-MAN"]
@@ -513,7 +514,7 @@ def test_the_export_command_writes_each_format(incidents, tmp_path, capsys):
                       "Airport seized"}
     call_command("export_incidents", "--format", "csv", "--no-hxl", "--area", "KZ-MAN")
     rows = _csv_rows(capsys.readouterr().out)
-    assert rows[0][0] == "id" and [r[3] for r in rows[1:]] == ["Strike at Zhanaozen"]
+    assert rows[0][0] == "id" and [r[4] for r in rows[1:]] == ["Strike at Zhanaozen"]
     call_command("export_incidents", "--format", "xlsx", "-o", str(tmp_path / "a.xlsx"))
     assert load_workbook(tmp_path / "a.xlsx").worksheets[0].max_row == 6
     with pytest.raises(CommandError, match="no area with code 'XX'"):
@@ -545,7 +546,7 @@ def test_api_exports_stream_with_content_type_and_file_name(incidents, token_for
         assert r["Content-Disposition"].endswith(f'.{fmt}"')
     r = _get(token, "/api/v1/incidents/export.csv", area="KZ751910", hxl="false")
     rows = _csv_rows(b"".join(r.streaming_content).decode())
-    assert [row[3] for row in rows[1:]] == ["Airport seized"]
+    assert [row[4] for row in rows[1:]] == ["Airport seized"]
     r = _get(token, "/api/v1/incidents/export.geojson", since="2022-01-05T17:00:00+06:00")
     titles = [f["properties"]["title"] for f in json.loads(b"".join(r.streaming_content))[
         "features"]]
@@ -635,3 +636,63 @@ def test_a_russian_excel_csv_imports_with_what_was_assumed_said(sec_world, tmp_p
     times = dict(Incident.objects.values_list("title", "occurred_at"))
     assert times["Поджог машин"] == T("2022-01-05T18:30:00+06:00")
     assert times["Беспорядки у акимата"] == T("2022-01-05T16:00:00+06:00")
+
+
+def test_an_incident_with_a_source_id_is_exported_with_its_uid_too(sec_world, tmp_path,
+                                                                   token_for):
+    """An incident imported under another system's id was exported under that id only:
+    nothing in the files matched the id the API gives. Now a uid column (HXL #meta+id) and
+    a uid property carry our own id, by both the database's and the general writers, and
+    importing the export again still adds nothing."""
+    from sitroom.incidents.exchange.exporter import csv_chunks, geojson_chunks, xlsx_chunks
+
+    imported = import_incidents(write_csv(tmp_path, [row(id="ACLED-KAZ1001")]), actor=CLI,
+                                source="import")
+    assert imported.created == 1
+    ours = report(sec_world, title="Reported on the web")
+    api = {i["title"]: i["id"] for i in _get(token_for("duty"), "/api/v1/incidents").json()[
+        "items"]}
+    source_uid = api["Crowd at the akimat"]
+    assert source_uid == str(Incident.objects.get(external_id="ACLED-KAZ1001").uid)
+
+    for text in (export_text("csv", CLI), "".join(csv_chunks(records(CLI)))):
+        rows = _csv_rows(text)
+        assert rows[1][:2] == ["#event+id", "#meta+id"]
+        by_title = {r[4]: dict(zip(rows[0], r, strict=True)) for r in rows[2:]}
+        assert (by_title["Crowd at the akimat"]["id"], by_title["Crowd at the akimat"]["uid"]
+                ) == ("ACLED-KAZ1001", source_uid)
+        assert by_title["Reported on the web"]["id"] == by_title["Reported on the web"][
+            "uid"] == api["Reported on the web"] == str(ours.uid)
+    for text in (export_text("geojson", CLI), "".join(geojson_chunks(records(CLI)))):
+        props = {f["properties"]["title"]: f["properties"]
+                 for f in json.loads(text)["features"]}
+        assert (props["Crowd at the akimat"]["id"], props["Crowd at the akimat"]["uid"]) == (
+            "ACLED-KAZ1001", source_uid)
+        assert props["Reported on the web"]["uid"] == str(ours.uid)
+    xlsx = tmp_path / "export.xlsx"
+    xlsx.write_bytes(b"".join(xlsx_chunks(records(CLI))))
+    sheet = list(load_workbook(xlsx, read_only=True).worksheets[0].iter_rows(values_only=True))
+    assert sheet[0][:2] == ("id", "uid") and sheet[1][:2] == ("#event+id", "#meta+id")
+    assert {r[4]: (r[0], r[1]) for r in sheet[2:]}["Crowd at the akimat"] == (
+        "ACLED-KAZ1001", source_uid)
+
+    # Importing our own export adds nothing, as CSV and as XLSX; nor does a row whose id
+    # was cleared but whose uid is ours.
+    for file in (export_file(tmp_path, "csv", CLI), xlsx):
+        again = import_incidents(file, actor=CLI, source="import")
+        assert (again.written, again.created, again.existing) == (True, 0, 2), again.lines()
+        assert not any("uid" in note for note in again.notes)  # a column it reads
+    header = ["id", "uid", "type", "title", "occurred_at", "area"]
+    cleared = write_csv(tmp_path, [["", source_uid, "riots", "Crowd at the akimat",
+                                    "2022-01-05T10:00:00+06:00", "KZ751110"]], header=header,
+                        name="cleared.csv")
+    again = import_incidents(cleared, actor=CLI, source="import")
+    assert (again.created, again.existing) == (0, 1)
+    assert Incident.objects.count() == 2
+
+    # A uid that is not one is refused, naming the column.
+    bad = write_csv(tmp_path, [["", "12345", "riots", "Crowd", "2022-01-05T10:00:00+06:00",
+                                "KZ751110"]], header=header, name="bad.csv")
+    refused = import_incidents(bad, actor=CLI, source="import")
+    assert not refused.written
+    assert any("uid" in line and "36 characters" in line for line in refused.lines())

@@ -15,6 +15,7 @@ from ..choices import LIST_SEPARATOR  # noqa: F401 - for the files' readers and 
 # them. Several ACLED columns add to one field (actors).
 IMPORT_ALIASES: dict[str, tuple[str, ...]] = {
     "id": ("id", "external_id", "event_id_cnty"),
+    "uid": ("uid",),  # ours: read when a row has no id (see RowReader.read)
     "type": ("type", "event_type"),
     "subtype": ("subtype", "sub_type", "sub_event_type"),
     "title": ("title",),
@@ -48,7 +49,11 @@ class ExportColumn:
 # The export table. Its header row is what `import` reads back; HXL 1.1 hashtags
 # (http://hxlstandard.org/standard/1-1final/dictionary/) go in the row under it.
 EXPORT_COLUMNS: tuple[ExportColumn, ...] = (
+    # The report's id: another system's, when it came with one (an ACLED event id, a
+    # ministry's number), else ours. `uid` is always ours, as the API gives it, so a row
+    # can be matched with the API whatever its id.
     ExportColumn("id", "#event+id", "text"),
+    ExportColumn("uid", "#meta+id"),
     ExportColumn("type", "#event+type"),
     ExportColumn("subtype", "#event+subtype"),
     ExportColumn("title", "#description+title", "text"),
@@ -74,7 +79,7 @@ EXPORT_COLUMNS: tuple[ExportColumn, ...] = (
 # A column whose header is unknown is still read when its HXL hashtag names a field
 # (ours, or those HDX puts on ACLED extracts).
 HXL_FIELD: dict[str, str] = {
-    "#event+id": "id", "#event+code": "id", "#event+type": "type",
+    "#event+id": "id", "#event+code": "id", "#meta+id": "uid", "#event+type": "type",
     "#event+subtype": "subtype", "#event+sub+type": "subtype",
     "#description+title": "title", "#description": "description",
     "#description+notes": "description", "#date+occurred": "occurred_at",

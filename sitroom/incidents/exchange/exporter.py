@@ -223,7 +223,7 @@ def _xml(value: Any) -> str:
     return escape(_clean(str(value)))
 
 
-_KML_DATA = ("id", "type", "subtype", "status", "severity", "area", "area_name",
+_KML_DATA = ("id", "uid", "type", "subtype", "status", "severity", "area", "area_name",
              "fatalities", "injured", "actors", "sources", "tags", "recorded_at", "estimate")
 
 

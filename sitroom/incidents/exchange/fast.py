@@ -113,8 +113,11 @@ def csv_chunks(qs, *, hxl: bool = True) -> Iterator[str]:
         return f.csv_cell(ctx.col(name), protect=FORMULA_START)
 
     # A uid needs no quoting or protection: only an external id goes through csv_cell.
-    head = (f"CASE WHEN {ctx.own_id()} THEN {f.uuid(ctx.col('uid'))} "
-            f"ELSE {f.csv_cell(ctx.col('external_id'), protect=FORMULA_START)} END")
+    # The id, then the uid (always ours).
+    uid = f.uuid(ctx.col("uid"))
+    head = concat([f"CASE WHEN {ctx.own_id()} THEN {uid} "
+                   f"ELSE {f.csv_cell(ctx.col('external_id'), protect=FORMULA_START)} END",
+                   sep, uid])
     middle = concat([text("title"), sep, text("description"), sep, ctx.time("occurred_at"),
                      sep, ctx.time("recorded_at")])
     tail = concat([
@@ -160,6 +163,8 @@ def geojson_chunks(qs) -> Iterator[str]:
     def quoted(expr: str) -> str:
         return concat([literal('"'), expr, literal('"')])
 
+    uid = quoted(f.uuid(ctx.col("uid")))  # hex digits and dashes: nothing to escape
+
     members = [(name, f.json_string(ctx.col(name))) for name in ("title", "description")]
     members += [(name, quoted(ctx.time(name))) for name in ("occurred_at", "recorded_at")]
     members += [(name, f.json_value(ctx.col(name))) for name in ("actors",)]
@@ -179,15 +184,15 @@ def geojson_chunks(qs) -> Iterator[str]:
         country, admin1, code, name = ctx.area_parts(a)
         areas[a.pk] = _dumps({"country": country, "admin1": admin1, "area": code,
                               "area_name": name})[1:-1]
-    rows = ctx.rows(id=identity, tail=tail)
+    rows = ctx.rows(id=identity, uid=uid, tail=tail)
 
     def features() -> Iterator[str]:
         comma = ""
-        for i, t, type_id, subtype_id, lat, lon, area_id in rows:
+        for i, u, t, type_id, subtype_id, lat, lon, area_id in rows:
             geometry = "null" if lat is None or lon is None else \
                 f'{{"type":"Point","coordinates":[{lon!r},{lat!r}]}}'
             yield (f'{comma}{{"type":"Feature","id":{i},"geometry":{geometry},'
-                   f'"properties":{{"id":{i},"type":{types[type_id]},'
+                   f'"properties":{{"id":{i},"uid":{u},"type":{types[type_id]},'
                    f'"subtype":{types[subtype_id]},{areas[area_id]}{t}')
             comma = ","
 

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from sitroom.core.errors import InvalidInput
+from sitroom.core.models import as_uid
 
 from ..choices import TIME_ESTIMATED_TAG
 from ..models import IncidentType
@@ -358,8 +359,15 @@ class RowReader:
                 out[name] = list(dict.fromkeys(items))
         if estimated and TIME_ESTIMATED_TAG not in out.get("tags", []):
             out["tags"] = [*out.get("tags", []), TIME_ESTIMATED_TAG]
+        # A row without an id (another system's) is known by our uid, as exported: the
+        # importer finds it among the stored incidents and adds nothing.
         external = unprotect(text_of(raw.get("id")))
-        out["external_id"] = external or None
+        uid = text_of(raw.get("uid"))
+        if uid and (len(uid) != 36 or as_uid(uid) is None):
+            fail("uid", _("is not an incident's uid as the exports and the API give it "
+                          "(36 characters, e.g. %(example)s): %(value)r")
+                 % {"example": "3f2b8c1e-5d4a-4e8b-9c7d-2a1b0c9d8e7f", "value": uid})
+        out["external_id"] = external or uid or None
         if self.derive_title:
             label = self.types.name.get(sub_code or "") or self.types.name.get(type_code) \
                 or type_code
