@@ -200,6 +200,11 @@ def bulk(request, body: BulkAction):
     if missing := [i for i in body.ids if str(as_uid(i)) not in found]:
         raise InvalidInput({"ids": _("no incident %(id)r") % {"id": missing[0]}})
     items = list(found.values())
+    if body.action == "assign" and ("assignee" not in body.model_fields_set
+                                    or body.assignee == ""):
+        # Unassigning is said explicitly (null), never read from a forgotten field.
+        raise InvalidInput({"assignee": _(
+            "is required with action=assign: a user name, or null to unassign")})
     if body.action == "assign":
         done = services.assign(items, body.assignee, actor=actor_of(request), source=API)
     else:

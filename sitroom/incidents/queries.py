@@ -295,6 +295,20 @@ class IncidentsAsOf:
         return list(itertools.islice(self.merged(rows), key.start, key.stop))
 
 
+def assignees(user) -> list[tuple[str, str]]:
+    """(user name, label) of the people a manager may give incidents to: the active
+    accounts with a role. Only for those who manage incidents; the service still checks
+    that each assignee can see each incident."""
+    from sitroom.core.permissions import INCIDENTS_MANAGE, ROLE_ACTIONS
+
+    if INCIDENTS_MANAGE not in ROLE_ACTIONS.get(scope_of(user).role, set()):
+        return []
+    people = get_user_model().objects.filter(is_active=True).filter(
+        Q(sitroom_profile__isnull=False) | Q(is_superuser=True)).order_by("username")
+    return [(u.username, f"{u.get_full_name()} ({u.username})" if u.get_full_name()
+             else u.username) for u in people.only("username", "first_name", "last_name")]
+
+
 def history(incident: Incident) -> QuerySet:
     """Every revision of the incident and of the duplicates merged into it, in order."""
     ids = [incident.pk, *Incident.objects.filter(merged_into=incident).values_list("pk",

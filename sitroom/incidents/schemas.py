@@ -118,7 +118,8 @@ class BulkAction(Schema):
 
     ids: list[str] = Field(min_length=1, max_length=1000)
     action: Literal["verify", "close", "discard", "reopen", "assign"]
-    assignee: str | None = Field(None, description="user name, with action=assign")
+    assignee: str | None = Field(
+        None, description="with action=assign (required): a user name, or null to unassign")
 
 
 class MergeIn(Schema):

@@ -72,6 +72,9 @@ def incident_list(request):
                "live_url": f"?kind=incident&after={head}", "map_query": api_query,
                "export_formats": ["csv", "xlsx", "geojson", "kml"],
                "export_query": api_query, "ignored": form.ignored_filters()}
+    if context["can_manage"] and not flt.as_of:
+        context["assignees"] = queries.assignees(request.user)
+        context["nobody"] = NOBODY
     if request.headers.get("HX-Request"):
         return render(request, "incidents/partials/list.html", {**context, "oob": True})
     return render(request, "incidents/list.html", context)
@@ -103,10 +106,14 @@ def bulk_action(request):
         if not items:
             raise InvalidInput({"ids": [_("Select at least one incident.")]})
         if action == "assign":
-            services.assign(items, request.POST.get("assignee") or None, actor=actor,
-                            source=WEB)
+            assignee = _bulk_assignee(request.POST.get("assignee", ""))
+            services.assign(items, assignee, actor=actor, source=WEB)
+            done = (_("%(n)d incident(s) assigned to %(user)s.")
+                    % {"n": len(items), "user": assignee} if assignee else
+                    _("%(n)d incident(s) unassigned.") % {"n": len(items)})
         elif action in statuses:
             services.set_status(items, statuses[action], actor=actor, source=WEB)
+            done = _("%(n)d incident(s) updated.") % {"n": len(items)}
         else:
             raise InvalidInput({"action": [_("Choose an action.")]})
     except InvalidInput as exc:
@@ -114,8 +121,24 @@ def bulk_action(request):
     except NotAllowed:
         return HttpResponseForbidden(_("You may not do this to these incidents."))
     else:
-        messages.success(request, _("%(n)d incident(s) updated.") % {"n": len(items)})
+        messages.success(request, done)
     return redirect(request.POST.get("next") or "incidents:list")
+
+
+# The bulk bar's "— nobody (unassign) —": no user name can hold "!" (Django's validator).
+NOBODY = "!nobody"
+
+
+def _bulk_assignee(value: str) -> str | None:
+    """The user name chosen in the bulk bar's "Assign to", or None for the explicit
+    "nobody". Left on its placeholder, nothing is changed: taking incidents off whoever
+    follows them up is a choice of its own, not what a forgotten field does."""
+    value = value.strip()
+    if not value:
+        raise InvalidInput({"assignee": [_(
+            "Assign to: choose a person, or “— nobody (unassign) —” to take the selected "
+            "incidents off whoever has them.")]})
+    return None if value == NOBODY else value
 
 
 @login_required

@@ -329,3 +329,54 @@ def test_an_edit_that_clashes_with_another_tab_says_so(browser, page, server,
     second.click("#incident-form button[type=submit]")  # again: knowingly replace it
     expect(second.locator("h1")).to_have_text("Barricades on Abay avenue")
     assert Incident.objects.get(pk=incident.pk).injured == 17
+
+
+def test_select_all_on_the_page_and_assign_only_by_choice(page, server, live_world):
+    """The list had no select-all; 'Assign to…' with no name unassigned the selection."""
+    from datetime import datetime
+
+    from django.contrib.auth import get_user_model
+
+    from sitroom.incidents.models import Incident
+    from sitroom.incidents.services import assign, report_incident
+
+    load_incident_types(actor=Actor.system_actor("tests"), source="cli")
+    duty = get_user_model().objects.get(username="duty")
+    made = [report_incident(actor=duty, source="web", type="riots", title=title,
+                            area="KZ-ALA",
+                            occurred_at=datetime.fromisoformat("2022-01-05T10:00:00+06:00"))[0]
+            for title in ("Bank looted", "Akimat stormed", "Cars burned")]
+    assign(made, "duty", actor=duty, source="web")
+    sign_in(page, server, "duty", PASSWORD)
+    page.goto(server + "/incidents/")
+    boxes = page.locator("#incident-list input[name=ids]")
+    expect(boxes).to_have_count(3)
+    selected = page.locator("#bulk-selected")
+    expect(selected).to_have_text("Selected: 0 of 3")
+
+    page.check("#select-all")
+    for i in range(3):
+        expect(boxes.nth(i)).to_be_checked()
+    expect(selected).to_have_text("Selected: 3 of 3")
+    boxes.nth(1).uncheck()
+    expect(selected).to_have_text("Selected: 2 of 3")
+    assert page.locator("#select-all").evaluate("box => box.indeterminate")
+    page.click("#select-all")  # a partial selection: the box ticks all again
+    expect(selected).to_have_text("Selected: 3 of 3")
+    page.uncheck("#select-all")
+    expect(selected).to_have_text("Selected: 0 of 3")
+    expect(boxes.nth(0)).not_to_be_checked()
+    page.check("#select-all")
+
+    # Assign to… left on its placeholder: refused, nothing changes.
+    page.select_option("#bulk-action", "assign")
+    page.click("#bulk-form button[type=submit]")
+    expect(page.locator(".messages")).to_contain_text("Assign to: choose a person")
+    assert set(Incident.objects.values_list("assignee__username", flat=True)) == {"duty"}
+    # Unassigning is chosen as such.
+    page.check("#select-all")
+    page.select_option("#bulk-action", "assign")
+    page.select_option("#bulk-assignee", label="— nobody (unassign) —")
+    page.click("#bulk-form button[type=submit]")
+    expect(page.locator(".messages")).to_contain_text("3 incident(s) unassigned.")
+    assert set(Incident.objects.values_list("assignee", flat=True)) == {None}

@@ -334,3 +334,64 @@ def test_the_clash_message_is_in_the_readers_language(client, sec_world):
     for lang, words in (("ru", "изменил кто-то другой"), ("kk", "басқа біреу өзгертті")):
         html = client.post(url, form, HTTP_ACCEPT_LANGUAGE=lang).content.decode()
         assert words in html, lang
+
+
+def test_bulk_assign_left_blank_changes_nothing_and_unassigning_is_chosen(client, sec_world):
+    """'Assign to…' with the name left blank unassigned the selected incidents and said
+    only '2 incident(s) updated.'. Now a blank choice is refused, naming the field, and
+    unassigning is its own choice, '— nobody (unassign) —'."""
+    from sitroom.incidents.views import NOBODY
+
+    a, b = report(sec_world, "Fire at akimat"), report(sec_world, "Shots on Abay avenue")
+    services.assign([a, b], "duty", actor=sec_world.users["duty"], source="web")
+    client.force_login(sec_world.users["duty"])
+    page = client.get("/incidents/").content.decode()
+    assert "— choose who —" in page and "— nobody (unassign) —" in page
+    assert f'value="{NOBODY}"' in page and 'value="reporter"' in page
+    assert 'id="select-all"' in page and "Selected: 0 of 2" in page
+
+    ids = [str(a.uid), str(b.uid)]
+    r = client.post("/incidents/bulk", {"ids": ids, "action": "assign", "assignee": ""},
+                    follow=True)
+    html = r.content.decode()
+    assert "Assign to: choose a person" in html and "updated" not in html
+    assert set(Incident.objects.values_list("assignee__username", flat=True)) == {"duty"}
+
+    r = client.post("/incidents/bulk", {"ids": ids, "action": "assign",
+                                        "assignee": NOBODY}, follow=True)
+    assert "2 incident(s) unassigned." in r.content.decode()
+    assert set(Incident.objects.values_list("assignee", flat=True)) == {None}
+    r = client.post("/incidents/bulk", {"ids": ids[:1], "action": "assign",
+                                        "assignee": "director"}, follow=True)
+    assert "1 incident(s) assigned to director." in r.content.decode()
+    a.refresh_from_db()
+    assert a.assignee.username == "director"
+
+    # A field reporter may not assign, with or without a name; a viewer gets no bulk bar.
+    client.force_login(sec_world.users["reporter"])
+    r = client.post("/incidents/bulk", {"ids": ids, "action": "assign", "assignee": NOBODY})
+    assert r.status_code == 403
+    a.refresh_from_db()
+    assert a.assignee.username == "director"
+    client.force_login(sec_world.users["viewer"])
+    page = client.get("/incidents/").content.decode()
+    assert "bulk-assignee" not in page and 'value="reporter"' not in page
+
+
+def test_api_bulk_assign_needs_an_assignee_or_an_explicit_null(client, sec_world, token_for):
+    a = report(sec_world, "Fire at akimat")
+    services.assign([a], "duty", actor=sec_world.users["duty"], source="web")
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {token_for('duty')}"}
+
+    def bulk(**body):
+        return client.post("/api/v1/incidents/bulk", {"ids": [str(a.uid)], **body},
+                           content_type="application/json", **headers)
+
+    for body in ({"action": "assign"}, {"action": "assign", "assignee": ""}):
+        r = bulk(**body)
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "assignee"
+        a.refresh_from_db()
+        assert a.assignee.username == "duty"
+    assert bulk(action="assign", assignee=None).status_code == 200
+    a.refresh_from_db()
+    assert a.assignee is None

@@ -87,6 +87,52 @@
     }
   }
 
+  // --- The list's selection: select all on the page, and how many are selected --------
+  var selectedIds = function () {
+    return Array.prototype.map.call(
+      document.querySelectorAll("#incident-list input[name=ids]:checked"),
+      function (box) { return box.value; });
+  };
+  var showSelection = function () {
+    var boxes = document.querySelectorAll("#incident-list input[name=ids]");
+    var n = selectedIds().length;
+    var all = document.getElementById("select-all");
+    if (all) {
+      all.checked = n > 0 && n === boxes.length;
+      all.indeterminate = n > 0 && n < boxes.length;
+    }
+    var out = document.getElementById("bulk-selected");
+    if (out) {
+      out.textContent = out.dataset.template.replace("{n}", String(n))
+        .replace("{total}", String(boxes.length));
+      out.dataset.count = String(n);
+    }
+  };
+  document.addEventListener("change", function (ev) {
+    var target = ev.target;
+    if (target.id === "select-all") {
+      document.querySelectorAll("#incident-list input[name=ids]").forEach(function (box) {
+        box.checked = target.checked;
+      });
+    }
+    if (target.id === "select-all" || target.name === "ids") { showSelection(); }
+  });
+  // A live refresh (or a filter change) redraws the list: what was ticked stays ticked
+  // where it is still listed, so an officer's selection is not lost under their hand.
+  var keptSelection = [];
+  document.addEventListener("htmx:beforeSwap", function (ev) {
+    if (ev.detail.target && ev.detail.target.id === "incident-list") { keptSelection = selectedIds(); }
+  });
+  document.addEventListener("htmx:afterSwap", function (ev) {
+    if (!ev.detail.target || !document.getElementById("incident-list")) { return; }
+    keptSelection.forEach(function (id) {
+      var box = document.querySelector("#incident-list input[name=ids][value='" + id + "']");
+      if (box) { box.checked = true; }
+    });
+    keptSelection = [];
+    showSelection();
+  });
+
   // --- One incident's page: where it happened ----------------------------------------
   var whereEl = document.getElementById("incident-where");
   if (whereEl) {
