@@ -75,7 +75,9 @@ def incident_list(request):
     if context["can_manage"] and not flt.as_of:
         context["assignees"] = queries.assignees(request.user)
         context["nobody"] = NOBODY
-    if request.headers.get("HX-Request"):
+    # A history restore asks for the whole page (it replaces the page's body), not the list.
+    if request.headers.get("HX-Request") and not request.headers.get(
+            "HX-History-Restore-Request"):
         return render(request, "incidents/partials/list.html", {**context, "oob": True})
     return render(request, "incidents/list.html", context)
 

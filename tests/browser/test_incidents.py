@@ -1,5 +1,7 @@
 """Incidents in a real Chromium: place one on the map, watch it arrive on another page."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -232,7 +234,6 @@ def _map_total(page, expected: int) -> None:
 
 
 def test_exports_and_map_follow_the_filters_of_the_list(page, server, demo_world):
-    import re
 
     sign_in(page, server, "viewer", PASSWORD)
     page.goto(server + "/incidents/")
@@ -380,3 +381,68 @@ def test_select_all_on_the_page_and_assign_only_by_choice(page, server, live_wor
     page.click("#bulk-form button[type=submit]")
     expect(page.locator(".messages")).to_contain_text("3 incident(s) unassigned.")
     assert set(Incident.objects.values_list("assignee", flat=True)) == {None}
+
+
+def test_back_and_forward_show_one_filter_in_the_controls_the_list_and_the_map(
+        page, server, live_world):
+    """After Back, the list showed one filter's incidents and the form another's values
+    (htmx restored a snapshot of the page, whose controls kept their first values) and
+    the map no longer answered. Now every part of the page shows the address's filter."""
+    from datetime import datetime
+
+    from sitroom.incidents.services import report_incident
+
+    load_incident_types(actor=Actor.system_actor("tests"), source="cli")
+    for title, itype, area, lat, lon in (
+            ("March on the square", "protests", "KZ-ALA", 43.238, 76.945),
+            ("Bank looted", "riots", "KZ-ALA", 43.25, 76.92),
+            ("Strike at Zhanaozen", "protests", "KZ-MAN", 43.34, 52.86)):
+        report_incident(actor=Actor.system_actor("tests"), source="cli", type=itype,
+                        title=title, area=area, lat=lat, lon=lon,
+                        occurred_at=datetime.fromisoformat("2022-01-05T10:00:00+06:00"))
+    sign_in(page, server, "viewer", PASSWORD)
+    page.goto(server + "/incidents/")
+    expect(page.locator("#incident-map")).to_have_attribute("data-ready", "true")
+    rows = page.locator("#incident-list tbody tr[data-id]")
+    area = page.locator("#incident-filter select[name=area]")
+    itype = page.locator("#incident-filter select[name=type]")
+    csv = page.locator("#incident-exports a[data-format=csv]")
+
+    def agree(titles, area_code, type_code):
+        expect(area).to_have_value(area_code)
+        expect(itype).to_have_value(type_code)
+        expect(rows).to_have_count(len(titles))
+        for title in titles:
+            expect(page.locator("#incident-list")).to_contain_text(title)
+        expect(page.locator("#incident-list .timeline-count")).to_contain_text(
+            f"{len(titles)} incident")
+        query = "&".join(p for p in (f"area={area_code}" if area_code else "",
+                                     f"type={type_code}" if type_code else "") if p)
+        expect(csv).to_have_attribute("href", re.compile(
+            re.escape(query) + "$" if query else r"export\.csv$"))
+        _map_total(page, len(titles))
+
+    itype.select_option("protests")
+    expect(page).to_have_url(re.compile(r"area=&type=protests&"))
+    first = page.url
+    agree(["March on the square", "Strike at Zhanaozen"], "", "protests")
+    area.select_option("KZ-MAN")
+    expect(page).to_have_url(re.compile(r"area=KZ-MAN&type=protests&"))
+    second = page.url
+    agree(["Strike at Zhanaozen"], "KZ-MAN", "protests")
+
+    page.go_back()
+    expect(page).to_have_url(first)
+    agree(["March on the square", "Strike at Zhanaozen"], "", "protests")
+    page.go_back()
+    expect(page).to_have_url(server + "/incidents/")
+    agree(["March on the square", "Bank looted", "Strike at Zhanaozen"], "", "")
+    page.go_forward()
+    expect(page).to_have_url(first)
+    agree(["March on the square", "Strike at Zhanaozen"], "", "protests")
+    page.go_forward()
+    expect(page).to_have_url(second)
+    agree(["Strike at Zhanaozen"], "KZ-MAN", "protests")
+    # The page still works after all that: a new filter applies everywhere.
+    itype.select_option("")
+    agree(["Strike at Zhanaozen"], "KZ-MAN", "")

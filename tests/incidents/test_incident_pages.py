@@ -395,3 +395,14 @@ def test_api_bulk_assign_needs_an_assignee_or_an_explicit_null(client, sec_world
     assert bulk(action="assign", assignee=None).status_code == 200
     a.refresh_from_db()
     assert a.assignee is None
+
+
+def test_a_history_restore_gets_the_whole_list_page(client, sec_world):
+    """htmx asks for a page again on Back (HX-History-Restore-Request) and puts the answer
+    in place of the page's body: the list alone would leave the page without its form."""
+    report(sec_world, "Peaceful rally", type="protests")
+    client.force_login(sec_world.users["viewer"])
+    html = client.get("/incidents/", {"type": "protests"}, HTTP_HX_REQUEST="true",
+                      HTTP_HX_HISTORY_RESTORE_REQUEST="true").content.decode()
+    assert "<html" in html and 'id="incident-filter"' in html and "Peaceful rally" in html
+    assert '<option value="protests" selected>' in html
