@@ -59,6 +59,26 @@ class Severity(models.IntegerChoices):
     CRITICAL = 5, _("Critical")
 
 
+# How a severity and a status look wherever they are shown — the list's badges, the
+# incident's page, the map's circles and its legend: (fill, ink that reads on the fill).
+# The pages take them from here (templatetags/incident_palette.py), never a copy.
+SEVERITY_COLOURS = {
+    Severity.MINOR: ("#cfd8dc", "#1c2428"),
+    Severity.MODERATE: ("#fff176", "#1c2428"),
+    Severity.SERIOUS: ("#ffb74d", "#1c2428"),
+    Severity.SEVERE: ("#e57373", "#1c2428"),
+    Severity.CRITICAL: ("#b71c1c", "#ffffff"),
+}
+# (fill, ink, border); a discarded or merged report is also struck through (words stay).
+STATUS_COLOURS = {
+    IncidentStatus.REPORTED: ("#ffffff", "#1c2428", "#b26a00"),
+    IncidentStatus.VERIFIED: ("#e8f5e9", "#2e7d32", "#2e7d32"),
+    IncidentStatus.CLOSED: ("#eceff1", "#1c2428", "#b0bec5"),
+    IncidentStatus.DISCARDED: ("#ffffff", "#5f6b71", "#b0bec5"),
+    IncidentStatus.MERGED: ("#ffffff", "#5f6b71", "#b0bec5"),
+}
+
+
 class CasualtyCategory(models.TextChoices):
     KILLED = "killed", _("Killed")
     INJURED = "injured", _("Injured")

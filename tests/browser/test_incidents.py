@@ -446,3 +446,50 @@ def test_back_and_forward_show_one_filter_in_the_controls_the_list_and_the_map(
     # The page still works after all that: a new filter applies everywhere.
     itype.select_option("")
     agree(["Strike at Zhanaozen"], "KZ-MAN", "")
+
+
+def _rgb(hex_colour: str) -> str:
+    h = hex_colour.lstrip("#")
+    return "rgb({}, {}, {})".format(*(int(h[i:i + 2], 16) for i in (0, 2, 4)))
+
+
+def test_the_map_colours_severities_as_the_list_does_and_has_a_legend(browser, page, server,
+                                                                      live_world):
+    """The map's circles had colours of their own (a minor incident was yellow on the map,
+    grey in the list) and no legend said what they meant."""
+    from datetime import datetime
+
+    from sitroom.incidents.services import report_incident
+
+    load_incident_types(actor=Actor.system_actor("tests"), source="cli")
+    for title, severity, area, lat, lon in (("Akimat stormed", 5, "KZ-ALA", 43.238, 76.945),
+                                            ("Leaflets handed out", 1, "KZ-MAN", 43.34, 52.86)):
+        report_incident(actor=Actor.system_actor("tests"), source="cli", type="protests",
+                        title=title, area=area, lat=lat, lon=lon, severity=severity,
+                        occurred_at=datetime.fromisoformat("2022-01-05T10:00:00+06:00"))
+    sign_in(page, server, "viewer", PASSWORD)
+    page.goto(server + "/incidents/")
+    _map_total(page, 2)
+    legend = page.locator("#incident-map-legend [data-severity]")
+    expect(legend).to_have_text(["Minor", "Moderate", "Serious", "Severe", "Critical"])
+    for title, severity, word in (("Akimat stormed", 5, "Critical"),
+                                  ("Leaflets handed out", 1, "Minor")):
+        badge = page.locator("#incident-list tr", has_text=title).locator(".sev")
+        expect(badge).to_have_text(word)
+        in_list = badge.evaluate("e => getComputedStyle(e).backgroundColor")
+        circle = page.locator(f"#incident-map path.incident-cell.sev-{severity}")
+        expect(circle).to_have_count(1)
+        assert _rgb(circle.get_attribute("fill")) == in_list
+        swatch = page.locator(f"#incident-map-legend [data-severity='{severity}'] .sev-swatch")
+        assert swatch.evaluate("e => getComputedStyle(e).backgroundColor") == in_list
+        circle.hover()  # the words, not the colour alone
+        expect(page.locator("#incident-map .leaflet-tooltip", has_text=word)).to_be_visible()
+
+    russian = browser.new_context(viewport={"width": 1400, "height": 900}, locale="ru-RU")
+    other = russian.new_page()
+    sign_in(other, server, "viewer", PASSWORD)
+    other.goto(server + "/incidents/")
+    expect(other.locator("#incident-map-legend")).to_contain_text("Тяжесть:")
+    expect(other.locator("#incident-map-legend [data-severity='5']")).to_have_text(
+        "Критическая")
+    russian.close()

@@ -2,6 +2,14 @@
 (function () {
   "use strict";
 
+  // Severity colours and words, as the list shows them: one definition (choices.py),
+  // given with the page.
+  var paletteEl = document.getElementById("incident-palette");
+  var palette = paletteEl ? JSON.parse(paletteEl.textContent) : { severity: {} };
+  function severity(value) {
+    return palette.severity[String(value)] || { fill: "#90a4ae", label: String(value) };
+  }
+
   function baseMap(el) {
     var map = L.map(el, { zoomSnap: 0.5 });
     map.setView([48.0, 67.0], 4);
@@ -45,13 +53,15 @@
           rows.forEach(function (c) {
             total += c.count;
             var radius = c.count === 1 ? 6 : Math.min(30, 8 + 4 * Math.log2(c.count));
-            var colour = ["#90a4ae", "#fdd835", "#fb8c00", "#e53935", "#b71c1c", "#4a148c"][c.severity] || "#e53935";
+            var sev = severity(c.severity);
             var marker = L.circleMarker([c.lat, c.lon], {
-              radius: radius, color: "#263238", weight: 1, fillColor: colour, fillOpacity: 0.8,
-              className: "incident-cell",
+              radius: radius, color: "#263238", weight: 1, fillColor: sev.fill, fillOpacity: 0.9,
+              className: "incident-cell sev-" + c.severity,
             });
             if (c.count > 1) {
               marker.bindTooltip(String(c.count), { permanent: true, direction: "center", className: "cell-count" });
+            } else {
+              marker.bindTooltip(sev.label);  // the words, not the colour alone
             }
             marker.on("click", function () { map.setView([c.lat, c.lon], Math.min(map.getZoom() + 2, 17)); });
             marker.addTo(cells);
@@ -139,8 +149,9 @@
     var at = [parseFloat(whereEl.dataset.lat), parseFloat(whereEl.dataset.lon)];
     var whereMap = baseMap(whereEl);
     whereMap.setView(at, 10);
-    L.circleMarker(at, { radius: 8, color: "#b71c1c", weight: 2, fillOpacity: 0.6 })
-      .addTo(whereMap);
+    L.circleMarker(at, { radius: 8, color: "#263238", weight: 2, fillOpacity: 0.9,
+                         fillColor: severity(whereEl.dataset.severity).fill })
+      .bindTooltip(severity(whereEl.dataset.severity).label).addTo(whereMap);
     whereEl.dataset.ready = "true";
   }
 
