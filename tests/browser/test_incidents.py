@@ -493,3 +493,55 @@ def test_the_map_colours_severities_as_the_list_does_and_has_a_legend(browser, p
     expect(other.locator("#incident-map-legend [data-severity='5']")).to_have_text(
         "Критическая")
     russian.close()
+
+
+def test_an_open_incident_page_follows_its_facts_live(browser, page, server, live_world):
+    """The page refreshed its history live but kept the old title, description, buttons
+    and map: a duty officer could press Verify on an incident closed a minute before."""
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from sitroom.incidents.services import assign, report_incident
+
+    load_incident_types(actor=Actor.system_actor("tests"), source="cli")
+    duty = get_user_model().objects.get(username="duty")
+    incident = report_incident(actor=duty, source="web", type="riots",
+                               title="Barricades on Abay avenue", area="KZ-ALA",
+                               lat=43.238, lon=76.945, severity=2,
+                               occurred_at=timezone.now())[0]
+    watcher = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    sign_in(watcher, server, "duty", PASSWORD)
+    watcher.goto(f"{server}/incidents/{incident.uid}/")
+    expect(watcher.locator("#live-status")).to_have_attribute("data-state", "live")
+    expect(watcher.locator("#incident-where")).to_have_attribute("data-ready", "true")
+    expect(watcher.locator("#incident-actions button[value=verify]")).to_have_count(1)
+
+    # Someone else, on their own page, corrects the facts, then closes the incident.
+    sign_in(page, server, "director", PASSWORD)
+    page.goto(f"{server}/incidents/{incident.uid}/edit")
+    page.fill("#id_title", "Barricades burned on Abay avenue")
+    page.select_option("#id_type", "protests")
+    page.select_option("#id_severity", "5")
+    page.fill("#id_fatalities", "3")
+    page.fill("#id_description", "Two buses set alight.")
+    page.click("#incident-form button[type=submit]")
+    expect(page.locator("h1")).to_have_text("Barricades burned on Abay avenue")
+    page.click("#incident-actions button[value=close]")
+    expect(page.locator("#incident-status")).to_contain_text("Closed")
+    assign([incident], "director", actor=get_user_model().objects.get(username="director"),
+           source="web")
+
+    expect(watcher.locator("#incident-title")).to_have_text("Barricades burned on Abay avenue")
+    facts = watcher.locator("#incident-facts")
+    expect(facts).to_contain_text("Protests")
+    expect(watcher.locator("#incident-severity")).to_have_text("Critical")
+    expect(facts).to_contain_text("3 / –")
+    expect(facts.locator("dd").nth(7)).to_have_text("director")  # Assigned to
+    expect(watcher.locator("#incident-description")).to_have_text("Two buses set alight.")
+    expect(watcher.locator("#incident-status")).to_contain_text("Closed")
+    expect(watcher.locator("#incident-actions button[value=verify]")).to_have_count(0)
+    expect(watcher.locator("#incident-actions button[value=reopen]")).to_have_count(1)
+    expect(watcher.locator("#incident-history tr")).to_have_count(4)
+    marker = watcher.locator("#incident-where path.leaflet-interactive")
+    expect(marker).to_have_attribute("fill", "#b71c1c")  # the critical colour of the list
+    watcher.context.close()

@@ -149,10 +149,25 @@
     var at = [parseFloat(whereEl.dataset.lat), parseFloat(whereEl.dataset.lon)];
     var whereMap = baseMap(whereEl);
     whereMap.setView(at, 10);
-    L.circleMarker(at, { radius: 8, color: "#263238", weight: 2, fillOpacity: 0.9,
-                         fillColor: severity(whereEl.dataset.severity).fill })
-      .bindTooltip(severity(whereEl.dataset.severity).label).addTo(whereMap);
+    var whereMarker = L.circleMarker(at, { radius: 8, color: "#263238", weight: 2,
+                                           fillOpacity: 0.9 }).addTo(whereMap);
+    var showSeverity = function (value) {
+      whereMarker.setStyle({ fillColor: severity(value).fill });
+      whereMarker.unbindTooltip().bindTooltip(severity(value).label);
+    };
+    showSeverity(whereEl.dataset.severity);
     whereEl.dataset.ready = "true";
+    // Someone moved the incident or changed its severity: the marker follows, live.
+    document.addEventListener("sitroom:refreshed", function (ev) {
+      var fresh = ev.detail.doc.getElementById("incident-where");
+      if (!fresh) { return; }
+      ["lat", "lon", "severity"].forEach(function (k) { whereEl.dataset[k] = fresh.dataset[k]; });
+      var to = [parseFloat(fresh.dataset.lat), parseFloat(fresh.dataset.lon)];
+      whereMarker.setLatLng(to);
+      whereMap.panTo(to);
+      showSeverity(fresh.dataset.severity);
+      whereEl.setAttribute("aria-label", fresh.getAttribute("aria-label"));
+    });
   }
 
   // --- Click the map to place an incident ------------------------------------------

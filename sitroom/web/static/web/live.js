@@ -24,7 +24,8 @@ window.SitroomLive = (function () {
   /* Keep parts of a server-rendered page current: every element with
      data-live-kinds="incident posture …" (and, optionally, data-live-subject="<id>")
      is re-read from the page's own URL when an entry of one of those kinds (about that
-     subject) arrives; bursts are folded into one fetch. */
+     subject) arrives; bursts are folded into one fetch. Then "sitroom:refreshed" is
+     dispatched on the document with the fresh page ({detail: {doc}}). */
   function refreshParts() {
     var parts = document.querySelectorAll("[data-live-kinds][id]");
     if (!parts.length) { return null; }
@@ -40,6 +41,8 @@ window.SitroomLive = (function () {
             var fresh = doc.getElementById(el.id);
             if (fresh) { el.innerHTML = fresh.innerHTML; el.dataset.refreshed = String(Date.now()); }
           });
+          // What is not plain HTML (a map) follows from the fresh page through this event.
+          document.dispatchEvent(new CustomEvent("sitroom:refreshed", { detail: { doc: doc } }));
         });
     }
     return connect(function (entry) {
