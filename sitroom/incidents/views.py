@@ -10,7 +10,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -124,7 +126,17 @@ def bulk_action(request):
         return HttpResponseForbidden(_("You may not do this to these incidents."))
     else:
         messages.success(request, done)
-    return redirect(request.POST.get("next") or "incidents:list")
+    return redirect(_back_to(request))
+
+
+def _back_to(request) -> str:
+    """The page the bulk bar was on: its `next`, only when it is a path of this site (a
+    link from elsewhere must not turn the action into a redirect to another host)."""
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return reverse("incidents:list")
 
 
 # The bulk bar's "— nobody (unassign) —": no user name can hold "!" (Django's validator).

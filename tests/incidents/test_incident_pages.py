@@ -406,3 +406,17 @@ def test_a_history_restore_gets_the_whole_list_page(client, sec_world):
                       HTTP_HX_HISTORY_RESTORE_REQUEST="true").content.decode()
     assert "<html" in html and 'id="incident-filter"' in html and "Peaceful rally" in html
     assert '<option value="protests" selected>' in html
+
+
+def test_the_bulk_bar_returns_only_to_a_page_of_this_site(client, sec_world):
+    """The bulk action redirected to whatever `next` the form carried, so a link from
+    another site could send a duty officer on to a look-alike page after a real action.
+    Only a path of this site is followed; anything else returns to the list."""
+    a = report(sec_world, "Fire at akimat")
+    client.force_login(sec_world.users["duty"])
+    form = {"ids": [str(a.uid)], "action": "verify"}
+    r = client.post("/incidents/bulk", {**form, "next": "/incidents/?status=verified"})
+    assert r.status_code == 302 and r["Location"] == "/incidents/?status=verified"
+    for elsewhere in ("https://evil.example/incidents/", "//evil.example/", "javascript:alert(1)"):
+        r = client.post("/incidents/bulk", {**form, "next": elsewhere})
+        assert r.status_code == 302 and r["Location"] == "/incidents/", elsewhere
