@@ -7,9 +7,11 @@ import time
 import httpx
 import pytest
 
+from sitroom.accounts.services import find_token, revoke_token
 from sitroom.core.actors import Actor
 from sitroom.core.journal import chain_head
 from sitroom.core.services import record_entry
+from sitroom.testing.api import token
 from sitroom.testing.server import session_cookie
 
 WAIT = 15  # seconds before a test gives up waiting (not a performance limit)
@@ -18,9 +20,11 @@ WAIT = 15  # seconds before a test gives up waiting (not a performance limit)
 class Stream:
     """Reads an SSE stream in a thread and collects its entry events."""
 
-    def __init__(self, url, cookies, last_event_id=None, params=None):
+    def __init__(self, url, cookies=None, last_event_id=None, params=None, token=None):
         self.events, self.connected = [], threading.Event()
         headers = {"Last-Event-ID": str(last_event_id)} if last_event_id else {}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
         params = dict(params or {})
         if not last_event_id:  # as a page does: resume after what it was rendered with
             params.setdefault("after", chain_head()[0])
@@ -116,6 +120,57 @@ def test_stream_applies_the_page_filters(server, live_world):
 
 def test_stream_refuses_anonymous(server, live_world):
     assert httpx.get(server + "/live/journal").status_code == 401
+
+
+def test_a_field_system_follows_the_stream_with_its_api_token(server, live_world):
+    """A token of the analyst scoped to Mangystau: Mangystau's entries, not Almaty's."""
+    stream = Stream(server, token=token(live_world.users["outsider"], "field-tablet"))
+    try:
+        assert stream.status == 200
+        hidden = write(live_world, "Almaty only")
+        shown = write(live_world, "Aktau port reopened", area="KZ-MAN")
+        event = stream.wait_for(lambda e: e["seq"] == shown.seq)
+        assert event is not None, "the token's user never got an entry in their scope"
+        assert event["summary"] == "Aktau port reopened"
+        assert all(e["seq"] != hidden.seq for e in stream.events)
+    finally:
+        stream.close()
+
+
+def test_a_token_user_resuming_gets_only_the_missed_entries_in_scope(server, live_world):
+    first = write(live_world, "before the drop", area="KZ-MAN")
+    write(live_world, "Almaty while disconnected")
+    missed = write(live_world, "Mangystau while disconnected", area="KZ-MAN")
+    stream = Stream(server, token=token(live_world.users["outsider"]),
+                    last_event_id=first.seq)
+    try:
+        assert stream.wait_for(lambda e: e["seq"] == missed.seq)
+        assert [e["summary"] for e in stream.events] == ["Mangystau while disconnected"]
+    finally:
+        stream.close()
+
+
+@pytest.mark.parametrize("header", ["Bearer srt_not-a-real-token", "Bearer garbage", "Bearer"])
+def test_stream_refuses_a_bad_token(server, live_world, header):
+    r = httpx.get(server + "/live/journal", headers={"Authorization": header})
+    assert r.status_code == 401
+    assert r.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "token" in r.text
+
+
+def test_a_bad_token_is_refused_even_beside_a_valid_session(server, live_world):
+    with httpx.stream("GET", server + "/live/journal",
+                      cookies=session_cookie(live_world.users["viewer"]),
+                      headers={"Authorization": "Bearer srt_revoked-or-made-up"}) as r:
+        assert r.status_code == 401
+
+
+def test_a_revoked_token_no_longer_follows_the_stream(server, live_world):
+    user = live_world.users["outsider"]
+    secret = token(user, "lost-tablet")
+    revoke_token(find_token(secret), actor=Actor(user=user), source="cli")
+    r = httpx.get(server + "/live/journal", headers={"Authorization": f"Bearer {secret}"})
+    assert r.status_code == 401
 
 
 @pytest.mark.parametrize("lang,word", [("ru", "Заметка"), ("kk", "Ескертпе")])

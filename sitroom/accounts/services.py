@@ -232,5 +232,18 @@ def authenticate_token(secret: str) -> ApiToken | None:
     return token
 
 
+def bearer_token(request) -> tuple[bool, ApiToken | None]:
+    """Whether the request sends `Authorization: Bearer …`, and the active token it names
+    (None when the token is unknown, revoked or of an inactive user).
+
+    For the doors outside the ninja API (live stream, OGC API) that take a token as well as
+    the browser session: a request that sends a token is judged by it alone.
+    """
+    scheme, _sep, secret = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return False, None
+    return True, authenticate_token(secret.strip())
+
+
 def token_actor(token: ApiToken) -> Actor:
     return Actor(user=token.user, token_name=token.name)

@@ -32,7 +32,7 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from sitroom.accounts.services import authenticate_token
+from sitroom.accounts.services import bearer_token
 from sitroom.api.pagination import decode_cursor, encode_cursor
 from sitroom.core.errors import InvalidInput
 from sitroom.core.models import Area
@@ -99,9 +99,8 @@ def not_found(message: str) -> OgcError:
 
 def authenticated_user(request: HttpRequest):
     """The user of a Bearer API token, or of the browser session; 401 otherwise."""
-    scheme, _sep, secret = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() == "bearer":
-        token = authenticate_token(secret.strip())
+    sent, token = bearer_token(request)
+    if sent:
         if token is None:
             raise OgcError(401, "Unauthorized",
                            _("The API token is unknown, revoked or of an inactive user."),

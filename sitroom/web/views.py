@@ -18,6 +18,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from sitroom.accounts.services import bearer_token
 from sitroom.core import queries, services
 from sitroom.core.actors import Actor
 from sitroom.core.choices import JournalSource
@@ -100,11 +101,21 @@ def post_entry(request):
 async def live_journal(request):
     """Server-sent events: every new journal entry the user may see, as it is recorded.
 
-    A reconnecting browser sends Last-Event-ID and gets everything it missed first.
+    A reconnecting browser sends Last-Event-ID and gets everything it missed first. A
+    field system follows it with its API token (`Authorization: Bearer …`) instead of a
+    session, and gets exactly what the token's user may see.
     """
-    user = await request.auser()
-    if not user.is_authenticated:
-        return HttpResponse(status=401)
+    sent, token = await sync_to_async(bearer_token)(request)
+    if sent:
+        if token is None:
+            return _unauthorized(_("The API token is unknown, revoked or of an inactive "
+                                   "user."), 'Bearer error="invalid_token"')
+        user = token.user
+    else:
+        user = await request.auser()
+        if not user.is_authenticated:
+            return _unauthorized(_("Send a valid API token as 'Authorization: Bearer …' "
+                                   "or sign in."), "Bearer")
     scope = await sync_to_async(scope_of)(user)
     form = await sync_to_async(_live_filter)(request, user)
     if form is None:
@@ -146,6 +157,12 @@ async def live_journal(request):
     response = StreamingHttpResponse(events(), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
+    return response
+
+
+def _unauthorized(message: str, challenge: str) -> HttpResponse:
+    response = HttpResponse(message, status=401, content_type="text/plain; charset=utf-8")
+    response["WWW-Authenticate"] = challenge
     return response
 
 
