@@ -219,3 +219,68 @@ def test_no_two_api_schemas_share_a_name():
         "application/json"]["schema"]["$ref"]
     board = doc["components"]["schemas"][ref.rsplit("/", 1)[1]]
     assert "moment" in board["properties"] and "fresh_hours" not in board["properties"]
+
+
+def test_openapi_declares_the_problem_details_each_operation_can_answer(world, client,
+                                                                        token_for):
+    """A client generated from the document knows the error answers and their body; and
+    the answers the API really gives are the ones the document describes."""
+    from openapi_schema_validator import OAS31Validator, oas31_format_checker
+    from openapi_spec_validator import validate as validate_openapi
+    from referencing import Registry
+    from referencing.jsonschema import DRAFT202012
+
+    doc = client.get("/api/v1/openapi.json").json()
+    validate_openapi(doc)
+    paths = doc["paths"]
+    problem = "application/problem+json"
+
+    def declared(path, method):
+        return set(paths[path][method]["responses"])
+
+    assert {"401", "403", "422"} <= declared("/api/v1/incidents", "post")
+    assert {"401", "404", "422"} <= declared("/api/v1/incidents/{uid}", "get")
+    assert {"401", "403", "404", "422"} <= declared("/api/v1/incidents/{uid}", "patch")
+    assert "404" in declared("/api/v1/lifelines/board", "get")  # no area visible to you
+    # reads are scoped, not refused; nothing to validate where nothing is taken; anyone
+    # may manage their own tokens
+    assert "403" not in declared("/api/v1/incidents/{uid}", "get")
+    assert "422" not in declared("/api/v1/me", "get")
+    assert "403" not in declared("/api/v1/tokens", "post")
+    for path, ops in paths.items():
+        for method, op in ops.items():
+            assert "401" in op["responses"], (path, method)
+    body = paths["/api/v1/incidents"]["post"]["responses"]["422"]["content"][problem]
+    assert body["schema"] == {"$ref": "#/components/schemas/ProblemDetails"}
+    details = doc["components"]["schemas"]["ProblemDetails"]
+    assert set(details["required"]) == {"type", "title", "status"}
+
+    registry = Registry().with_resource("urn:api", DRAFT202012.create_resource(doc))
+
+    def answers_as_documented(r, path, method):
+        status = str(r.status_code)
+        assert r["Content-Type"] == problem
+        assert status in declared(path, method), (path, method, status)
+        pointer = "/".join(["paths", path.replace("/", "~1"), method, "responses", status,
+                            "content", problem.replace("/", "~1"), "schema"])
+        OAS31Validator({"$ref": f"urn:api#/{pointer}"}, registry=registry,
+                       format_checker=oas31_format_checker).validate(r.json())
+        return r.json()
+
+    duty = token_for("duty")
+    invalid = answers_as_documented(api(duty, "post", "/api/v1/incidents", {"title": ""}),
+                                    "/api/v1/incidents", "post")
+    assert invalid["status"] == 422 and {e["field"] for e in invalid["errors"]} >= {"type"}
+    missing = answers_as_documented(
+        api(duty, path="/api/v1/incidents/6f1c1b7e-0000-4000-8000-000000000000"),
+        "/api/v1/incidents/{uid}", "get")
+    assert missing["status"] == 404
+    refused = answers_as_documented(
+        api(token_for("viewer"), "post", "/api/v1/places",
+            {"code": "X", "kind": "other", "name": "X", "lat": 43.3, "lon": 76.8,
+             "area": "KZ-ALA"}),
+        "/api/v1/places", "post")
+    assert refused["status"] == 403
+    unknown = answers_as_documented(api("srt_made-up", path="/api/v1/incidents/x"),
+                                    "/api/v1/incidents/{uid}", "get")
+    assert unknown["status"] == 401

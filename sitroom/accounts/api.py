@@ -9,6 +9,7 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from sitroom.api.auth import actor_of
+from sitroom.api.openapi import own_account
 from sitroom.core.choices import JournalSource
 
 from . import services
@@ -44,6 +45,7 @@ def list_tokens(request):
 
 
 @router.post("/tokens", response={201: NewTokenOut}, summary="Create an API token for me")
+@own_account
 def create_token(request, body: TokenIn):
     token, secret = services.create_token(request.user, body.name, actor=actor_of(request),
                                           source=JournalSource.API)
@@ -51,6 +53,7 @@ def create_token(request, body: TokenIn):
 
 
 @router.delete("/tokens/{prefix}", response={204: None}, summary="Revoke one of my tokens")
+@own_account
 def revoke_token(request, prefix: str):
     token = ApiToken.objects.filter(user=request.user, prefix=prefix).first()
     if token is None:

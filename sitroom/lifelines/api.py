@@ -9,6 +9,7 @@ from pydantic import AwareDatetime
 
 from sitroom.api.auth import actor_of
 from sitroom.api.fast import trusted_json
+from sitroom.api.openapi import problems
 from sitroom.api.pagination import check_limit, decode_cursor, encode_cursor, next_url
 from sitroom.core.choices import JournalSource
 from sitroom.core.errors import InvalidInput
@@ -129,7 +130,8 @@ def cell_history(request, area: str, component: str,
 
 
 @router.get("/lifelines/board", response=LifelineBoardOut,
-            summary="The board: an area and the areas inside it, by component")
+            summary="The board: an area and the areas inside it, by component",
+            openapi_extra=problems(404))
 def board(request, area: str | None = None, as_of: Query[AwareDatetime | None] = None,
           rule: str | None = None):
     """`as_of` is an ISO 8601 time with offset; `rule` is worst (default) or majority."""
