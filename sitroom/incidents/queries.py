@@ -426,11 +426,31 @@ def latest_figures(user, *, area: Area | None = None, as_of: datetime | None = N
 
 # --- Area posture and the country board --------------------------------------------------
 
-def board_units(user) -> QuerySet:
-    """The top-level units: regions and the cities directly under the country."""
-    return Area.objects.visible_to(user).defer("boundary").filter(
-        Q(level=AreaLevel.REGION) | Q(level=AreaLevel.CITY, parent__level=AreaLevel.COUNTRY)
-    ).order_by("name")
+def board_units(user) -> list[Area]:
+    """The board's units the user may see: the top-level ones (regions and the cities
+    directly under the country); and, for a scope that lies inside such a unit (a
+    district of Almaty, a city of a region), the scope's own areas, so that the board of
+    a district's officer shows their district rather than nothing."""
+    visible = Area.objects.visible_to(user).defer("boundary")
+    units = list(visible.filter(
+        Q(level=AreaLevel.REGION) | Q(level=AreaLevel.CITY, parent__level=AreaLevel.COUNTRY)))
+    scope = scope_of(user)
+    if not scope.everything:
+        tops = [unit.path for unit in units]
+        units += [area for area in visible.filter(path__in=scope.area_paths)
+                  .exclude(level=AreaLevel.COUNTRY).order_by("path")
+                  if not any(area.path.startswith(top) for top in tops)]
+    return units
+
+
+def board_scope(user) -> list[Area] | None:
+    """The areas the user's board is limited to (their scope); None for one who sees
+    every area."""
+    scope = scope_of(user)
+    if scope.everything:
+        return None
+    return sorted(Area.objects.visible_to(user).defer("boundary")
+                  .filter(path__in=scope.area_paths), key=lambda a: a.label().casefold())
 
 
 def posture_at(areas: list[Area], moment: datetime) -> dict[int, dict[str, PostureChange]]:
@@ -446,6 +466,7 @@ def posture_at(areas: list[Area], moment: datetime) -> dict[int, dict[str, Postu
         paths.update(chain)
     changes = (PostureChange.objects.filter(area_path__in=paths, effective_at__lte=moment,
                                             recorded_at__lte=moment)
+               .select_related("area").defer("area__boundary")
                .order_by("effective_at", "recorded_at", "id"))
     latest: dict[tuple[str, str], PostureChange] = {}
     for change in changes:
@@ -519,6 +540,10 @@ def country_board(user, moment: datetime | None = None) -> dict[str, Any]:
                 "decree": change.decree if change else "",
                 "estimate": change.estimate if change else False,
                 "inherited": bool(change and change.area_id != unit.pk),
+                # where an inherited measure was declared: the country, or the city
+                # around a district
+                "declared_for": change.area if change and change.area_id != unit.pk
+                else None,
             }
         rows.append({"area": unit, "cells": cells, "incidents_24h": count})
     inner = _inner_posture(units, moment)

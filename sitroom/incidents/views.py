@@ -279,8 +279,11 @@ def board(request):
     form = BoardForm(request.GET or None)
     moment = form.cleaned_data.get("as_of") if form.is_valid() else None
     data = queries.country_board(request.user, moment)
+    scope = queries.board_scope(request.user)
     return render(request, "incidents/board.html", {
         "form": form, "board": data, "kinds": PostureKind.choices, "as_of": moment,
+        "limited": scope is not None,
+        "scope_names": ", ".join(area.label() for area in scope or []),
         "live_url": f"?after={chain_head()[0]}"})
 
 

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from sitroom.incidents import services
 from sitroom.incidents.models import Incident
+from sitroom.testing.api import call, token
 
 T = datetime.fromisoformat
 
@@ -420,3 +421,63 @@ def test_the_bulk_bar_returns_only_to_a_page_of_this_site(client, sec_world):
     for elsewhere in ("https://evil.example/incidents/", "//evil.example/", "javascript:alert(1)"):
         r = client.post("/incidents/bulk", {**form, "next": elsewhere})
         assert r.status_code == 302 and r["Location"] == "/incidents/", elsewhere
+
+
+def test_a_district_officers_board_shows_their_district(client, sec_world, token_for):
+    """An analyst scoped to one district of Almaty saw an empty board: the board listed
+    only regions and cities. They now see their district, with the city's measure in force
+    there, the district's own, and its incidents; nothing of the rest of the city."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from sitroom.accounts.services import create_user
+    from sitroom.testing.world import PASSWORD, SYSTEM
+
+    duty = sec_world.users["duty"]
+    hour_ago = timezone.now() - timedelta(hours=1)
+
+    def measure(area, kind, state):
+        services.change_posture(area=area, kind=kind, state=state, effective_at=hour_ago,
+                                actor=duty, source="web")
+
+    measure("KZ-ALA", "curfew", "in_force")  # the whole city
+    measure("KZ751110", "cto_regime", "in_force")  # Almaly only
+    measure("KZ751910", "law_and_order", "disorder")  # Turksib only
+    measure("KZ-MAN", "state_of_emergency", "in_force")
+    report(sec_world, "Checkpoint attacked", area="KZ751110", occurred_at=hour_ago)
+    report(sec_world, "Depot looted", area="KZ751910", occurred_at=hour_ago)
+    almaly = create_user("almaly", role="analyst", password=PASSWORD, areas=["KZ751110"],
+                         actor=SYSTEM, source="cli")
+
+    client.force_login(almaly)
+    page = client.get("/security/board").content.decode()
+    rows = re.findall(r'<tr data-area="([^"]+)">', page)
+    assert rows == ["KZ751110"]
+    row = page[page.index('<tr data-area="KZ751110">'):].split("</tr>")[0]
+    assert 'data-kind="curfew" data-state="in_force"' in row
+    assert "declared for Almaty" in row and "country-wide" not in row
+    assert 'data-kind="cto_regime" data-state="in_force"' in row
+    assert 'data-kind="law_and_order" data-state=""' in row  # Turksib's is not theirs
+    assert re.search(r'<td class="num">1</td>', row)
+    table = page[page.index('id="board"'):].split("</table>")[0]
+    assert "Turksib" not in table and "Mangystau" not in table
+    assert "This board is limited to your scope: Almaly." in page
+    # the API's board is the same
+    body = call(token(almaly), "get", "/api/v1/board").json()
+    assert [(r["area"], r["incidents_24h"], r["posture"]["curfew"]["inherited"])
+            for r in body["rows"]] == [("KZ751110", 1, True)]
+
+    # a user of another region does not see the district, nor Almaty
+    client.force_login(sec_world.users["outsider"])
+    page = client.get("/security/board").content.decode()
+    assert re.findall(r'<tr data-area="([^"]+)">', page) == ["KZ-MAN"]
+    table = page[page.index('id="board"'):].split("</table>")[0]
+    assert "Almaly" not in table and "Almaty" not in table
+    assert "This board is limited to your scope: Mangystau Region." in page
+    # one who sees every area gets the whole board, without the sentence
+    client.force_login(sec_world.users["viewer"])
+    page = client.get("/security/board").content.decode()
+    assert re.findall(r'<tr data-area="([^"]+)">', page) == ["KZ-ALA", "KZ-MAN"]
+    assert "limited to your scope" not in page
+    assert "country-wide" not in page  # the city's own curfew is not inherited
