@@ -1,5 +1,6 @@
 """Commands: demo, import-areas, token, user; and production settings."""
 
+import getpass
 import json
 import os
 import subprocess
@@ -144,7 +145,7 @@ def test_user_create_says_what_it_made(world, monkeypatch, capsys, client):
     assert _can_sign_in(client, "newbie", "another-long-passphrase-9")
     entry = JournalEntry.objects.order_by("seq").last()
     assert entry.summary == "User newbie created as analyst"
-    assert entry.actor_label == "system:cli"
+    assert entry.actor_label == f"system:cli:{getpass.getuser()}"  # who ran it
 
 
 def test_user_update_changes_an_existing_user_and_says_what_changed(world, capsys, client,
@@ -162,7 +163,7 @@ def test_user_update_changes_an_existing_user_and_says_what_changed(world, capsy
     assert _works(secret)
     entry = JournalEntry.objects.order_by("seq").last()
     assert entry.summary == "User reporter updated: viewer"
-    assert entry.actor_label == "system:cli"
+    assert entry.actor_label == f"system:cli:{getpass.getuser()}"  # who ran it
     assert entry.payload["was"] == {"role": "field_reporter", "all_areas": False,
                                     "areas": ["KZ-ALA"]}
 
@@ -267,3 +268,36 @@ def test_debug_is_off_by_default_and_secret_key_is_kept(tmp_path):
 def test_bad_setting_is_named(tmp_path):
     r = _sitroom(["check"], {"SITROOM_DEBUG": "maybe"}, tmp_path)
     assert r.returncode != 0 and "SITROOM_DEBUG" in r.stderr
+
+
+def test_account_commands_act_as_the_named_user_within_their_rights(world, monkeypatch):
+    """`user` and `token` take `--as`: a user who may not manage accounts is refused,
+    one who may is named in the journal; without it, the operating-system login is."""
+    from sitroom.accounts.models import ApiToken
+
+    monkeypatch.setenv("SITROOM_NEW_PASSWORD", "another-long-passphrase-9")
+    with pytest.raises(CommandError, match="duty may not"):
+        call_command("user", "create", "newbie", "--role", "viewer", "--all-areas",
+                     "--as", "duty")
+    with pytest.raises(CommandError, match="--as: no user named 'ghost'"):
+        call_command("user", "create", "newbie", "--role", "viewer", "--as", "ghost")
+    assert not _exists("newbie")
+    call_command("user", "create", "newbie", "--role", "viewer", "--all-areas",
+                 "--as", "director")
+    made = JournalEntry.objects.filter(kind="access").latest("seq")
+    assert "newbie" in made.summary and made.actor_label == "director"
+
+    with pytest.raises(CommandError, match="duty may not"):
+        call_command("token", "create", "--user", "newbie", "--as", "duty")
+    assert not ApiToken.objects.filter(user__username="newbie").exists()
+    call_command("token", "create", "--user", "duty", "--as", "duty")  # one's own token
+    assert JournalEntry.objects.filter(kind="access").latest("seq").actor_label == "duty"
+    call_command("token", "create", "--user", "newbie")
+    assert JournalEntry.objects.filter(kind="access").latest("seq").actor_label == (
+        f"system:cli:{getpass.getuser()}")
+
+
+def _exists(name):
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.filter(username=name).exists()

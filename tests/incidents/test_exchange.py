@@ -696,3 +696,38 @@ def test_an_incident_with_a_source_id_is_exported_with_its_uid_too(sec_world, tm
     refused = import_incidents(bad, actor=CLI, source="import")
     assert not refused.written
     assert any("uid" in line and "36 characters" in line for line in refused.lines())
+
+
+def test_the_import_command_names_the_person_who_imports(sec_world, tmp_path, capsys):
+    """`import-incidents` journaled every import as 'system:cli', naming nobody. With `--as`
+    it acts as that user, within their rights and scope; without it, the journal names the
+    operating-system login that ran it."""
+    import getpass
+
+    good = write_csv(tmp_path, [row(id="a1")], name="good.csv")
+    mixed = write_csv(tmp_path, [row(id="m1"), row(id="m2", area="KZ-MAN")], name="mixed.csv")
+
+    # a field reporter of Almaty: the Mangystau row is refused, by row and column; nothing
+    # is written
+    with pytest.raises(CommandError, match="nothing imported: 1 row"):
+        call_command("import_incidents", str(mixed), "--as", "reporter")
+    assert "row 3, area: no area with code 'KZ-MAN'" in capsys.readouterr().out
+    # a viewer may not report at all
+    with pytest.raises(CommandError, match="nothing imported: viewer may not report"):
+        call_command("import_incidents", str(good), "--as", "viewer")
+    with pytest.raises(CommandError, match="--as: no user named 'ghost'"):
+        call_command("import_incidents", str(good), "--as", "ghost")
+    assert Incident.objects.count() == 0
+
+    call_command("import_incidents", str(good), "--as", "reporter")
+    incident = Incident.objects.get()
+    reporter = sec_world.users["reporter"]
+    assert (incident.reported_by, incident.reporter) == ("reporter", reporter)
+    entry = JournalEntry.objects.get(subject_id=str(incident.uid))
+    assert (entry.actor_label, entry.actor, entry.source) == ("reporter", reporter, "import")
+
+    call_command("import_incidents", str(mixed))  # the system: every area
+    others = Incident.objects.exclude(pk=incident.pk)
+    assert others.count() == 2
+    entries = JournalEntry.objects.filter(subject_id__in=[str(i.uid) for i in others])
+    assert {e.actor_label for e in entries} == {f"system:cli:{getpass.getuser()}"}

@@ -2,10 +2,10 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from sitroom.core.actors import Actor
 from sitroom.core.choices import AreaLevel, JournalSource
 from sitroom.core.errors import InvalidInput
 from sitroom.core.geo import import_areas
+from sitroom.core.management.operator import operator
 
 
 class Command(BaseCommand):
@@ -24,7 +24,7 @@ class Command(BaseCommand):
     def handle(self, *args, file, code_property, name_property, create, parent, **options):
         try:
             report = import_areas(file, code_property=code_property, name_property=name_property,
-                                  actor=Actor.system_actor("cli"), source=JournalSource.CLI,
+                                  actor=operator(None), source=JournalSource.CLI,
                                   create_level=create, create_parent=parent)
         except InvalidInput as exc:
             raise CommandError(f"nothing imported: {exc.message()}") from None

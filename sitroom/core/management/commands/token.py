@@ -6,9 +6,9 @@ from django.utils.translation import gettext as _
 
 from sitroom.accounts.models import ApiToken
 from sitroom.accounts.services import create_token, find_token, revoke_token
-from sitroom.core.actors import Actor
 from sitroom.core.choices import JournalSource
-from sitroom.core.errors import InvalidInput
+from sitroom.core.errors import InvalidInput, NotAllowed
+from sitroom.core.management.operator import add_as_argument, operator
 
 
 class Command(BaseCommand):
@@ -19,14 +19,16 @@ class Command(BaseCommand):
         create = sub.add_parser("create")
         create.add_argument("--user", required=True)
         create.add_argument("--name", default="cli")
+        add_as_argument(create)
         listing = sub.add_parser("list")
         listing.add_argument("--user")
         revoke = sub.add_parser("revoke")
         revoke.add_argument("prefix", help="the token's prefix, as `token list` shows it, or "
                             "the start of the token (srt_…), or the whole token")
+        add_as_argument(revoke)
 
     def handle(self, *args, action, **options):
-        actor = Actor.system_actor("cli")
+        actor = operator(options.get("as_user"))
         if action == "create":
             user = get_user_model().objects.filter(username=options["user"]).first()
             if user is None:
@@ -36,6 +38,8 @@ class Command(BaseCommand):
                                               source=JournalSource.CLI)
             except InvalidInput as exc:
                 raise CommandError(exc.message()) from None
+            except NotAllowed as exc:
+                raise CommandError(str(exc)) from None
             self.stdout.write(secret)
             self.stderr.write("Store it now: it is not shown again.")
         elif action == "list":
@@ -58,5 +62,8 @@ class Command(BaseCommand):
                                     "revoked on %(date)s; nothing was changed.")
                                   % (what | {"date": f"{token.revoked_at:%Y-%m-%d %H:%M}"}))
                 return
-            revoke_token(token, actor=actor, source=JournalSource.CLI)
+            try:
+                revoke_token(token, actor=actor, source=JournalSource.CLI)
+            except NotAllowed as exc:
+                raise CommandError(str(exc)) from None
             self.stdout.write(_("Revoked API token %(name)s of %(user)s (%(prefix)s).") % what)

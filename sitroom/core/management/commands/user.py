@@ -10,9 +10,9 @@ from django.utils.translation import gettext as _
 
 from sitroom.accounts.choices import Role
 from sitroom.accounts.services import create_user, update_user
-from sitroom.core.actors import Actor
 from sitroom.core.choices import JournalSource
-from sitroom.core.errors import InvalidInput
+from sitroom.core.errors import InvalidInput, NotAllowed
+from sitroom.core.management.operator import add_as_argument, operator
 
 
 class Command(BaseCommand):
@@ -28,8 +28,11 @@ class Command(BaseCommand):
             p.add_argument("--all-areas", action="store_true")
             p.add_argument("--area", action="append", default=[], help="area code (repeatable)")
             p.add_argument("--organization", action="append", default=[])
+            add_as_argument(p)
 
-    def handle(self, *args, action, username, role, all_areas, area, organization, **options):
+    def handle(self, *args, action, username, role, all_areas, area, organization,
+               as_user=None, **options):
+        actor = operator(as_user)
         exists = get_user_model().objects.filter(username=username).exists()
         # Checked before the password prompt, so that nobody types a password for nothing;
         # the services refuse the same cases for every other caller.
@@ -43,7 +46,7 @@ class Command(BaseCommand):
                 "no user named %(user)s; nothing was changed. To add one: "
                 "sitroom user create %(user)s --role ROLE …") % {"user": username})
         scope = {"role": role, "all_areas": all_areas, "areas": area,
-                 "organizations": organization, "actor": Actor.system_actor("cli"),
+                 "organizations": organization, "actor": actor,
                  "source": JournalSource.CLI}
         try:
             if action == "create":
@@ -58,6 +61,8 @@ class Command(BaseCommand):
                 self.stdout.write(_changes_text(username, changes, scope))
         except InvalidInput as exc:
             raise CommandError(exc.message()) from None
+        except NotAllowed as exc:
+            raise CommandError(str(exc)) from None
 
 
 def _scope_text(all_areas: bool, areas: list[str], organizations: list[str]) -> str:

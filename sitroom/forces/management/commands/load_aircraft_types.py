@@ -4,8 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from sitroom.core.actors import Actor
-from sitroom.core.errors import InvalidInput
+from sitroom.core.errors import InvalidInput, NotAllowed
+from sitroom.core.management.operator import add_as_argument, operator
 from sitroom.forces.services import load_aircraft_types
 
 
@@ -16,11 +16,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--file", type=Path, default=None,
                             help="a JSON file in the format of forces/data/aircraft_types.json")
+        add_as_argument(parser)
 
     def handle(self, *args, **options):
         try:
-            n = load_aircraft_types(actor=Actor.system_actor("cli"), source="cli",
+            n = load_aircraft_types(actor=operator(options.get("as_user")), source="cli",
                                     path=options["file"])
         except InvalidInput as exc:
             raise CommandError(exc.message()) from exc
+        except NotAllowed as exc:
+            raise CommandError(str(exc)) from None
         self.stdout.write(f"{n} aircraft type(s) added or changed")

@@ -5,9 +5,9 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from sitroom.core.actors import Actor
 from sitroom.core.choices import JournalSource
-from sitroom.core.errors import InvalidInput
+from sitroom.core.errors import InvalidInput, NotAllowed
+from sitroom.core.management.operator import add_as_argument, operator
 from sitroom.incidents.exchange import IMPORT_FORMATS, import_incidents
 
 
@@ -22,8 +22,10 @@ class Command(BaseCommand):
                             help="write the good rows and report the others")
         parser.add_argument("--format", choices=IMPORT_FORMATS,
                             help="default: from the file name (or its content)")
+        add_as_argument(parser)
 
-    def handle(self, *args, file, skip_invalid, format, **options):
+    def handle(self, *args, file, skip_invalid, format, as_user=None, **options):
+        actor = operator(as_user)
         show_progress = self.stderr.isatty()
 
         def progress(rows: int) -> None:
@@ -31,12 +33,15 @@ class Command(BaseCommand):
                 self.stderr.write("\r" + _("%(n)d row(s) read") % {"n": rows}, ending="")
 
         try:
-            report = import_incidents(file, actor=Actor.system_actor("cli"),
+            report = import_incidents(file, actor=actor,
                                       source=JournalSource.IMPORT, fmt=format,
                                       skip_invalid=skip_invalid, progress=progress)
         except InvalidInput as exc:
             raise CommandError(_("nothing imported: %(problem)s")
                                % {"problem": exc.message()}) from None
+        except NotAllowed as exc:
+            raise CommandError(_("nothing imported: %(problem)s")
+                               % {"problem": exc}) from None
         finally:
             if show_progress:
                 self.stderr.write("")

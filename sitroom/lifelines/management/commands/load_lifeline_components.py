@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from sitroom.core.actors import Actor
+from sitroom.core.management.operator import operator
 from sitroom.lifelines.services import load_components
 
 
@@ -10,5 +10,5 @@ class Command(BaseCommand):
     help = "Load (or update) the lifelines and their components from the shipped data file."
 
     def handle(self, *args, **options):
-        n = load_components(actor=Actor.system_actor("cli"), source="cli")
+        n = load_components(actor=operator(None), source="cli")
         self.stdout.write(f"{n} lifeline(s) or component(s) added or changed")
