@@ -153,3 +153,22 @@ def test_airfields_are_named_in_the_readers_language(director, client):
 
     uumu = call(token(director), "get", "/api/v1/forces/airfields/UUMU").json()
     assert (uumu["name"], uumu["name_ru"]) == ("Chkalovsky", "Чкаловский")
+
+
+def test_only_the_sourced_tajik_flight_is_over_its_aircrafts_limits(director, client):
+    """One Il-76 took the Tajik battalion of 200 home (sourced): its warning stays. The
+    loads the project estimated (15 Il-76 flew 40.1-43.1 t against the 40 t allowed) keep
+    within their aircraft's seats and allowable load, and still carry everyone."""
+    warnings = queries.board(director)["load_warnings"]
+    assert [(w["movement_label"], w["code"], w["value"], w["limit"]) for w in warnings] == [
+        ("M14-TJ-01", "seats", 200, 145)]
+    flown = Movement.objects.filter(superseded_at=None)
+    assert sum(m.personnel() for m in flown) == 2030
+    assert sum(sum(int(n) for n in (i.get("vehicles") or {}).values())
+               for m in flown for i in m.manifest) == 250
+    client.force_login(director)
+    body = client.get("/forces/").content.decode()
+    section = body[body.index('id="force-overloads"'):]
+    section = section[:section.index("</div>")]
+    assert "1 flight carries more than its aircraft allows" in section
+    assert section.count("<li>") == 1 and "M14-TJ-01 carries 200 people" in section
