@@ -59,22 +59,28 @@ _t = moment_text
 
 def _in_language(gap: Gap) -> Gap:
     """The gap with its site and unit named in the reader's language: a plan's gaps
-    carry the English names its problem was written with."""
+    carry the names its problem was written with. A gap of what happened names its site
+    by the place's code; a plan's, by the guard post's key (the planner's site)."""
     from sitroom.core.models import Place
 
-    from .models import Unit
+    from .models import GuardPost, Unit
 
     place = Place.objects.filter(code=gap.site_id).only(
         "name", "name_kk", "name_ru").first()
+    if place is None:
+        post = GuardPost.objects.filter(uid=gap.site_id).select_related("place").first()
+        place = post.place if post else None
     unit = Unit.objects.filter(code=gap.unit_id).only("name", "name_kk", "name_ru").first()
     return replace(gap, site_name=place.label() if place else gap.site_name,
                    unit_name=unit.label() if unit else gap.unit_name)
 
 
-def gap_text(gap: Gap) -> str:
+def gap_text(gap: Gap, *, look_up: bool = True) -> str:
     """One sentence naming the site, the unit, the time and the shortfall (said to be a
-    planned movement's when it is), in the reader's language."""
-    text = _gap_text(_in_language(gap))
+    planned movement's when it is), in the reader's language. `look_up`: name the site and
+    unit as the database knows them in the reader's language (off where there may be no
+    database, e.g. `sitroom plan-withdrawal --problem`: the problem's names are kept)."""
+    text = _gap_text(_in_language(gap) if look_up else gap)
     return _("Planned movement: %(gap)s") % {"gap": text} if gap.planned else text
 
 
@@ -95,11 +101,11 @@ def _gap_text(gap: Gap) -> str:
              "%(travel)s min travel (%(released)s) — %(short)s min early") % p
 
 
-def gap_out(gap: Gap) -> dict:
-    """A gap for the API: its kind and parameters, and the sentence in the reader's
-    language."""
+def gap_out(gap: Gap, *, look_up: bool = True) -> dict:
+    """A gap for the API and the command's JSON: its kind and parameters, and the
+    sentence in the reader's language."""
     data = gap.to_json()
-    data["message"] = gap_text(gap)
+    data["message"] = gap_text(gap, look_up=look_up)
     return data
 
 
@@ -227,3 +233,34 @@ def load_warning_out(w: dict) -> dict:
     """A load warning for the API: its figures and the sentence in the reader's
     language."""
     return w | {"message": load_warning_text(w)}
+
+
+# --- a problem file that cannot be read --------------------------------------------------
+
+FORMAT_TEXT = {
+    "not-json": gettext_lazy("not JSON (line %(line)s, column %(column)s)"),
+    "not-object": gettext_lazy("expected an object, got %(got)s"),
+    "unknown-fields": gettext_lazy("unknown field(s): %(fields)s"),
+    "missing": gettext_lazy("missing"),
+    "not-list": gettext_lazy("expected a list"),
+    "not-datetime": gettext_lazy("not an ISO 8601 time: %(value)s"),
+    "no-offset": gettext_lazy("the time %(value)s has no UTC offset"),
+    "not-time": gettext_lazy("not a time of day: %(value)s"),
+    "not-integer": gettext_lazy("expected a whole number, got %(value)s"),
+    "not-number": gettext_lazy("expected a number, got %(value)s"),
+    "not-string": gettext_lazy("expected text, got %(value)s"),
+    "not-bool": gettext_lazy("expected true or false, got %(value)s"),
+}
+
+
+def problem_error_text(exc) -> str:
+    """Why a problem file cannot be read (a `planner.model.ProblemFormatError`), naming
+    the field by its path in the file, in the reader's language."""
+    label = FORMAT_TEXT.get(getattr(exc, "code", None))
+    if label is None:
+        return str(exc)
+    try:
+        text = str(label) % exc.params
+    except (KeyError, TypeError, ValueError):
+        return str(exc)
+    return f"{exc.field}: {text}" if exc.field else text

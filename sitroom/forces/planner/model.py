@@ -42,8 +42,34 @@ __all__ = [
 ]
 
 
+# Why a problem file cannot be read: a code and the planner's English (logs). Readers see
+# it in their own language from the code, the field and the parameters
+# (`sitroom.forces.render.problem_error_text`), never this English.
+FORMAT_ERRORS = {
+    "not-json": "not JSON: {error}",
+    "not-object": "expected an object, got {got}",
+    "unknown-fields": "unknown field(s) {fields}",
+    "missing": "missing",
+    "not-list": "expected a list",
+    "not-datetime": "not an ISO 8601 time: {value}",
+    "no-offset": "time {value} has no UTC offset",
+    "not-time": "not a time of day: {value}",
+    "not-integer": "expected an integer, got {value}",
+    "not-number": "expected a number, got {value}",
+    "not-string": "expected a string, got {value}",
+    "not-bool": "expected true or false, got {value}",
+}
+
+
 class ProblemFormatError(ValueError):
-    """A problem file that cannot be read; the message names the field and the problem."""
+    """A problem file that cannot be read: the `field` (its path in the file, "" for the
+    file as a whole), a `code` (see FORMAT_ERRORS) and its `params`; the message names the
+    field and the problem in the planner's English."""
+
+    def __init__(self, field: str, code: str, **params: Any):
+        self.field, self.code, self.params = field, code, params
+        english = FORMAT_ERRORS[code].format(**params)
+        super().__init__(f"{field}: {english}" if field else english)
 
 
 @dataclass(frozen=True)
@@ -145,7 +171,8 @@ class Problem:
             try:
                 data = json.loads(data)
             except json.JSONDecodeError as exc:
-                raise ProblemFormatError(f"not JSON: {exc}") from exc
+                raise ProblemFormatError("", "not-json", error=str(exc), line=exc.lineno,
+                                         column=exc.colno) from exc
         return _decode(cls, data, "problem")
 
 
@@ -306,23 +333,23 @@ _TUPLES_OF_STR = {("SortieLoad", "vehicles"), ("Plan", "notes")}
 def _decode(cls, data: Any, where: str):
     name = cls.__name__
     if not isinstance(data, dict):
-        raise ProblemFormatError(f"{where}: expected an object, got {type(data).__name__}")
+        raise ProblemFormatError(where, "not-object", got=type(data).__name__)
     known = {f.name: f for f in fields(cls)}
     unknown = set(data) - set(known)
     if unknown:
-        raise ProblemFormatError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+        raise ProblemFormatError(where, "unknown-fields", fields=", ".join(sorted(unknown)))
     kwargs = {}
     for fname, f in known.items():
         path = f"{where}.{fname}"
         if fname not in data:
             if f.default is MISSING and f.default_factory is MISSING:
-                raise ProblemFormatError(f"{path}: missing")
+                raise ProblemFormatError(path, "missing")
             continue
         raw = data[fname]
         key = (name, fname)
         if key in _NESTED:
             if not isinstance(raw, list):
-                raise ProblemFormatError(f"{path}: expected a list")
+                raise ProblemFormatError(path, "not-list")
             sub = _CLASSES[_NESTED[key]]
             kwargs[fname] = tuple(_decode(sub, item, f"{path}[{i}]") for i, item in enumerate(raw))
         elif key in _DATETIMES:
@@ -332,9 +359,9 @@ def _decode(cls, data: Any, where: str):
             try:
                 dt = datetime.fromisoformat(raw)
             except (TypeError, ValueError) as exc:
-                raise ProblemFormatError(f"{path}: not an ISO 8601 time: {raw!r}") from exc
+                raise ProblemFormatError(path, "not-datetime", value=repr(raw)) from exc
             if dt.tzinfo is None:
-                raise ProblemFormatError(f"{path}: time {raw!r} has no UTC offset")
+                raise ProblemFormatError(path, "no-offset", value=repr(raw))
             kwargs[fname] = dt
         elif key in _TIMES:
             if raw is None:
@@ -343,7 +370,7 @@ def _decode(cls, data: Any, where: str):
             try:
                 kwargs[fname] = time.fromisoformat(raw)
             except (TypeError, ValueError) as exc:
-                raise ProblemFormatError(f"{path}: not a time of day: {raw!r}") from exc
+                raise ProblemFormatError(path, "not-time", value=repr(raw)) from exc
         elif key in _TUPLES_OF_STR:
             kwargs[fname] = tuple(raw)
         else:
@@ -357,17 +384,17 @@ def _scalar(f, raw, path):
         return None
     if kind == "int":
         if isinstance(raw, bool) or not isinstance(raw, int):
-            raise ProblemFormatError(f"{path}: expected an integer, got {raw!r}")
+            raise ProblemFormatError(path, "not-integer", value=repr(raw))
     elif kind == "float":
         if isinstance(raw, bool) or not isinstance(raw, int | float):
-            raise ProblemFormatError(f"{path}: expected a number, got {raw!r}")
+            raise ProblemFormatError(path, "not-number", value=repr(raw))
         raw = float(raw)
     elif kind == "str":
         if not isinstance(raw, str):
-            raise ProblemFormatError(f"{path}: expected a string, got {raw!r}")
+            raise ProblemFormatError(path, "not-string", value=repr(raw))
     elif kind == "bool":
         if not isinstance(raw, bool):
-            raise ProblemFormatError(f"{path}: expected true or false, got {raw!r}")
+            raise ProblemFormatError(path, "not-bool", value=repr(raw))
     return raw
 
 

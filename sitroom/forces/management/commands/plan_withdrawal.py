@@ -113,21 +113,27 @@ class Command(BaseCommand):
             os.close(saved_stdout)
             if previous is not None:
                 signal.signal(signal.SIGINT, previous)
+        # names as the database knows them in the reader's language only for the force in
+        # the database: a problem file or a generated force may have no database behind it
+        look_up = bool(options["demo"])
         if plan.status == "infeasible":
-            if options["format"] == "json":
-                self.stdout.write(plan.dumps())
             from sitroom.forces.render import reason_text
 
-            why = reason_text(plan.reason, plan.explanation, look_up=bool(options["demo"]))
+            why = reason_text(plan.reason, plan.explanation, look_up=look_up)
+            if options["format"] == "json":  # the explanation in the reader's language
+                self.stdout.write(json.dumps(plan.to_json() | {"explanation": why},
+                                             indent=2, ensure_ascii=False))
             sys.stderr.write(_("cannot plan: %(why)s") % {"why": why} + "\n")
             sys.exit(2)
         gaps = check_handover(problem, plan)
         if options["format"] == "json":
+            from sitroom.forces.render import gap_out
+
             out = plan.to_json()
-            out["handover_gaps"] = [g.to_json() for g in gaps]
+            out["handover_gaps"] = [gap_out(g, look_up=look_up) for g in gaps]
             self.stdout.write(json.dumps(out, indent=2, ensure_ascii=False))
         else:
-            self.stdout.write(self._text(plan, gaps))
+            self.stdout.write(plan_text(plan, gaps, look_up=look_up))
 
     def _problem(self, options) -> Problem:
         if options["problem"]:
@@ -140,72 +146,78 @@ class Command(BaseCommand):
             try:
                 return Problem.from_json(text)
             except ProblemFormatError as exc:
-                raise CommandError(_("--problem: %(e)s") % {"e": exc}) from None
+                from sitroom.forces.render import problem_error_text
+
+                raise CommandError(_("--problem: %(e)s") % {"e": problem_error_text(exc)}
+                                   ) from None
         if options["generate"]:
             from sitroom.forces.planner.generate import generate
 
             return generate(options["generate"], options["seed"])
         return _problem_from_demo()
 
-    def _text(self, plan: Plan, gaps) -> str:
-        """The plan for a reader: times in the deployment's zone, names in its language."""
-        from django.utils.timezone import localtime as local
 
-        from sitroom.forces.choices import SolverStatus
-        from sitroom.forces.render import bound_name, bounds_text
+def plan_text(plan: Plan, gaps, *, look_up: bool = False) -> str:
+    """The plan for a reader: times in the deployment's zone, words in its language, the
+    handover gaps said as the web says them (`look_up`: sites and units named as the
+    database knows them in the reader's language)."""
+    from django.utils.timezone import localtime as local
 
-        status = SolverStatus(plan.status).label if plan.status in SolverStatus.values \
-            else plan.status
-        lines = [
-            _("status: %(s)s, %(t).1f s") % {"s": status, "t": plan.seconds},
-            _("sorties: %(n)d, bound %(b)d (%(name)s), sortie_ratio %(r).3f")
-            % {
-                "n": len(plan.sorties),
-                "b": plan.sortie_bound,
-                "name": bound_name(plan.sortie_bound_name),
-                "r": plan.sortie_ratio or 0,
-            },
-            _("closure: %(c)s (%(m)d min), bound %(b)d min (%(name)s), ratio %(r).3f")
-            % {
-                "c": local(plan.closure).isoformat() if plan.closure else "—",
-                "m": plan.closure_min or 0,
-                "b": plan.closure_bound,
-                "name": bound_name(plan.closure_bound_name),
-                "r": plan.ratio or 0,
-            },
-            _("sortie bounds: %(b)s") % {"b": bounds_text(plan.sortie_bounds)},
-            _("closure bounds valid for every plan (min): %(b)s")
-            % {"b": bounds_text(plan.closure_bounds)},
-            _("bounds for these sorties only (min): %(b)s, ratio %(r).3f")
-            % {"b": bounds_text(plan.packing_bounds), "r": plan.packing_ratio or 0},
-        ]
-        for s in plan.sorties:
-            who = ", ".join(
-                _("%(unit)s: %(people)s, %(vehicles)s")
-                % {"unit": u.unit,
-                   "people": ngettext("%(n)d person", "%(n)d people", u.personnel)
-                   % {"n": u.personnel},
-                   "vehicles": ngettext("%(n)d vehicle", "%(n)d vehicles", len(u.vehicles))
-                   % {"n": len(u.vehicles)}}
-                for u in s.units
-            )
-            lines.append(
-                _("%(id)s %(type)s #%(airframe)d %(origin)s→%(destination)s boarding "
-                  "%(boarding)s, take-off %(depart)s, landing %(arrive)s; %(kg)d kg, "
-                  "%(seats)d seats: %(who)s")
-                % {"id": s.id, "type": s.aircraft_type, "airframe": s.airframe + 1,
-                   "origin": s.origin, "destination": s.destination,
-                   "boarding": f"{local(s.boarding):%d %H:%M}",
-                   "depart": f"{local(s.depart):%d %H:%M}",
-                   "arrive": f"{local(s.arrive):%d %H:%M}", "kg": s.weight_kg,
-                   "seats": s.seats_used,
-                   "who": who}
-            )
-        for r in plan.road_moves:
-            lines.append(
-                _("road: %(u)s departs %(d)s, arrives %(a)s")
-                % {"u": r.unit, "d": local(r.depart).isoformat(), "a": local(r.arrive).isoformat()}
-            )
-        for g in gaps:
-            lines.append(_("handover gap: %(g)s") % {"g": g})
-        return "\n".join(lines)
+    from sitroom.forces.choices import SolverStatus
+    from sitroom.forces.render import bound_name, bounds_text, gap_text
+
+    status = SolverStatus(plan.status).label if plan.status in SolverStatus.values \
+        else plan.status
+    lines = [
+        _("status: %(s)s, %(t).1f s") % {"s": status, "t": plan.seconds},
+        _("sorties: %(n)d, bound %(b)d (%(name)s), sortie_ratio %(r).3f")
+        % {
+            "n": len(plan.sorties),
+            "b": plan.sortie_bound,
+            "name": bound_name(plan.sortie_bound_name),
+            "r": plan.sortie_ratio or 0,
+        },
+        _("closure: %(c)s (%(m)d min), bound %(b)d min (%(name)s), ratio %(r).3f")
+        % {
+            "c": local(plan.closure).isoformat() if plan.closure else "—",
+            "m": plan.closure_min or 0,
+            "b": plan.closure_bound,
+            "name": bound_name(plan.closure_bound_name),
+            "r": plan.ratio or 0,
+        },
+        _("sortie bounds: %(b)s") % {"b": bounds_text(plan.sortie_bounds)},
+        _("closure bounds valid for every plan (min): %(b)s")
+        % {"b": bounds_text(plan.closure_bounds)},
+        _("bounds for these sorties only (min): %(b)s, ratio %(r).3f")
+        % {"b": bounds_text(plan.packing_bounds), "r": plan.packing_ratio or 0},
+    ]
+    for s in plan.sorties:
+        who = ", ".join(
+            _("%(unit)s: %(people)s, %(vehicles)s")
+            % {"unit": u.unit,
+               "people": ngettext("%(n)d person", "%(n)d people", u.personnel)
+               % {"n": u.personnel},
+               "vehicles": ngettext("%(n)d vehicle", "%(n)d vehicles", len(u.vehicles))
+               % {"n": len(u.vehicles)}}
+            for u in s.units
+        )
+        lines.append(
+            _("%(id)s %(type)s #%(airframe)d %(origin)s→%(destination)s boarding "
+              "%(boarding)s, take-off %(depart)s, landing %(arrive)s; %(kg)d kg, "
+              "%(seats)d seats: %(who)s")
+            % {"id": s.id, "type": s.aircraft_type, "airframe": s.airframe + 1,
+               "origin": s.origin, "destination": s.destination,
+               "boarding": f"{local(s.boarding):%d %H:%M}",
+               "depart": f"{local(s.depart):%d %H:%M}",
+               "arrive": f"{local(s.arrive):%d %H:%M}", "kg": s.weight_kg,
+               "seats": s.seats_used,
+               "who": who}
+        )
+    for r in plan.road_moves:
+        lines.append(
+            _("road: %(u)s departs %(d)s, arrives %(a)s")
+            % {"u": r.unit, "d": local(r.depart).isoformat(), "a": local(r.arrive).isoformat()}
+        )
+    for g in gaps:
+        lines.append(_("handover gap: %(g)s") % {"g": gap_text(g, look_up=look_up)})
+    return "\n".join(lines)
