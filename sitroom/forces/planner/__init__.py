@@ -1,8 +1,13 @@
 """Planning for a stabilisation force: how many sorties, and in what order it withdraws.
 
 `solve(problem)` runs the two layers of airlift-notes §6 and returns a `Plan`:
-layer 1 (loads.py) packs units into sorties, layer 2 (schedule.py) schedules them to
-minimise closure time; bounds.py proves how far each result can be from the best.
+layer 1 packs units into sorties, layer 2 (schedule.py) schedules them to minimise
+closure time; bounds.py proves how far each result can be from the best. Layer 1 makes
+two packings: the fleet master's (loads.py: the fewest, fullest sorties the airframes
+allow, blind to the clock) and the time-indexed programme's (timeindexed.py: sorties
+per type and start bucket that the airframes, the MOG and the working hours allow, each
+carrying what is ready by then). Layer 2 schedules the one whose greedy schedule closes
+first, and the other when it has time left.
 `solve(problem, baseline=True)` gives the first-fit-decreasing loads scheduled greedily,
 the benchmark's baseline. Plain Python, no Django.
 """
@@ -19,6 +24,12 @@ from .model import Handover, Plan, Problem, RoadMove, Sortie, SortieLoad
 
 __all__ = ["Plan", "Problem", "solve"]
 
+# Shares of the time limit: layer 1 (the sortie bounds, the fleet bound and the fleet
+# master's packing), the time-indexed bound (at most) and the time-indexed packing (at
+# most); layer 2 has what is left.
+LAYER1_SHARE = 0.35
+TIME_INDEXED_BOUND_SHARE = 0.15
+TIME_INDEXED_PLAN_SHARE = 0.15
 # Another packing is tried when at least this share of the time limit is left after
 # layer 2 has proved the best schedule of the first.
 SPARE_FOR_REPACK = 0.25
@@ -41,6 +52,7 @@ def solve(
     from .bounds import SORTIE_BOUNDS, airfield_bound, handover_path_bound, time_indexed_bound
     from .loads import groups_of, plan_loads, repack
     from .schedule import best_greedy, closure_bounds, cp_schedule, slots_of, unit_ready
+    from .timeindexed import time_indexed_loads
 
     started = time.monotonic()
 
@@ -57,7 +69,7 @@ def solve(
                     start=problem.start)
     if progress is not None:
         progress(0.0, None, None)
-    layer1_budget = time_limit_s * (0.2 if baseline else 0.45)
+    layer1_budget = time_limit_s * (0.2 if baseline else LAYER1_SHARE)
     layer1 = plan_loads(
         problem, time_limit=layer1_budget, workers=workers, stop=stop, baseline=baseline
     )
@@ -81,7 +93,7 @@ def solve(
             groups,
             max(lbs.values()),
             warm.closure,
-            time_limit=max(0.5, 0.15 * time_limit_s),
+            time_limit=max(0.5, TIME_INDEXED_BOUND_SHARE * time_limit_s),
             stop=stop,
         )
         if progress is not None:
@@ -104,21 +116,44 @@ def solve(
             lower=max(max(lbs.values()), max(packing.values(), default=0)),
         )
 
-    sched = warm
-    loads, method, second = layer1.loads, layer1.method, ""
+    # Candidate packings, best greedy closure first: the fleet master's (layer 1) and the
+    # time-indexed programme's, whose loads suit the clock (timeindexed.py).
+    candidates = [(warm.closure, 0, layer1.loads, layer1.method, slots, packing, warm)]
     if not baseline and not stopped():
-        sched = layer2(slots, warm, packing)
+        timed = time_indexed_loads(problem, groups, max(lbs.values()), warm.closure,
+                                   time_limit=TIME_INDEXED_PLAN_SHARE * time_limit_s,
+                                   stop=stop)
+        if timed is not None:
+            t_slots = slots_of(problem, timed[0])
+            t_warm = best_greedy(problem, t_slots)
+            candidates.append((t_warm.closure, 1, timed[0],
+                               f"{timed[1]} (greedy closure {t_warm.closure} min)", t_slots,
+                               closure_bounds(problem, t_slots), t_warm))
+            if progress is not None:
+                progress(elapsed(), min(warm.closure, t_warm.closure), max(lbs.values()))
+    candidates.sort(key=lambda c: c[:2])
+    tried = "; ".join(c[3] for c in candidates)
+    _c, _n, loads, method, slots, packing, sched = candidates[0]
+    second = ""
+    if not baseline and not stopped():
+        sched = layer2(slots, sched, packing)
         packing["CP-SAT (this packing)"] = sched.bound
         spare = time_limit_s - elapsed()
         if spare >= SPARE_FOR_REPACK * time_limit_s and sched.closure > max(lbs.values()):
             # Layer 2 proved the best schedule of these sorties early: the time left
-            # goes to another packing, kept only if it closes earlier (the packing
-            # decides the closure; layer 2 cannot do better with these sorties).
-            alt = repack(problem, time_limit=spare / 2, workers=workers, stop=stop)
+            # goes to the other candidate, or to another packing of the fleet master,
+            # kept only if it closes earlier (the packing decides the closure; layer 2
+            # cannot do better with these sorties).
+            if len(candidates) > 1:
+                _c, _n, alt_loads, alt_method, alt_slots, alt_packing, alt_sched = candidates[1]
+                alt = (alt_loads, alt_method)
+            else:
+                alt = repack(problem, time_limit=spare / 2, workers=workers, stop=stop)
+                if alt is not None:
+                    alt_slots = slots_of(problem, alt[0])
+                    alt_packing = closure_bounds(problem, alt_slots)
+                    alt_sched = best_greedy(problem, alt_slots)
             if alt is not None:
-                alt_slots = slots_of(problem, alt[0])
-                alt_packing = closure_bounds(problem, alt_slots)
-                alt_sched = best_greedy(problem, alt_slots)
                 if not stopped():
                     alt_sched = layer2(alt_slots, alt_sched, alt_packing, best=sched.closure)
                 alt_packing["CP-SAT (this packing)"] = alt_sched.bound
@@ -218,6 +253,7 @@ def solve(
         f"{at_bound}/{len(layer1.bounds)} groups at their sortie bound, "
         f"{layer1.seconds:.1f} s",
         f"layer 2: {sched.status} for these sorties",
+        f"packings tried: {tried}",
         *((second,) if second else ()),
     )
     return Plan(

@@ -421,19 +421,6 @@ def _arcflow(problem: Problem, group: Group, caps: dict[str, Capacity],
 
 # --- "time-indexed" ---------------------------------------------------------------------
 
-TIME_INDEXED_BUCKETS = 400  # buckets over the horizon: at least 15 minutes each
-
-
-@dataclass
-class _Route:
-    group: int
-    code: str  # aircraft type
-    turn: int
-    landing: int  # load-and-fly: loading starts at S, landing at S + landing
-    cycle: int  # with the shortest return to any APOE
-    starts: list[tuple[int, int]] | None  # allowed S by working hours (None: any)
-    first: int  # earliest S: the group's first ready unit and the type's first airframe
-
 
 def time_indexed_bound(
     problem: Problem,
@@ -445,149 +432,22 @@ def time_indexed_bound(
     stop: threading.Event | None = None,
 ) -> int:
     """ "time-indexed", valid for every plan: the smallest deadline D in (lower, upper]
-    for which the linear programme below is feasible is found by bisection; every D whose
-    programme HiGHS proves infeasible is a deadline no plan meets, so the largest such D
-    plus one is a lower bound on the closure (`lower` when none is proved within the
-    time limit).
-
-    Time is cut into buckets of d minutes from the start. y(g, k, b) >= 0 counts the
-    sorties of type k of group g whose loading starts S in the bucket [b, b + d). A real
-    plan that closes by D maps to a solution: put each sortie in its bucket. Every row
-    holds for it:
-    - a bucket exists only where some S in it is allowed: S no earlier than the group's
-      first ready unit and the type's first airframe, loading and unloading wholly inside
-      the working hours, landing S + turn + flight <= D;
-    - airframes of k: at every bucket boundary t < D, the sorties in progress (a sortie
-      of bucket b is surely in progress at t in [b + d, b + cycle), cycle with the
-      shortest return) are at most the airframes available by t;
-    - MOG: the same for the loadings at each APOE ([b + d, b + turn)) and the unloadings
-      at each APOD ([b + d + landing - turn, b + landing));
-    - covering, per group g and per ready time r of one of its units: the items of the
-      units ready at r or later fly on sorties starting at r or later, i.e. in buckets
-      b >= floor(r / d) d. Those sorties are at least L2 of these items (bounds above),
-      their ACLs hold the items' weight (personnel at person_kg), their seats the
-      personnel, their floors the vehicles' floor length; and for each set of types that
-      the outsize vehicles fit, the sorties of those types hold their weight and floor.
-      A unit allowed to drive that can be home by D drops its group's rows.
-    It sees per-unit ready times, working hours, airframe availability and the MOG over
-    time, which the fleet master does not; it drops the packing into single dimensions,
-    which the fleet master does not. The two are reported side by side. Setting `stop`
-    ends the bisection with what is proved so far."""
-    import highspy
-
-    from .common import flight_min
-    from .schedule import _allowed, _intersect, _minutes, open_windows, unit_ready
+    for which the linear programme of `timeindexed.TimeIndexed` is feasible is found by
+    bisection; every D whose programme HiGHS proves infeasible is a deadline no plan
+    meets, so the largest such D plus one is a lower bound on the closure (`lower` when
+    none is proved within the time limit). It sees per-unit ready times, working hours,
+    airframe availability and the MOG over time, which the fleet master does not; it drops
+    the packing into single dimensions, which the fleet master does not. The two are
+    reported side by side. Setting `stop` ends the bisection with what is proved so far."""
+    from .timeindexed import TimeIndexed
 
     if upper <= lower or not groups:
         return lower
     started = time.monotonic()
-    ready = unit_ready(problem)
-    caps = {k.code: Capacity.of(k, problem) for k in usable_types(problem)}
-    kinds = {k.code: k for k in usable_types(problem)}
-    apoes = {a.code: a for a in problem.airfields}
-    apods = {a.code: a for a in problem.destinations}
-    fields = {**apoes, **apods}
-    mog = {a.code: a.max_on_ground for a in fields.values()}
-    frames: dict[str, list[int]] = {}
-    for f in problem.fleet:
-        if f.aircraft_type in kinds and f.count > 0:
-            avail = 0 if f.available_from is None else _minutes(problem, f.available_from)
-            frames.setdefault(f.aircraft_type, []).extend([max(0, avail)] * f.count)
-    d = max(15, -(-upper // TIME_INDEXED_BUCKETS))
-    longest = max((k.turnaround_min * 2 for k in kinds.values()), default=0)
-    horizon = upper + longest + 24 * 60
-    windows = {code: open_windows(a, problem, horizon) for code, a in fields.items()}
-    routes: list[_Route] = []
-    for gi, g in enumerate(groups):
-        a, dest = apoes.get(g.key[0]), apods.get(g.key[1])
-        if a is None or dest is None:
-            continue
-        first_ready = min(ready[u.id] for u in g.units)
-        for code, k in kinds.items():
-            if code not in frames:
-                continue
-            fl = flight_min(a, dest, k)
-            back = min(flight_min(dest, x, k) for x in problem.airfields)
-            turn = k.turnaround_min
-            landing = turn + fl
-            starts = _intersect(
-                _allowed(windows[a.code], 0, turn), _allowed(windows[dest.code], landing, turn)
-            )
-            first = max(first_ready, min(frames[code]))
-            routes.append(_Route(gi, code, turn, landing, 2 * turn + fl + back, starts, first))
-    # covering rows per (group, ready time): (coefficient per type, demand)
-    any_cap = next(iter(caps.values()), None)
-    covers: list[tuple[int, int, list[tuple[dict[str, float], float]]]] = []
-    for gi, g in enumerate(groups):
-        for r in sorted({ready[u.id] for u in g.units}):
-            part = g.part([u for u in g.units if ready[u.id] >= r])
-            vs, people = part.vehicles, part.personnel
-            rows: list[tuple[dict[str, float], float]] = [
-                ({c: 1.0 for c in caps}, float(_l2(problem, part, caps))),
-                (
-                    {c: cap.weight / 1000 for c, cap in caps.items()},
-                    (sum(v.weight_kg for v in vs) + problem.person_kg * people) / 1000,
-                ),
-                ({c: float(cap.seats) for c, cap in caps.items()}, float(people)),
-            ]
-            if any_cap is not None and vs:
-                floor = sum(any_cap.floor_of(v) for v in vs)
-                rows.append(({c: cap.floor / 100 for c, cap in caps.items()}, floor / 100))
-            for t, rv in _restricted(part, caps).items():
-                rows.append(({c: caps[c].weight / 1000 for c in t},
-                             sum(v.weight_kg for v in rv) / 1000))
-                rows.append(({c: caps[c].floor / 100 for c in t},
-                             sum(any_cap.floor_of(v) for v in rv) / 100))
-            covers.append((gi, r, [(coef, rhs) for coef, rhs in rows if rhs > 0]))
-    road = {u.id: ready[u.id] + u.road_min for u in problem.units if u.road_allowed}
+    model = TimeIndexed(problem, groups, upper)
 
     def infeasible(deadline: int, limit: float) -> bool:
-        cols: list[tuple[_Route, int]] = []
-        for rt in routes:
-            b = (rt.first // d) * d
-            while b + rt.landing <= deadline:
-                lo, hi = max(b, rt.first), min(b + d - 1, deadline - rt.landing)
-                if lo <= hi and (
-                    rt.starts is None or any(x <= hi and y >= lo for x, y in rt.starts)
-                ):
-                    cols.append((rt, b))
-                b += d
-        rows: dict[tuple[str, str, int], list[int]] = {}
-        for j, (rt, b) in enumerate(cols):
-            key = groups[rt.group].key
-            for t in range(b + d, min(b + rt.cycle, deadline), d):
-                rows.setdefault(("fleet", rt.code, t), []).append(j)
-            for t in range(b + d, b + rt.turn, d):
-                rows.setdefault(("apoe", key[0], t), []).append(j)
-            lo = b + d + rt.landing - rt.turn
-            for t in range(-(-lo // d) * d, b + rt.landing, d):
-                rows.setdefault(("apod", key[1], t), []).append(j)
-        h = highspy.Highs()
-        h.setOptionValue("output_flag", False)
-        h.setOptionValue("time_limit", max(0.1, limit))
-        inf = highspy.kHighsInf
-        n = len(cols)
-        if n:
-            h.addVars(n, [0.0] * n, [inf] * n)
-        for (kind, code, t), idx in rows.items():
-            cap = sum(1 for a in frames[code] if a <= t) if kind == "fleet" else mog[code]
-            h.addRow(-inf, float(cap), len(idx), idx, [1.0] * len(idx))
-        by_group: dict[int, list[int]] = {}
-        for j, (rt, _b) in enumerate(cols):
-            by_group.setdefault(rt.group, []).append(j)
-        for gi, r, cover in covers:
-            opt = groups[gi].optional_unit
-            if opt and road.get(opt, deadline + 1) <= deadline:
-                continue
-            first = (r // d) * d
-            mine = [j for j in by_group.get(gi, []) if cols[j][1] >= first]
-            for coef, rhs in cover:
-                idx = [j for j in mine if cols[j][0].code in coef]
-                if not idx:
-                    return True  # nothing can carry these items by the deadline
-                h.addRow(rhs, inf, len(idx), idx, [coef[cols[j][0].code] for j in idx])
-        h.run()
-        return h.getModelStatus() == highspy.HighsModelStatus.kInfeasible
+        return model.solve(deadline, limit) == "infeasible"
 
     lo, hi = lower, upper  # no plan closes before lo (given); bisect for more
     while lo < hi:

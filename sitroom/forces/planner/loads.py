@@ -41,6 +41,10 @@ from .columns import ItemClass, Pattern, classes_of, enumerate_patterns
 from .common import Capacity, usable_types, vehicle_misfit
 from .model import Problem, Unit, Vehicle
 
+# Of layer 1's time after the sortie bounds: the share of the fleet master's bound (the
+# "fleet-cycle" closure bound); its packing has the rest.
+FLEET_BOUND_SHARE = 0.5
+
 GroupKey = tuple[str, str, str]  # (APOE, APOD, unit id of a road-allowed unit or "")
 
 
@@ -58,6 +62,9 @@ class Load:
     weight: int = 0
     floor: int = 0  # cm
     seats_lost: int = 0
+    # the minute the load is meant to start at (time-indexed loads), the order the
+    # greedy schedule follows; None: its ready time
+    hint: int | None = None
 
     @property
     def seats_used(self) -> int:
@@ -153,11 +160,13 @@ def _fleet_counts(problem: Problem) -> dict[str, int]:
     return counts
 
 
-def first_fit_decreasing(problem: Problem, group: Group) -> list[Load]:
+def first_fit_decreasing(
+    problem: Problem, group: Group, personnel: dict[str, int] | None = None
+) -> list[Load]:
     """The baseline: vehicles that fit fewer types first, then by decreasing weight, each
     into the first open sortie with room, else a new sortie of the type with most airframes
     that takes it; then personnel into the seats left, then new sorties of the type carrying
-    most people."""
+    most people. `personnel`: the people of each unit to carry, when not all of them."""
     types = {k.code: k for k in usable_types(problem)}
     caps = {c: Capacity.of(k, problem) for c, k in types.items()}
     counts = _fleet_counts(problem)
@@ -204,7 +213,7 @@ def first_fit_decreasing(problem: Problem, group: Group) -> list[Load]:
                 )
             )
             left -= take
-    _assign_personnel(loads, group)
+    _assign_personnel(loads, group, personnel)
     return loads
 
 
@@ -221,10 +230,13 @@ def _person_room(load: Load, cap: Capacity) -> int:
     return max(0, min(by_seats, by_weight))
 
 
-def _assign_personnel(loads: list[Load], group: Group) -> None:
+def _assign_personnel(
+    loads: list[Load], group: Group, personnel: dict[str, int] | None = None
+) -> None:
     """Give each sortie's personnel seats to units: first to the units whose vehicles it
     carries (crews with their vehicles), then to the others in the group's order."""
-    left = {u.id: u.personnel for u in group.units}
+    left = {u.id: (u.personnel if personnel is None else personnel.get(u.id, 0))
+            for u in group.units}
     for load in loads:
         load.by_unit = {}
     for load in loads:
@@ -455,7 +467,7 @@ def plan_loads(
     fleet_bound = 0
     if complete and not (stop is not None and stop.is_set()):
         spent = time.monotonic() - started
-        share = max(0.2, (time_limit - spent) * 0.4) if not baseline else 10.0
+        share = max(0.2, (time_limit - spent) * FLEET_BOUND_SHARE) if not baseline else 10.0
         res = solve_master(
             problem,
             groups,

@@ -196,8 +196,13 @@ def _intersect(a, b):
     return sorted(out)
 
 
+def _priority(s: Slot) -> tuple[int, int]:
+    return (s.ready if s.load.hint is None else max(s.ready, s.load.hint), s.ready)
+
+
 def greedy(problem: Problem, slots: list[Slot], *, drive_if_allowed: bool = True) -> Schedule:
-    """List scheduling: sorties by ready time, each at the earliest minute an airframe of
+    """List scheduling: sorties by ready time (by the time the load is meant to start at,
+    when it has one: `Load.hint`), each at the earliest minute an airframe of
     its type, a loading slot at its APOE and an unloading slot at its APOD are free inside
     working hours. Road-allowed units drive. Also the warm start and horizon of CP-SAT."""
     horizon = 60 * 24 * 60
@@ -211,7 +216,7 @@ def greedy(problem: Problem, slots: list[Slot], *, drive_if_allowed: bool = True
     for u, (r, _) in ctx.road.items():
         if drive_if_allowed:
             road[u] = r
-    order = sorted(range(len(slots)), key=lambda i: (slots[i].ready, -slots[i].flight))
+    order = sorted(range(len(slots)), key=lambda i: (_priority(slots[i]), -slots[i].flight))
     for i in order:
         s = slots[i]
         if s.optional_unit and s.optional_unit in road:
