@@ -165,3 +165,18 @@ def test_the_menu_marks_the_section_of_every_page_in_it(client, world):
     client.force_login(world.users["director"])
     page = client.get("/forces/gantt/").content.decode()
     assert '<a href="/forces/" aria-current="page">' in page
+
+
+@pytest.mark.parametrize("path, form", [("/", 'id="filter-form"'),
+                                        ("/lifelines/", 'id="lifelines-form"'),
+                                        ("/forces/", 'id="force-asof"')])
+def test_a_history_restore_gets_the_whole_page(client, world, path, form):
+    """htmx asks for a page again on Back (HX-History-Restore-Request) and puts the answer
+    in place of the page's body: the board or the timeline alone would leave the page
+    without its controls. An ordinary htmx request still gets the part alone."""
+    client.force_login(world.users["viewer"])
+    whole = client.get(path, HTTP_HX_REQUEST="true",
+                       HTTP_HX_HISTORY_RESTORE_REQUEST="true").content.decode()
+    assert "<html" in whole and form in whole
+    part = client.get(path, HTTP_HX_REQUEST="true").content.decode()
+    assert "<html" not in part and form not in part

@@ -23,6 +23,7 @@ from sitroom.core.choices import JournalSource
 from sitroom.core.errors import InvalidInput, NotAllowed
 from sitroom.core.journal import chain_head
 from sitroom.core.permissions import scope_of
+from sitroom.web.htmx import wants_part
 
 from . import queries, runs, services
 from .access import APPROVERS, SITE_WRITERS, WRITERS
@@ -95,8 +96,7 @@ def board(request):
         "can_record_sites": _may_record_sites(request.user),
         "live_url": f"?kind=force&after={head}",
     }
-    template = "forces/partials/board.html" if request.headers.get("HX-Request") \
-        else "forces/board.html"
+    template = "forces/partials/board.html" if wants_part(request) else "forces/board.html"
     return render(request, template, context)
 
 

@@ -28,6 +28,7 @@ from sitroom.core.permissions import (
     ROLE_ACTIONS,
     scope_of,
 )
+from sitroom.web.htmx import wants_part
 
 from . import queries, services
 from .choices import POSTURE_STATES, STATUS_ACTIONS, PostureKind
@@ -77,9 +78,7 @@ def incident_list(request):
     if context["can_manage"] and not flt.as_of:
         context["assignees"] = queries.assignees(request.user)
         context["nobody"] = NOBODY
-    # A history restore asks for the whole page (it replaces the page's body), not the list.
-    if request.headers.get("HX-Request") and not request.headers.get(
-            "HX-History-Restore-Request"):
+    if wants_part(request):
         return render(request, "incidents/partials/list.html", {**context, "oob": True})
     return render(request, "incidents/list.html", context)
 

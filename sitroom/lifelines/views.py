@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from sitroom.core.journal import chain_head
 from sitroom.core.models import Area
 from sitroom.web.forms import as_of_from
+from sitroom.web.htmx import wants_part
 
 from . import queries
 from .choices import SEVERITY, Status
@@ -42,7 +43,7 @@ def board(request):
                "fresh_hours": settings.LIFELINE_FRESH_HOURS,
                "live_url": f"?kind=lifeline&after={head}",
                "statuses": [(s, queries.Cell(status=s)) for s in Status.values]}
-    template = "lifelines/partials/board.html" if request.headers.get("HX-Request") \
+    template = "lifelines/partials/board.html" if wants_part(request) \
         else "lifelines/board.html"
     return render(request, template, context)
 

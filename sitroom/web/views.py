@@ -29,6 +29,7 @@ from sitroom.core.models import Area
 from sitroom.core.permissions import JOURNAL_ADD, ROLE_ACTIONS, scope_of
 
 from .forms import EntryForm, TimelineFilterForm
+from .htmx import wants_part
 
 TIMELINE_PAGE = 50
 
@@ -54,7 +55,7 @@ def _timeline_context(request):
 @login_required
 def cop(request):
     """The common operating picture: map, timeline, filters, as-of, live log."""
-    if request.headers.get("HX-Request"):
+    if wants_part(request):
         return render(request, "web/partials/timeline.html", _timeline_context(request))
     scope = scope_of(request.user)
     context = _timeline_context(request)
