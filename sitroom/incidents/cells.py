@@ -15,9 +15,11 @@ from django.db import transaction
 from sitroom.core import bulk
 
 from .choices import IncidentStatus
-from .models import CELL_SIZES, Incident, IncidentCell, IncidentHour
+from .models import CELL_SIZES, SEVERITY_COUNTS, Incident, IncidentCell, IncidentHour
 
 TABLE = IncidentCell._meta.db_table
+LEVELS = len(SEVERITY_COUNTS)
+LEVEL = {severity: i for i, severity in enumerate(SEVERITY_COUNTS)}  # its count's place
 HOURS = IncidentHour._meta.db_table
 NOT_COUNTED = frozenset({IncidentStatus.DISCARDED, IncidentStatus.MERGED})
 
@@ -29,7 +31,7 @@ def _key(size: float, lat: float, lon: float) -> tuple[int, int]:
 def apply(changes: Iterable[tuple[Incident | dict, int]]) -> None:
     """Add (+1) or remove (-1) incidents, as they are now or were (a dict as `state`
     gives), from the counts."""
-    deltas: dict[tuple, list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0])
+    deltas: dict[tuple, list[float]] = defaultdict(lambda: [0, 0.0, 0.0] + [0] * LEVELS)
     hours: dict[tuple, int] = defaultdict(int)
     for item, sign in changes:
         lat, lon, type_id, status, severity, area_id, occurred, recorded = (
@@ -44,18 +46,16 @@ def apply(changes: Iterable[tuple[Incident | dict, int]]) -> None:
             d[0] += sign
             d[1] += sign * lat
             d[2] += sign * lon
-            d[3] += sign * severity
+            d[3 + LEVEL[severity]] += sign
     _add_hours(hours)
-    rows = [(*k, *v) for k, v in deltas.items() if v[0] or v[3]]
+    rows = [(*k, *v) for k, v in deltas.items() if any(v)]
     if not rows:
         return
+    added = ("n", "sum_lat", "sum_lon", *SEVERITY_COUNTS.values())
     bulk.insert_rows(
-        TABLE, ("size", "cx", "cy", "type_id", "status", "n", "sum_lat", "sum_lon",
-                "sum_severity"), rows,
+        TABLE, ("size", "cx", "cy", "type_id", "status", *added), rows,
         "ON CONFLICT (size, cx, cy, type_id, status) DO UPDATE SET "
-        f"n = {TABLE}.n + excluded.n, sum_lat = {TABLE}.sum_lat + excluded.sum_lat, "
-        f"sum_lon = {TABLE}.sum_lon + excluded.sum_lon, "
-        f"sum_severity = {TABLE}.sum_severity + excluded.sum_severity")
+        + ", ".join(f"{c} = {TABLE}.{c} + excluded.{c}" for c in added))
 
 
 def hour_of(moment: datetime) -> datetime:

@@ -243,7 +243,10 @@ class IncidentCell(models.Model):
     """Running counts of incidents per grid cell, type and status, kept by the services.
 
     The country-wide map reads a few thousand of these rows instead of grouping millions
-    of incidents. Rebuilt from the incidents by `sitroom rebuild-incident-cells`.
+    of incidents. Rebuilt from the incidents by `sitroom rebuild-incident-cells`. A count
+    per severity (not a sum) because a cell shows its highest severity, and a highest
+    cannot be kept by adding and taking away: the highest level whose count is above
+    nought is.
     """
 
     size = models.FloatField()  # cell edge in degrees: one of CELL_SIZES
@@ -254,7 +257,11 @@ class IncidentCell(models.Model):
     n = models.IntegerField(default=0)
     sum_lat = models.FloatField(default=0)
     sum_lon = models.FloatField(default=0)
-    sum_severity = models.IntegerField(default=0)
+    n_minor = models.IntegerField(default=0)
+    n_moderate = models.IntegerField(default=0)
+    n_serious = models.IntegerField(default=0)
+    n_severe = models.IntegerField(default=0)
+    n_critical = models.IntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["size", "cx", "cy", "type", "status"],
@@ -264,6 +271,10 @@ class IncidentCell(models.Model):
         return f"{self.size}:{self.cx},{self.cy} {self.type_id}/{self.status}={self.n}"
 
 
+# IncidentCell's count of each severity.
+SEVERITY_COUNTS = {Severity.MINOR: "n_minor", Severity.MODERATE: "n_moderate",
+                   Severity.SERIOUS: "n_serious", Severity.SEVERE: "n_severe",
+                   Severity.CRITICAL: "n_critical"}
 CELL_SIZES = (4.0, 1.0, 0.5, 0.25)
 # A map request is answered from a kept grid up to this much coarser than it asked for.
 CELL_COARSER = 1.5

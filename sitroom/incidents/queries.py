@@ -25,6 +25,7 @@ from .choices import POSTURE_STATES, IncidentStatus, PostureKind
 from .models import (
     CELL_COARSER,
     CELL_SIZES,
+    SEVERITY_COUNTS,
     CasualtyReport,
     Incident,
     IncidentCell,
@@ -381,11 +382,16 @@ def _cells_from_counts(flt: IncidentFilter, size: float) -> list[dict[str, Any]]
         min_lon, min_lat, max_lon, max_lat = flt.bbox
         qs = qs.filter(cx__gte=math.floor(min_lon / size), cx__lte=math.floor(max_lon / size),
                        cy__gte=math.floor(min_lat / size), cy__lte=math.floor(max_lat / size))
+    # A group shows its highest severity, as the incidents grouped when zoomed in do: the
+    # highest level with any incident in the cell.
     rows = qs.values("cx", "cy").annotate(
-        n=Sum("n"), slat=Sum("sum_lat"), slon=Sum("sum_lon"), ssev=Sum("sum_severity")
+        n=Sum("n"), slat=Sum("sum_lat"), slon=Sum("sum_lon"),
+        **{column: Sum(column) for column in SEVERITY_COUNTS.values()}
     ).filter(n__gt=0).order_by()
+    highest = sorted(SEVERITY_COUNTS.items(), reverse=True)
     return [{"lat": r["slat"] / r["n"], "lon": r["slon"] / r["n"], "count": r["n"],
-             "severity": round(r["ssev"] / r["n"])} for r in rows]
+             "severity": next((int(level) for level, column in highest if r[column] > 0),
+                              None)} for r in rows]
 
 
 # --- Casualty figures -----------------------------------------------------------------

@@ -132,7 +132,8 @@ class CellOut(Schema):
     lat: float
     lon: float
     count: int
-    severity: int
+    severity: int = Field(description="the highest severity of the incidents in the cell, "
+                                      "at every cell size")
 
 
 class CasualtyIn(Schema):

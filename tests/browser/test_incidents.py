@@ -472,6 +472,10 @@ def test_the_map_colours_severities_as_the_list_does_and_has_a_legend(browser, p
     _map_total(page, 2)
     legend = page.locator("#incident-map-legend [data-severity]")
     expect(legend).to_have_text(["Minor", "Moderate", "Serious", "Severe", "Critical"])
+    # A group of incidents in one circle takes the colour of its highest severity, zoomed
+    # out or in, and the legend says so.
+    expect(page.locator("#incident-map-groups")).to_have_text(
+        "groups: the highest severity in them")
     for title, severity, word in (("Akimat stormed", 5, "Critical"),
                                   ("Leaflets handed out", 1, "Minor")):
         badge = page.locator("#incident-list tr", has_text=title).locator(".sev")
@@ -492,6 +496,8 @@ def test_the_map_colours_severities_as_the_list_does_and_has_a_legend(browser, p
     expect(other.locator("#incident-map-legend")).to_contain_text("Тяжесть:")
     expect(other.locator("#incident-map-legend [data-severity='5']")).to_have_text(
         "Критическая")
+    expect(other.locator("#incident-map-groups")).to_have_text(
+        "группы: по наибольшей тяжести в них")
     russian.close()
 
 

@@ -214,6 +214,60 @@ def test_map_counts_stay_in_step_with_every_change(token, sec_world):
     assert before == after
 
 
+def test_a_map_group_shows_its_highest_severity_zoomed_out_and_in(token, sec_world):
+    """Zoomed out, a group of incidents was coloured by their average severity (three
+    minor and one critical made a moderate circle), zoomed in by the highest: a duty
+    officer looking at the country missed the critical one. Both now give the highest,
+    and keep giving it as the incidents change."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from sitroom.incidents import cells
+    from sitroom.incidents.models import IncidentCell
+
+    for i in range(3):
+        report(sec_world, lat=43.25 + i * 0.001, lon=76.9, severity=1, title=f"Minor {i}")
+    critical = report(sec_world, lat=43.253, lon=76.9, severity=5, title="Akimat stormed")
+    duty = sec_world.users["duty"]
+
+    def severities(who="viewer"):
+        """The Almaty group's severity, zoomed out (kept counts) and zoomed in (the
+        incidents grouped), through the API."""
+        got = []
+        for cell in (1, 0.01):
+            rows = call(token(who), "get", "/api/v1/incidents/map",
+                        {"cell": cell, "bbox": "76,43,77,44"}).json()
+            got.append([(c["count"], c["severity"]) for c in rows])
+        return got
+
+    assert severities() == [[(4, 5)], [(4, 5)]]
+    # The kept counts answer zoomed out with one GROUP BY over them, not over incidents.
+    with CaptureQueriesContext(connection) as ctx:
+        call(token("viewer"), "get", "/api/v1/incidents/map", {"cell": 1})
+    sql = [q["sql"] for q in ctx.captured_queries]
+    kept = [q for q in sql if "incidents_incidentcell" in q]
+    assert len(kept) == 1 and "GROUP BY" in kept[0]
+    assert not any('"incidents_incident"' in q for q in sql)
+
+    services.edit_incident(critical, {"severity": 3}, actor=duty, source="web")
+    assert severities() == [[(4, 3)], [(4, 3)]]
+    critical.refresh_from_db()
+    services.edit_incident(critical, {"lat": 44.9, "lon": 78.1, "area": "KZ-ALA"}, actor=duty,
+                           source="web")
+    assert severities() == [[(3, 1)], [(3, 1)]]
+    # The wrong user: an officer scoped to Mangystau sees no Almaty group at all.
+    assert severities("outsider") == [[], []]
+
+    def kept_counts():
+        return sorted(IncidentCell.objects.filter(n__gt=0).values_list(
+            "size", "cx", "cy", "type_id", "status", "n", "n_minor", "n_moderate",
+            "n_serious", "n_severe", "n_critical"))
+
+    before = kept_counts()
+    assert cells.rebuild() == 4
+    assert kept_counts() == before
+
+
 def test_a_large_import_is_one_journal_entry_with_a_revision_per_incident(sec_world):
     from sitroom.incidents.services import IMPORT_SUMMARY_OVER, IncidentDraft, report_incidents
 
