@@ -17,12 +17,26 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from .common import Infeasible, validate
 from .model import Handover, Plan, Problem, RoadMove, Sortie, SortieLoad
 
 __all__ = ["Plan", "Problem", "solve"]
+
+
+@dataclass
+class _Packing:
+    """A candidate packing for layer 2: its loads, how they were made, their slots, the
+    bounds of this packing only, and its schedule (greedy, then CP-SAT's)."""
+
+    loads: list
+    method: str
+    slots: list
+    packing: dict[str, int]
+    sched: Any
 
 # Shares of the time limit: layer 1 (the sortie bounds, the fleet bound and the fleet
 # master's packing), the time-indexed bound (at most) and the time-indexed packing (at
@@ -116,56 +130,56 @@ def solve(
             lower=max(max(lbs.values()), max(packing.values(), default=0)),
         )
 
+    def candidate(loads, method: str) -> _Packing:
+        """A packing with its slots, the bounds of its own and its greedy schedule."""
+        c_slots = slots_of(problem, loads)
+        return _Packing(loads, method, c_slots, closure_bounds(problem, c_slots),
+                        best_greedy(problem, c_slots))
+
     # Candidate packings, best greedy closure first: the fleet master's (layer 1) and the
     # time-indexed programme's, whose loads suit the clock (timeindexed.py).
-    candidates = [(warm.closure, 0, layer1.loads, layer1.method, slots, packing, warm)]
+    candidates = [_Packing(layer1.loads, layer1.method, slots, packing, warm)]
     if not baseline and not stopped():
         timed = time_indexed_loads(problem, groups, max(lbs.values()), warm.closure,
                                    time_limit=TIME_INDEXED_PLAN_SHARE * time_limit_s,
                                    stop=stop)
         if timed is not None:
-            t_slots = slots_of(problem, timed[0])
-            t_warm = best_greedy(problem, t_slots)
-            candidates.append((t_warm.closure, 1, timed[0],
-                               f"{timed[1]} (greedy closure {t_warm.closure} min)", t_slots,
-                               closure_bounds(problem, t_slots), t_warm))
+            t = candidate(*timed)
+            t.method += f" (greedy closure {t.sched.closure} min)"
+            candidates.append(t)
             if progress is not None:
-                progress(elapsed(), min(warm.closure, t_warm.closure), max(lbs.values()))
-    candidates.sort(key=lambda c: c[:2])
-    tried = "; ".join(c[3] for c in candidates)
-    _c, _n, loads, method, slots, packing, sched = candidates[0]
+                progress(elapsed(), min(warm.closure, t.sched.closure), max(lbs.values()))
+    candidates.sort(key=lambda c: c.sched.closure)  # stable: the fleet master's on a tie
+    tried = "; ".join(c.method for c in candidates)
+    best = candidates[0]
     second = ""
     if not baseline and not stopped():
-        sched = layer2(slots, sched, packing)
-        packing["CP-SAT (this packing)"] = sched.bound
+        best.sched = layer2(best.slots, best.sched, best.packing)
+        best.packing["CP-SAT (this packing)"] = best.sched.bound
         spare = time_limit_s - elapsed()
-        if spare >= SPARE_FOR_REPACK * time_limit_s and sched.closure > max(lbs.values()):
+        if spare >= SPARE_FOR_REPACK * time_limit_s and best.sched.closure > max(lbs.values()):
             # Layer 2 proved the best schedule of these sorties early: the time left
             # goes to the other candidate, or to another packing of the fleet master,
             # kept only if it closes earlier (the packing decides the closure; layer 2
             # cannot do better with these sorties).
-            if len(candidates) > 1:
-                _c, _n, alt_loads, alt_method, alt_slots, alt_packing, alt_sched = candidates[1]
-                alt = (alt_loads, alt_method)
-            else:
-                alt = repack(problem, time_limit=spare / 2, workers=workers, stop=stop)
-                if alt is not None:
-                    alt_slots = slots_of(problem, alt[0])
-                    alt_packing = closure_bounds(problem, alt_slots)
-                    alt_sched = best_greedy(problem, alt_slots)
+            alt: _Packing | None = candidates[1] if len(candidates) > 1 else None
+            if alt is None:
+                again = repack(problem, time_limit=spare / 2, workers=workers, stop=stop)
+                alt = None if again is None else candidate(*again)
             if alt is not None:
                 if not stopped():
-                    alt_sched = layer2(alt_slots, alt_sched, alt_packing, best=sched.closure)
-                alt_packing["CP-SAT (this packing)"] = alt_sched.bound
-                second = f"second packing by {alt[1]}: closure {alt_sched.closure} min"
-                if alt_sched.closure < sched.closure:
-                    sched, slots, packing = alt_sched, alt_slots, alt_packing
-                    loads, method = alt[0], alt[1]
+                    alt.sched = layer2(alt.slots, alt.sched, alt.packing, best=best.sched.closure)
+                alt.packing["CP-SAT (this packing)"] = alt.sched.bound
+                second = f"second packing by {alt.method}: closure {alt.sched.closure} min"
+                if alt.sched.closure < best.sched.closure:
+                    best = alt
                     second += " (kept)"
                 else:
-                    second += f" (not better than {sched.closure} min)"
+                    second += f" (not better than {best.sched.closure} min)"
     elif stopped():
-        sched.status = "stopped"
+        best.sched.status = "stopped"
+    loads, method, slots, packing, sched = (
+        best.loads, best.method, best.slots, best.packing, best.sched)
     # --- assemble -------------------------------------------------------------------
     start = problem.start
 
