@@ -183,3 +183,23 @@ def test_stream_renders_in_the_users_language(server, live_world, lang, word):
         assert word in event["html"]
     finally:
         stream.close()
+
+
+def test_stream_applies_the_pages_period(server, live_world):
+    """A timeline showing From/To gets, live, only entries that happened in that period."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    almaty = ZoneInfo("Asia/Almaty")
+    stream = Stream(server, session_cookie(live_world.users["viewer"]),
+                    params={"since": "2022-01-05T00:00", "until": "2022-01-06T00:00"})
+    try:
+        write(live_world, "Happening now, after the period")
+        shown = record_entry(actor=Actor.system_actor("other-process"), source="cli",
+                             kind="note", summary="Reported late, happened on 5 January",
+                             area=live_world.areas["KZ-ALA"],
+                             occurred_at=datetime(2022, 1, 5, 18, 0, tzinfo=almaty))
+        assert stream.wait_for(lambda e: e["seq"] == shown.seq)
+        assert [e["summary"] for e in stream.events] == ["Reported late, happened on 5 January"]
+    finally:
+        stream.close()

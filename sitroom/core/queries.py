@@ -55,7 +55,15 @@ class JournalFilter:
             return False
         if self.kind and event["kind"] != self.kind:
             return False
-        return not (self.source and event["source"] != self.source)
+        if self.source and event["source"] != self.source:
+            return False
+        if self.since is not None or self.until is not None:
+            occurred = datetime.fromisoformat(event["occurred_at"])
+            if self.since is not None and occurred < self.since:
+                return False
+            if self.until is not None and occurred > self.until:
+                return False
+        return True
 
 
 _TERM = re.compile(r"\w+", re.UNICODE)

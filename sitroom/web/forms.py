@@ -64,12 +64,19 @@ class TimelineFilterForm(PeriodFilterForm):
             as_of=d.get("as_of"))
 
     def live_query(self) -> str:
-        """The filters the live stream applies on the server."""
+        """The filters the live stream applies on the server (all but the search text,
+        which the page checks against the box as it reads now)."""
         from urllib.parse import urlencode
 
         d = self.cleaned_data if self.is_valid() else {}
+
+        def moment(value):
+            return timezone.localtime(value).strftime("%Y-%m-%dT%H:%M:%S") if value else ""
+
         params = {k: v for k, v in (("area", d.get("area").code if d.get("area") else ""),
-                                    ("kind", d.get("kind")), ("source", d.get("source"))) if v}
+                                    ("kind", d.get("kind")), ("source", d.get("source")),
+                                    ("since", moment(d.get("since"))),
+                                    ("until", moment(d.get("until")))) if v}
         return urlencode(params)
 
 

@@ -45,11 +45,12 @@ def _timeline_context(request):
     query = request.GET.copy()
     query.pop("page", None)
     # The live stream resumes right after the newest entry this page was rendered with, so
-    # nothing recorded between rendering and connecting is missed.
-    live_query = form.live_query()
-    live_query += ("&" if live_query else "") + f"after={head}"
+    # nothing recorded between rendering and connecting is missed. The timeline carries
+    # both, so a filter changed on the page (an htmx swap) moves the stream to it too.
+    live_filters = form.live_query()
+    live_query = live_filters + ("&" if live_filters else "") + f"after={head}"
     return {"filter_form": form, "page": page, "as_of": flt.as_of, "query": query.urlencode(),
-            "live_query": live_query}
+            "live_query": live_query, "live_filters": live_filters, "live_after": head}
 
 
 @login_required

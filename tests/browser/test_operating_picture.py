@@ -1,6 +1,7 @@
 """The operating picture in a real Chromium, against a real server process."""
 
 import json
+import re
 
 import httpx
 import pytest
@@ -87,3 +88,42 @@ def test_filtering_the_timeline(page, server, demo_world):
     expect(page.locator("#timeline-list li.kind-decision").first).to_be_visible()
     expect(page.locator("#timeline-list li:not(.kind-decision)")).to_have_count(0)
     assert "kind=decision" in page.url
+
+
+def test_the_live_timeline_follows_a_filter_changed_on_the_page(page, server, live_world):
+    from sitroom.core.services import record_entry
+
+    def record(kind, summary, area="KZ-ALA"):
+        return record_entry(actor=Actor.system_actor("another-desk"), source="cli", kind=kind,
+                            summary=summary, area=live_world.areas[area])
+
+    sign_in(page, server, "viewer", PASSWORD)
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    timeline = page.locator("#timeline-list")
+
+    # Kind, chosen on the page (an htmx swap, no reload): only decisions come live.
+    page.select_option("#id_kind", "decision")
+    expect(page).to_have_url(re.compile(r"kind=decision"))
+    expect(timeline.locator("li.empty")).to_have_count(1)
+    other = record("note", "A note while only decisions are shown")
+    chosen = record("decision", "A decision while only decisions are shown")
+    expect(page.locator(f"#entry-{chosen.seq}")).to_be_visible()
+    # The stream is in journal order: the note would have come before the decision.
+    expect(page.locator(f"#entry-{other.seq}")).to_have_count(0)
+
+    # Then the area too: a decision elsewhere stays out, one in Mangystau comes in.
+    page.select_option("#id_area", "KZ-MAN")
+    expect(page).to_have_url(re.compile(r"area=KZ-MAN"))
+    expect(timeline.locator("li.empty")).to_have_count(1)
+    elsewhere = record("decision", "A decision in Almaty", area="KZ-ALA")
+    here = record("decision", "A decision in Aktau", area="KZ-MAN")
+    expect(page.locator(f"#entry-{here.seq}")).to_be_visible()
+    expect(page.locator(f"#entry-{elsewhere.seq}")).to_have_count(0)
+    expect(timeline.locator("li:not(.kind-decision)")).to_have_count(0)
+
+    # Back to all kinds: a note comes live again.
+    page.select_option("#id_kind", "")
+    expect(page).not_to_have_url(re.compile(r"kind=decision"))
+    expect(timeline.locator("li.empty")).to_have_count(0)
+    note = record("note", "A note in Aktau", area="KZ-MAN")
+    expect(page.locator(f"#entry-{note.seq}")).to_be_visible()

@@ -111,8 +111,9 @@
     if (layer.setTooltipContent) { layer.setTooltipContent(tooltipFor(p)); }
   }
 
-  // Live journal: server-sent events (see live.js).
-  window.SitroomLive.connect(function (data) {
+  // Live journal: server-sent events (see live.js), filtered on the server by the
+  // timeline's filters; the search text is checked here against the box as it reads now.
+  var live = window.SitroomLive.connect(function (data) {
     if (document.getElementById("entry-" + data.seq)) { return; }
     var q = (document.getElementById("id_q") || {}).value;
     if (q && data.summary.toLowerCase().indexOf(q.toLowerCase()) < 0) { return; }
@@ -126,5 +127,19 @@
     node.classList.add("fresh");
     list.insertBefore(node, list.firstChild);
     if (data.area) { bumpArea(data.area); }
+  });
+
+  // A filter changed on the page swaps the timeline in place (htmx): the stream moves to
+  // the filters it now shows, resuming right after the newest entry it was rendered with.
+  var timeline = document.getElementById("timeline");
+  var liveFilters = timeline ? timeline.dataset.liveFilters : undefined;
+  document.body.addEventListener("htmx:afterSwap", function () {
+    var fresh = document.getElementById("timeline");
+    if (!live || !fresh || fresh.dataset.liveFilters === undefined) { return; }
+    if (fresh.dataset.liveFilters === liveFilters) { return; }
+    liveFilters = fresh.dataset.liveFilters;
+    var base = live.url.split("?")[0];
+    live.follow(base + "?" + (liveFilters ? liveFilters + "&" : "") + "after=" +
+                encodeURIComponent(fresh.dataset.liveAfter));
   });
 })();

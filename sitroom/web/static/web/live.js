@@ -1,6 +1,8 @@
 /* Live journal stream shared by every page: SitroomLive.connect(onEntry).
    Reads #live-config ({url, past, strings}) and keeps #live-status up to date. The
-   browser resumes from Last-Event-ID by itself after a drop. */
+   browser resumes from Last-Event-ID by itself after a drop. connect() answers a
+   connection whose follow(url) moves it to another address (a page whose filters
+   changed in place): the old stream is closed and nothing it still had is delivered. */
 window.SitroomLive = (function () {
   "use strict";
   function connect(onEntry) {
@@ -9,17 +11,27 @@ window.SitroomLive = (function () {
     var cfg = JSON.parse(cfgEl.textContent);
     var status = document.getElementById("live-status");
     if (cfg.past) { return null; }
-    var source = new EventSource(cfg.url);
     function show(state, text) {
       if (!status) { return; }
       status.textContent = text;
       status.dataset.state = state;
       status.className = "mode " + state;
     }
-    source.onopen = function () { show("live", cfg.strings.live); };
-    source.onerror = function () { show("reconnecting", cfg.strings.reconnecting); };
-    source.addEventListener("entry", function (ev) { onEntry(JSON.parse(ev.data)); });
-    return source;
+    var conn = { url: null, source: null };
+    conn.follow = function (url) {
+      if (conn.source) { conn.source.close(); }
+      var source = new EventSource(url);
+      conn.url = url;
+      conn.source = source;
+      source.onopen = function () { show("live", cfg.strings.live); };
+      source.onerror = function () { show("reconnecting", cfg.strings.reconnecting); };
+      source.addEventListener("entry", function (ev) {
+        if (conn.source === source) { onEntry(JSON.parse(ev.data)); }
+      });
+      return source;
+    };
+    conn.follow(cfg.url);
+    return conn;
   }
   /* Keep parts of a server-rendered page current: every element with
      data-live-kinds="incident posture …" (and, optionally, data-live-subject="<id>")
