@@ -731,3 +731,45 @@ def test_the_import_command_names_the_person_who_imports(sec_world, tmp_path, ca
     assert others.count() == 2
     entries = JournalEntry.objects.filter(subject_id__in=[str(i.uid) for i in others])
     assert {e.actor_label for e in entries} == {f"system:cli:{getpass.getuser()}"}
+
+
+def test_the_export_command_exports_what_the_named_user_may_see(sec_world, incidents,
+                                                                tmp_path, capsys):
+    """`export-incidents` read as the system, with every area. With `--as` it exports
+    exactly what that user may see; an unknown user, or an area outside their scope, is
+    refused and no file is written. Without `--as` it still exports everything, and says
+    so in its help."""
+    out = tmp_path / "mangystau.csv"
+    call_command("export_incidents", "--format", "csv", "--as", "outsider", "-o", str(out))
+    titles = [r[4] for r in _csv_rows(out.read_text(encoding="utf-8"))[2:]]
+    assert titles == ["Strike at Zhanaozen"]  # no Almaty incident
+    call_command("export_incidents", "--format", "kml", "--as", "outsider")
+    assert capsys.readouterr().out.count("<Placemark") == 1
+    call_command("export_incidents", "--format", "geojson", "--as", "reporter",
+                 "--as-of", "2030-01-01")
+    features = json.loads(capsys.readouterr().out)["features"]
+    assert sorted(f["properties"]["title"] for f in features) == [
+        "=HYPERLINK(\"http://evil\")", "Airport seized", "Пожар в здании акимата"]
+
+    refused = tmp_path / "refused.csv"
+    with pytest.raises(CommandError, match="--as: no user named 'ghost'; nothing was exported"):
+        call_command("export_incidents", "--format", "csv", "--as", "ghost", "-o", str(refused))
+    with pytest.raises(CommandError, match="--area: outsider may not see KZ-ALA"):
+        call_command("export_incidents", "--format", "csv", "--as", "outsider",
+                     "--area", "KZ-ALA", "-o", str(refused))
+    assert not refused.exists()
+
+    call_command("export_incidents", "--format", "csv")  # the system: every area
+    assert len(_csv_rows(capsys.readouterr().out)[2:]) == 4
+    with pytest.raises(SystemExit):
+        call_command("export_incidents", "--help")
+    assert "exports every incident of every area" in " ".join(capsys.readouterr().out.split())
+
+
+def test_exports_are_not_journalled(sec_world, incidents, capsys):
+    """An export is a read: like a page or an API export it writes nothing to the journal
+    (so there is no entry to name the user; the operator's --as only scopes the read)."""
+    before = JournalEntry.objects.count()
+    call_command("export_incidents", "--format", "csv", "--as", "outsider")
+    call_command("export_incidents", "--format", "csv")
+    assert JournalEntry.objects.count() == before

@@ -1,9 +1,10 @@
-"""Who runs a command that writes: the journal names a person, not only "the CLI".
+"""Who runs a command: the journal names a person, not only "the CLI".
 
 `--as USER` makes the command act as that user: the services check the user's role and
 scope as for the web or the API, and the journal names the user. Without it the command
 acts as the system, which may do everything, and the journal names the operating-system
 account that ran it (`system:cli:<login>`), so that an entry still points at someone.
+A command that reads (an export) takes `--as` too: it reads what that user may see.
 """
 
 from __future__ import annotations
@@ -33,6 +34,13 @@ def os_login() -> str:
         return f"uid-{os.getuid()}" if hasattr(os, "getuid") else "unknown"
 
 
+def add_as_reader_argument(parser) -> None:
+    parser.add_argument(
+        "--as", dest="as_user", metavar="USER",
+        help=_("read as this user: only what their scope lets them see (default: the "
+               "system, which sees everything)"))
+
+
 def operator(as_user: str | None) -> Actor:
     """The actor of a command run with `--as as_user` (or without it)."""
     if as_user is None:
@@ -43,5 +51,20 @@ def operator(as_user: str | None) -> Actor:
                            % {"user": as_user})
     if not user.is_active:
         raise CommandError(_("--as: user %(user)s is deactivated; nothing was changed")
+                           % {"user": as_user})
+    return Actor(user=user)
+
+
+def reader(as_user: str | None) -> Actor:
+    """The actor of a command that only reads, run with `--as as_user` (or without it):
+    that user, who sees what their role and scope allow, or the system, which sees all."""
+    if as_user is None:
+        return Actor.system_actor(f"cli:{os_login()}")
+    user = get_user_model().objects.filter(username=as_user).first()
+    if user is None:
+        raise CommandError(_("--as: no user named %(user)r; nothing was exported")
+                           % {"user": as_user})
+    if not user.is_active:
+        raise CommandError(_("--as: user %(user)s is deactivated; nothing was exported")
                            % {"user": as_user})
     return Actor(user=user)

@@ -1,4 +1,8 @@
-"""`sitroom export-incidents --format csv|xlsx|geojson|kml`: every incident, to a file."""
+"""`sitroom export-incidents --format csv|xlsx|geojson|kml [--as USER]`: incidents, to a
+file: every incident, or with `--as` exactly those that user may see.
+
+Exports are reads: like the web and API exports they are not journalled.
+"""
 
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -7,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from sitroom.core.actors import Actor
+from sitroom.core.management.operator import add_as_reader_argument, reader
 from sitroom.core.models import Area
 from sitroom.incidents.exchange import EXPORT_FORMATS, export_chunks
 from sitroom.incidents.queries import IncidentFilter
@@ -31,7 +35,9 @@ def moment(text: str, *, end: bool = False) -> datetime:
 
 class Command(BaseCommand):
     help = ("Export incidents as CSV or XLSX (with a HXL hashtag row), GeoJSON or KML. "
-            "Times are ISO 8601 with the offset of the deployment's zone.")
+            "Times are ISO 8601 with the offset of the deployment's zone. Without --as it "
+            "exports every incident of every area (the system sees everything); with "
+            "--as USER, only what that user may see.")
 
     def add_arguments(self, parser):
         parser.add_argument("--format", required=True, choices=EXPORT_FORMATS)
@@ -42,8 +48,11 @@ class Command(BaseCommand):
         parser.add_argument("--until", help="occurred at or before (ISO 8601 date or time)")
         parser.add_argument("--as-of", help="each incident as it stood at this moment")
         parser.add_argument("-o", "--output", metavar="FILE", help="default: standard output")
+        add_as_reader_argument(parser)
 
-    def handle(self, *args, format, no_hxl, area, since, until, as_of, output, **options):
+    def handle(self, *args, format, no_hxl, area, since, until, as_of, output, as_user=None,
+               **options):
+        actor = reader(as_user)
         flt = IncidentFilter(
             since=moment(since) if since else None,
             until=moment(until, end=True) if until else None,
@@ -52,7 +61,11 @@ class Command(BaseCommand):
             flt.area = Area.objects.filter(code=area).first()
             if flt.area is None:
                 raise CommandError(_("no area with code %(code)r") % {"code": area})
-        chunks = export_chunks(format, Actor.system_actor("cli"), flt, hxl=not no_hxl)
+            if actor.user is not None and not Area.objects.visible_to(actor.user).filter(
+                    pk=flt.area.pk).exists():
+                raise CommandError(_("--area: %(user)s may not see %(code)s; nothing was "
+                                     "exported") % {"user": as_user, "code": area})
+        chunks = export_chunks(format, actor, flt, hxl=not no_hxl)
         if output is None:
             if format == "xlsx":
                 raise CommandError(_("an XLSX workbook is binary: name a file with -o FILE"))
