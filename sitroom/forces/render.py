@@ -208,9 +208,17 @@ def plan_reason_text(data: dict | None, *, look_up: bool = True) -> str:
 
 # --- loads over the aircraft's limits ----------------------------------------------------
 
+def metres(value: float) -> str:
+    """Metres to the centimetre, in the reader's number format, without a trailing ".0"."""
+    value = round(value, 2)
+    return localize(int(value) if value == int(value) else value)
+
+
 def load_warning_text(w: dict) -> str:
-    """A flight over its aircraft's seats or allowable cabin load, in one sentence naming
-    the movement, the figure and the limit, in the reader's language."""
+    """A flight over its aircraft's seats, allowable cabin load or floor (or with a
+    vehicle too big for its hold), in one sentence naming the movement, the figure and the
+    limit, in the reader's language. The floor's sentence states the rule (lanes as many
+    as the floor's width gives the narrowest vehicle; see `capacity`)."""
     p = {"movement": w["movement_label"], "aircraft": w["aircraft_name"],
          "value": w["value"], "limit": w["limit"], "person": w.get("person_kg")}
     if w["code"] == "seats":
@@ -225,6 +233,30 @@ def load_warning_text(w: dict) -> str:
             "most %(limit)d",
             "Movement %(movement)s carries %(value)d people: the %(aircraft)s seats at "
             "most %(limit)d", w["value"]) % p
+    if w["code"] == "floor":
+        p |= {"value": metres(w["value"]), "limit": metres(w["limit"]),
+              "gap": metres(w["gap_m"]), "lanes": w["lanes"],
+              "floor": metres(w["limit"] / w["lanes"])}
+        return ngettext(
+            "Movement %(movement)s carries vehicles needing %(value)s m of floor (their "
+            "lengths and %(gap)s m between vehicles): the %(aircraft)s floor takes "
+            "%(limit)s m, in %(lanes)d lane of %(floor)s m (as many as its width gives "
+            "the narrowest vehicle aboard)",
+            "Movement %(movement)s carries vehicles needing %(value)s m of floor (their "
+            "lengths and %(gap)s m between vehicles): the %(aircraft)s floor takes "
+            "%(limit)s m, in %(lanes)d lanes of %(floor)s m side by side (as many as its "
+            "width gives the narrowest vehicle aboard)", w["lanes"]) % p
+    if w["code"] == "outsize":
+        p |= {"value": metres(w["value"]), "limit": metres(w["limit"]),
+              "vehicle": w["vehicle"]}
+        if w["dimension"] == "width":
+            return _("Movement %(movement)s carries a %(vehicle)s %(value)s m wide: the "
+                     "%(aircraft)s floor is %(limit)s m wide") % p
+        if w["dimension"] == "height":
+            return _("Movement %(movement)s carries a %(vehicle)s %(value)s m high: the "
+                     "%(aircraft)s hold is %(limit)s m high") % p
+        return _("Movement %(movement)s carries a %(vehicle)s %(value)s m long: the "
+                 "%(aircraft)s floor is %(limit)s m long") % p
     return _("Movement %(movement)s carries %(value)d kg (vehicles and %(person)d kg a "
              "person): the allowable cabin load of the %(aircraft)s is %(limit)d kg") % p
 

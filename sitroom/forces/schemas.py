@@ -294,21 +294,39 @@ class LoadWarningOut(Schema):
     """A flight carrying more than its aircraft type allows. It is recorded all the same
     (what flew, flew); this says by how much."""
 
-    code: str = Field(description="seats (people aboard over the seats) or load (kg "
-                                  "aboard over the allowable cabin load)")
+    code: str = Field(description="seats (people aboard over the seats), load (kg aboard "
+                                  "over the allowable cabin load), floor (the vehicles' "
+                                  "floor length over what the floor takes in as many "
+                                  "lanes as its width gives the narrowest vehicle aboard) "
+                                  "or outsize (a vehicle wider or higher than the hold, "
+                                  "or longer than its floor)")
     movement: str = Field(description="movement key")
     movement_label: str = Field(description="the movement's call sign (its key when it "
                                             "has none)")
     aircraft_type: str = Field(description="aircraft type code")
     aircraft_name: str = Field(description="aircraft type name")
-    value: int = Field(description="people aboard (seats) or kg aboard (load: vehicles "
-                                   "plus person_kg a person)")
-    limit: int = Field(description="the aircraft's seats (fewer when vehicles take floor "
-                                   "space) or its allowable cabin load (kg)")
+    value: int | float = Field(description="people aboard (seats), kg aboard (load: "
+                                           "vehicles plus person_kg a person), metres of "
+                                           "floor the vehicles need: their lengths and "
+                                           "gap_m between vehicles in a lane (floor), or "
+                                           "the vehicle's metres in `dimension` (outsize)")
+    limit: int | float = Field(description="the aircraft's seats (fewer when vehicles take "
+                                           "floor space), its allowable cabin load (kg), "
+                                           "the metres of floor in `lanes` lanes (floor), "
+                                           "or the hold's metres in `dimension` (outsize)")
     with_vehicles: bool | None = Field(description="seats: vehicles aboard take floor "
-                                                   "seats; null for load")
+                                                   "seats; null otherwise")
     person_kg: int | None = Field(description="load: kg counted for a person with kit; "
-                                              "null for seats")
+                                              "null otherwise")
+    lanes: int | None = Field(description="floor: how many vehicles stand side by side "
+                                          "(the floor's width over the narrowest vehicle "
+                                          "aboard's, at least 1); null otherwise")
+    gap_m: float | None = Field(description="floor: metres for lashing between vehicles "
+                                            "in a lane; null otherwise")
+    unit: str | None = Field(description="outsize: the vehicle's unit; null otherwise")
+    vehicle: str | None = Field(description="outsize: the kind of vehicle; null otherwise")
+    dimension: str | None = Field(description="outsize: width, height or length; null "
+                                              "otherwise")
     message: str = Field(description="the warning in one sentence, in the reader's "
                                      "language")
 
@@ -334,9 +352,12 @@ class MovementOut(RecordOut):
     sortie: str = Field(description="the plan's sortie id; empty when none")
     time_estimated: bool = Field(description="the times are estimates")
     warnings: list[LoadWarningOut] = Field(description="the flight carries more people "
-                                                       "than its aircraft seats or more "
+                                                       "than its aircraft seats, more "
                                                        "weight than its allowable cabin "
-                                                       "load (recorded all the same)")
+                                                       "load, more vehicles than its "
+                                                       "floor takes or a vehicle too big "
+                                                       "for its hold (recorded all the "
+                                                       "same)")
 
 
 class GapOut(Schema):

@@ -91,6 +91,8 @@ def board(request):
         "gap_texts": [g["message"] for g in data["gaps"]],
         "deviations": [_deviation(d) for d in data["deviations"]],
         "load_warnings": [load_warning_text(w) for w in data["load_warnings"]],
+        # one flight may be over more than one limit: the heading counts flights
+        "overloaded_flights": len({w["movement"] for w in data["load_warnings"]}),
         "can_record": _may_record(request.user),
         "sees_plans": _sees_plans(request.user),
         "can_record_sites": _may_record_sites(request.user),
