@@ -7,7 +7,7 @@ from datetime import datetime
 from sitroom.core.actors import Actor
 from sitroom.core.models import JournalEntry
 from sitroom.forces import queries, services
-from sitroom.forces.models import Movement
+from sitroom.forces.models import Movement, Unit
 
 T = datetime.fromisoformat
 
@@ -157,8 +157,10 @@ def test_airfields_are_named_in_the_readers_language(director, client):
 
 def test_only_the_sourced_tajik_flight_is_over_its_aircrafts_limits(director, client):
     """One Il-76 took the Tajik battalion of 200 home (sourced): its warning stays. The
-    loads the project estimated (15 Il-76 flew 40.1-43.1 t against the 40 t allowed) keep
-    within their aircraft's seats and allowable load, and still carry everyone."""
+    loads the project estimated (15 Il-76 flew 40.1-43.1 t against the 40 t allowed; 26
+    Il-76 carried four vehicles over 21-25 m of their 20 m floor) keep within their
+    aircraft's seats, allowable load and floor, and still carry everyone; the sourced
+    numbers of aircraft each day are kept."""
     warnings = queries.board(director)["load_warnings"]
     assert [(w["movement_label"], w["code"], w["value"], w["limit"]) for w in warnings] == [
         ("M14-TJ-01", "seats", 200, 145)]
@@ -166,6 +168,19 @@ def test_only_the_sourced_tajik_flight_is_over_its_aircrafts_limits(director, cl
     assert sum(m.personnel() for m in flown) == 2030
     assert sum(sum(int(n) for n in (i.get("vehicles") or {}).values())
                for m in flown for i in m.manifest) == 250
+    for unit in Unit.objects.prefetch_related("vehicles"):  # every unit, all it has
+        carried = [i for m in flown for i in m.manifest if i["unit"] == unit.code]
+        assert sum(i["personnel"] for i in carried) == unit.personnel, unit.code
+        for v in unit.vehicles.all():
+            assert sum(i["vehicles"].get(v.kind, 0) for i in carried) == v.count, \
+                (unit.code, v.kind)
+
+    def aircraft(prefix):
+        return sorted(m.aircraft_type.code for m in flown if m.uid.startswith(prefix))
+
+    assert aircraft("M15-RU-") == ["AN124"] * 3 + ["IL76MD"] * 15  # sourced
+    assert aircraft("M16-RU45-") == ["AN124"] * 2 + ["IL76MD"] * 18  # sourced
+    assert aircraft("M19-RU-") == ["IL76MD"] * 4  # sourced: the last four
     client.force_login(director)
     body = client.get("/forces/").content.decode()
     section = body[body.index('id="force-overloads"'):]
