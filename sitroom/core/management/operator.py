@@ -43,28 +43,25 @@ def add_as_reader_argument(parser) -> None:
 
 def operator(as_user: str | None) -> Actor:
     """The actor of a command run with `--as as_user` (or without it)."""
-    if as_user is None:
-        return Actor.system_actor(f"cli:{os_login()}")
-    user = get_user_model().objects.filter(username=as_user).first()
-    if user is None:
-        raise CommandError(_("--as: no user named %(user)r; nothing was changed")
-                           % {"user": as_user})
-    if not user.is_active:
-        raise CommandError(_("--as: user %(user)s is deactivated; nothing was changed")
-                           % {"user": as_user})
-    return Actor(user=user)
+    return _acting(as_user, writes=True)
 
 
 def reader(as_user: str | None) -> Actor:
     """The actor of a command that only reads, run with `--as as_user` (or without it):
     that user, who sees what their role and scope allow, or the system, which sees all."""
+    return _acting(as_user, writes=False)
+
+
+def _acting(as_user: str | None, *, writes: bool) -> Actor:
     if as_user is None:
         return Actor.system_actor(f"cli:{os_login()}")
     user = get_user_model().objects.filter(username=as_user).first()
     if user is None:
-        raise CommandError(_("--as: no user named %(user)r; nothing was exported")
-                           % {"user": as_user})
-    if not user.is_active:
-        raise CommandError(_("--as: user %(user)s is deactivated; nothing was exported")
-                           % {"user": as_user})
-    return Actor(user=user)
+        message = (_("--as: no user named %(user)r; nothing was changed") if writes
+                   else _("--as: no user named %(user)r; nothing was exported"))
+    elif not user.is_active:
+        message = (_("--as: user %(user)s is deactivated; nothing was changed") if writes
+                   else _("--as: user %(user)s is deactivated; nothing was exported"))
+    else:
+        return Actor(user=user)
+    raise CommandError(message % {"user": as_user})
