@@ -4,13 +4,32 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
-def recount(apps, schema_editor):
-    """The new kept counts (0.5° map cells, the board's hours), from the incidents."""
-    if not apps.get_model("incidents", "Incident").objects.exists():
-        return  # a new database: nothing to count
-    from sitroom.incidents import cells
+NOT_COUNTED = ("discarded", "merged")
 
-    cells.rebuild()
+
+def recount(apps, schema_editor):
+    """The board's hours from the incidents. Self-contained, with the models as they are
+    at this migration: the map's cells change again in 0008, which recounts them."""
+    from collections import Counter
+    from datetime import UTC
+
+    incident = apps.get_model("incidents", "Incident")
+    hour = apps.get_model("incidents", "IncidentHour")
+    if not incident.objects.exists():
+        return  # a new database: nothing to count
+
+    def whole(moment):
+        return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+    counts = Counter()
+    rows = incident.objects.exclude(status__in=NOT_COUNTED).values_list(
+        "occurred_at", "recorded_at", "area_id")
+    for occurred, recorded, area_id in rows.iterator(chunk_size=20_000):
+        counts[(whole(occurred), whole(recorded), area_id)] += 1
+    hour.objects.all().delete()
+    hour.objects.bulk_create(
+        [hour(hour=h, known=k, area_id=a, n=n) for (h, k, a), n in counts.items()],
+        batch_size=5_000)
 
 
 class Migration(migrations.Migration):

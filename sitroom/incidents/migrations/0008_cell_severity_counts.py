@@ -4,13 +4,36 @@
 from django.db import migrations, models
 
 
-def recount(apps, schema_editor):
-    """The map cells' new counts per severity, from the incidents."""
-    if not apps.get_model("incidents", "Incident").objects.exists():
-        return  # a new database: nothing to count
-    from sitroom.incidents import cells
+CELL_SIZES = (4.0, 1.0, 0.5, 0.25)  # as at this migration (models.CELL_SIZES)
+LEVELS = {1: "n_minor", 2: "n_moderate", 3: "n_serious", 4: "n_severe", 5: "n_critical"}
 
-    cells.rebuild()
+
+def recount(apps, schema_editor):
+    """The map cells' new counts per severity, from the incidents. Self-contained, with
+    the models as they are at this migration (the live code may have moved on)."""
+    import math
+    from collections import defaultdict
+
+    incident = apps.get_model("incidents", "Incident")
+    cell = apps.get_model("incidents", "IncidentCell")
+    if not incident.objects.exists():
+        return  # a new database: nothing to count
+    sums = defaultdict(lambda: [0, 0.0, 0.0, dict.fromkeys(LEVELS.values(), 0)])
+    rows = incident.objects.filter(lat__isnull=False, lon__isnull=False).values_list(
+        "lat", "lon", "type_id", "status", "severity")
+    for lat, lon, type_id, status, severity in rows.iterator(chunk_size=20_000):
+        for size in CELL_SIZES:
+            s = sums[(size, math.floor(lon / size), math.floor(lat / size), type_id, status)]
+            s[0] += 1
+            s[1] += lat
+            s[2] += lon
+            s[3][LEVELS[severity]] += 1
+    cell.objects.all().delete()
+    cell.objects.bulk_create(
+        [cell(size=size, cx=cx, cy=cy, type_id=type_id, status=status, n=n, sum_lat=lat,
+              sum_lon=lon, **levels)
+         for (size, cx, cy, type_id, status), (n, lat, lon, levels) in sums.items()],
+        batch_size=5_000)
 
 
 class Migration(migrations.Migration):
