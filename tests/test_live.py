@@ -203,3 +203,44 @@ def test_stream_applies_the_pages_period(server, live_world):
         assert [e["summary"] for e in stream.events] == ["Reported late, happened on 5 January"]
     finally:
         stream.close()
+
+
+def test_a_district_user_gets_the_measures_declared_over_their_district(server, live_world):
+    """A district officer's board shows the city's curfew in force over the district, but
+    the curfew's entry is filed under the city: their board did not change when it was
+    declared. Measures declared above their areas now reach them (and their journal);
+    nothing else of the city or the other districts does."""
+    from django.utils import timezone
+
+    from sitroom.accounts.services import create_user
+    from sitroom.core.models import JournalEntry
+    from sitroom.incidents.services import change_posture
+    from sitroom.testing.world import PASSWORD, SYSTEM
+
+    almaly = create_user("almaly", role="analyst", password=PASSWORD, areas=["KZ751110"],
+                         actor=SYSTEM, source="cli")
+    duty = live_world.users["duty"]
+
+    def measure(area, kind, state):
+        change_posture(area=area, kind=kind, state=state, effective_at=timezone.now(),
+                       actor=duty, source="web")
+        return JournalEntry.objects.filter(kind="posture").latest("seq").seq
+
+    stream = Stream(server, session_cookie(almaly))
+    try:
+        note = write(live_world, "City hall meeting").seq  # the city's, not a measure
+        other = measure("KZ751910", "law_and_order", "disorder")  # another district's
+        curfew = measure("KZ-ALA", "curfew", "in_force")
+        own = measure("KZ751110", "cto_regime", "in_force")
+        assert stream.wait_for(lambda e: e["seq"] == own)
+        seqs = [e["seq"] for e in stream.events]
+        assert seqs == [curfew, own]
+        assert note not in seqs and other not in seqs
+    finally:
+        stream.close()
+    visible = set(JournalEntry.objects.visible_to(almaly).values_list("seq", flat=True))
+    assert {curfew, own} <= visible and not {note, other} & visible
+    # one of another region is given nothing more (Almaty is not above Mangystau)
+    outsider = set(JournalEntry.objects.visible_to(live_world.users["outsider"])
+                   .values_list("seq", flat=True))
+    assert not {curfew, own, note, other} & outsider

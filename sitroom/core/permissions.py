@@ -7,6 +7,7 @@ through services, which call `require(actor, action, area=..., organization=...)
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -77,6 +78,30 @@ class Scope:
             return True
         return bool(area_path) and any(area_path.startswith(p) for p in self.area_paths)
 
+    @cached_property
+    def ancestor_paths(self) -> tuple[str, ...]:
+        """The areas above the user's areas ("KZ/" and "KZ/KZ-ALA/" for a district of
+        Almaty): a measure declared there (state of emergency, curfew, …) is in force in
+        the user's areas, and the board shows it to them."""
+        out: set[str] = set()
+        for path in self.area_paths:
+            parts = path.rstrip("/").split("/")
+            out.update("/".join(parts[:i]) + "/" for i in range(1, len(parts)))
+        return tuple(sorted(out - set(self.area_paths)))
+
+    def sees_entry(self, kind: str, area_path: str | None,
+                   organization_id: int | None = None) -> bool:
+        """May the user see this journal entry: one of their areas or organizations, or a
+        measure declared over their areas (see `scope_filter`)."""
+        return self.covers(area_path, organization_id) or (
+            kind == MEASURE_ENTRY_KIND and area_path in self.ancestor_paths)
+
+
+# Journal entries of this kind (posture: a state of emergency, curfew, counter-terrorist
+# regime or law-and-order status declared for an area) are seen by the users of the areas
+# below as well: the measure is in force over them, and their board shows it live.
+MEASURE_ENTRY_KIND = "posture"
+
 
 NO_SCOPE = Scope(role=None)
 
@@ -136,6 +161,8 @@ def scope_filter(user, model) -> Q:
         q |= Q(**{f"{path_field}__startswith": path})
     if org_field and scope.organization_ids:
         q |= Q(**{f"{org_field}__in": sorted(scope.organization_ids)})
+    if model.__name__ == "JournalEntry" and scope.ancestor_paths:
+        q |= Q(kind=MEASURE_ENTRY_KIND, area_path__in=scope.ancestor_paths)
     return q
 
 

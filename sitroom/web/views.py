@@ -148,8 +148,8 @@ async def live_journal(request):
                 if item["seq"] <= cursor:
                     continue
                 cursor = sub.cursor = item["seq"]
-                if scope.covers(item["area_path"], item["organization_id"]) and \
-                        form.matches(item):
+                if scope.sees_entry(item["kind"], item["area_path"],
+                                    item["organization_id"]) and form.matches(item):
                     yield _sse(item, language)
                 if sub.overflowed:  # too slow a reader: make it reconnect and catch up
                     return
