@@ -61,7 +61,7 @@ def load_warnings(movements: list[Movement]) -> list[dict[str, Any]]:
         share = min(1.0, floor_m / k.floor_length_m) if k.floor_length_m else 1.0
         seats = full - math.ceil(lost * share) if floor_m else full
         base = {"movement": m.uid, "movement_label": m.label or m.uid,
-                "aircraft_type": k.code, "aircraft_name": k.name}
+                "aircraft_type": k.code, "aircraft_name": k.label()}
         if people > seats:
             out.append(base | {"code": SEATS, "value": people, "limit": seats,
                                "with_vehicles": bool(floor_m), "person_kg": None})

@@ -54,8 +54,9 @@ class MovementForm(forms.Form):
             (sid, _sortie_label(s)) for sid, s in self.plan_sorties.items()]
         if not self.plan_sorties:
             del self.fields["sortie"]
-        self.fields["aircraft_type"].choices = none + [
-            (t.code, t.name) for t in AircraftType.objects.order_by("name")]
+        self.fields["aircraft_type"].choices = none + sorted(
+            ((t.code, t.label()) for t in AircraftType.objects.all()),
+            key=lambda choice: choice[1].casefold())
         apoe = Airfield.objects.filter(role=AirfieldRole.APOE).order_by("name")
         self.fields["origin"].choices = none + [(a.code, a.label()) for a in apoe]
         self.fields["destination"].choices = none + [

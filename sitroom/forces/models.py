@@ -97,12 +97,11 @@ class Airfield(TranslatedName):
 
 
 
-class AircraftType(models.Model):
+class AircraftType(TranslatedName):
     """Reference data for planning, each figure with its sources (airlift notes §4).
     `airframes_available` is how many the force may use for the withdrawal."""
 
     code = models.CharField(_("code"), max_length=20, unique=True)
-    name = models.CharField(_("name"), max_length=100)
     acl_kg = models.PositiveIntegerField(_("allowable cabin load (kg)"))
     max_payload_kg = models.PositiveIntegerField(_("maximum payload (kg)"), null=True,
                                                  blank=True)
@@ -127,7 +126,7 @@ class AircraftType(models.Model):
         verbose_name = _("aircraft type")
 
     def __str__(self) -> str:
-        return self.name
+        return self.label()
 
 
 class Unit(TranslatedName):

@@ -82,6 +82,8 @@ class AirfieldIn(In):
 class AircraftTypeIn(In):
     code: str | None = None
     name: str | None = None
+    name_kk: str | None = Field(None, description="name in Kazakh (optional)")
+    name_ru: str | None = Field(None, description="name in Russian (optional)")
     acl_kg: int | None = None
     max_payload_kg: int | None = None
     floor_length_m: float | None = None
@@ -239,6 +241,8 @@ class AirfieldOut(Schema):
 class AircraftTypeOut(Schema):
     code: str
     name: str
+    name_kk: str = Field(description="name in Kazakh; empty: not given")
+    name_ru: str = Field(description="name in Russian; empty: not given")
     acl_kg: int = Field(description="allowable cabin load (kg)")
     max_payload_kg: int | None = Field(description="maximum payload (kg)")
     floor_length_m: float = Field(description="cargo floor length (m)")
@@ -554,7 +558,8 @@ def airfield_out(a) -> dict[str, Any]:
 
 
 def aircraft_type_out(t) -> dict[str, Any]:
-    return {"code": t.code, "name": t.name, "acl_kg": t.acl_kg,
+    return {"code": t.code, "name": t.name, "name_kk": t.name_kk, "name_ru": t.name_ru,
+            "acl_kg": t.acl_kg,
             "max_payload_kg": t.max_payload_kg, "floor_length_m": t.floor_length_m,
             "floor_width_m": t.floor_width_m, "height_m": t.height_m, "seats": t.seats,
             "troop_seats": t.troop_seats, "cruise_kmh": t.cruise_kmh,

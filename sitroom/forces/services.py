@@ -368,7 +368,7 @@ def save_airfield(data: dict[str, Any], *, actor: Actor | Any, source: str):
                    area=place.area if place else None)
 
 
-AIRCRAFT_FIELDS = ("name", "acl_kg", "max_payload_kg", "floor_length_m", "floor_width_m",
+AIRCRAFT_FIELDS = ("name", "name_kk", "name_ru", "acl_kg", "max_payload_kg", "floor_length_m", "floor_width_m",
                    "height_m", "seats", "troop_seats", "cruise_kmh", "turnaround_min",
                    "airframes_available", "available_from", "sources", "note", "estimate")
 
@@ -379,7 +379,9 @@ def _aircraft_fields(data: dict[str, Any], errors: Errors) -> dict[str, Any]:
         _err(errors, "sources", _("must be a list of addresses"))
         sources = []
     return {
-        "name": _text(data, "name", errors, required=True, max_len=100),
+        "name": _text(data, "name", errors, required=True),
+        "name_kk": _text(data, "name_kk", errors),
+        "name_ru": _text(data, "name_ru", errors),
         "acl_kg": _number(data, "acl_kg", errors, required=True, low=1, high=300_000),
         "max_payload_kg": _number(data, "max_payload_kg", errors, high=300_000),
         "floor_length_m": _number(data, "floor_length_m", errors, required=True,

@@ -41,8 +41,11 @@ def test_the_api_records_an_overfull_flight_and_warns(force, token_for):
     # and in the reader's language
     ru = call(duty, "get", f"/api/v1/forces/movements/{key}", accept_language="ru").json()
     assert "RA-76777" in ru["warnings"][0]["message"] and "145" in \
-        ru["warnings"][0]["message"] and "Ильюшин" not in ru["warnings"][0]["message"]
+        ru["warnings"][0]["message"]
     assert "people" not in ru["warnings"][0]["message"]
+    # the aircraft too (its name was kept in English only)
+    assert "Ильюшин Ил-76МД" in ru["warnings"][0]["message"]
+    assert "Ilyushin" not in ru["warnings"][0]["message"]
 
 
 def test_over_the_allowable_load_is_named_with_its_figures(force, token_for):

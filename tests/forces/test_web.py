@@ -183,3 +183,25 @@ def test_a_runs_progress_speaks_the_readers_language(as_user, lang):
     # 05:00 on 13 January (Almaty, +06:00 then) is 15:31 on the 14th
     assert "/ 20 с" in progress and "1834 мин" in progress and "(2071 мин)" in progress
     assert "15:31" in progress and " min" not in progress and " s<" not in progress
+
+
+def test_the_flight_form_names_aircraft_in_the_readers_language(as_user, client, token_for):
+    """Aircraft types were named in English on Russian and Kazakh pages."""
+    from sitroom.testing.api import call
+
+    page = as_user("duty")
+    client.cookies["django_language"] = "ru"
+    body = page.get("/forces/movements/new/").content.decode()
+    assert '<option value="IL76MD">Ильюшин Ил-76МД</option>' in body
+    assert "Ilyushin" not in body
+    client.cookies["django_language"] = "kk"
+    assert '<option value="AN124">Антонов Ан-124 «Руслан»</option>' in \
+        page.get("/forces/movements/new/").content.decode()
+    client.cookies["django_language"] = "en"
+    assert '<option value="IL76MD">Ilyushin Il-76MD</option>' in \
+        page.get("/forces/movements/new/").content.decode()
+    # the API gives all three, and takes them
+    body = call(token_for("director"), "get", "/api/v1/forces/aircraft-types").json()
+    il76 = next(t for t in body if t["code"] == "IL76MD")
+    assert (il76["name"], il76["name_ru"], il76["name_kk"]) == (
+        "Ilyushin Il-76MD", "Ильюшин Ил-76МД", "Ильюшин Ил-76МД")
