@@ -368,9 +368,10 @@ def save_airfield(data: dict[str, Any], *, actor: Actor | Any, source: str):
                    area=place.area if place else None)
 
 
-AIRCRAFT_FIELDS = ("name", "name_kk", "name_ru", "acl_kg", "max_payload_kg", "floor_length_m", "floor_width_m",
-                   "height_m", "seats", "troop_seats", "cruise_kmh", "turnaround_min",
-                   "airframes_available", "available_from", "sources", "note", "estimate")
+AIRCRAFT_FIELDS = ("name", "name_kk", "name_ru", "acl_kg", "max_payload_kg", "floor_length_m",
+                   "floor_width_m", "height_m", "seats", "troop_seats", "cruise_kmh",
+                   "turnaround_min", "airframes_available", "available_from", "sources", "note",
+                   "estimate")
 
 
 def _aircraft_fields(data: dict[str, Any], errors: Errors) -> dict[str, Any]:
