@@ -301,3 +301,51 @@ def _exists(name):
     from django.contrib.auth import get_user_model
 
     return get_user_model().objects.filter(username=name).exists()
+
+
+# Prints, for every Sitroom command, its description and its own options' help as the
+# command line shows them in the deployment's language (SITROOM_LANGUAGE).
+_HELP_SCRIPT = """
+import json, django
+django.setup()
+from django.core.management import get_commands, load_command_class
+DJANGO = {"help", "version", "verbosity", "settings", "pythonpath", "traceback", "no_color",
+          "force_color", "skip_checks"}
+out = {}
+for name, app in sorted(get_commands().items()):
+    if not app.startswith("sitroom"):
+        continue
+    parser = load_command_class(app, name).create_parser("sitroom", name)
+    texts = [parser.description or ""]
+    for action in parser._actions:
+        choices = getattr(action, "choices", None)
+        if isinstance(choices, dict):  # sub-commands
+            for sub in choices.values():
+                texts += [a.help for a in sub._actions if a.help and a.dest not in DJANGO]
+        elif action.help and action.dest not in DJANGO:
+            texts.append(action.help)
+    out[name] = texts
+print(json.dumps(out))
+"""
+
+
+def _command_help(language):
+    r = subprocess.run([sys.executable, "-c", _HELP_SCRIPT], capture_output=True, text=True,
+                       timeout=120, check=True,
+                       env={**os.environ, "DJANGO_SETTINGS_MODULE": "sitroom.settings",
+                            "SITROOM_LANGUAGE": language})
+    return json.loads(r.stdout)
+
+
+@pytest.mark.parametrize("language", ["ru", "kk"])
+def test_every_commands_help_is_in_the_deployments_language(language):
+    """`sitroom import-incidents --help` and the others were English on a Russian or
+    Kazakh deployment (only plan-withdrawal's description was translated)."""
+    english, translated = _command_help("en"), _command_help(language)
+    assert {"import_incidents", "export_incidents", "plan_withdrawal", "demo"} <= set(english)
+    untranslated = [(name, text) for name, texts in english.items()
+                    for text, there in zip(texts, translated[name], strict=True)
+                    if text and there == text]
+    assert untranslated == []
+    assert all(any("а" <= c.lower() <= "я" or c in "әғқңөұүһі" for c in text)
+               for texts in translated.values() for text in texts if text)

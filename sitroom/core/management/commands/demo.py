@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from sitroom.accounts.choices import Role
 from sitroom.accounts.services import create_user
@@ -17,7 +18,7 @@ DEMO_USER = "demo"
 
 
 class Command(BaseCommand):
-    help = "Create or migrate the database, load the demo scenario, create the demo account."
+    help = _("Create or migrate the database, load the demo scenario, create the demo account.")
 
     def handle(self, *args, **options):
         call_command("migrate", interactive=False, verbosity=0)

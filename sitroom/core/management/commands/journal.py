@@ -3,16 +3,17 @@
 import sys
 
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 from sitroom.core.journal import Break, verify
 
 
 class Command(BaseCommand):
-    help = "Journal maintenance. 'verify' exits non-zero at the first tampered entry."
+    help = _("Journal maintenance. 'verify' exits non-zero at the first tampered entry.")
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
-        sub.add_parser("verify", help="verify the hash chain")
+        sub.add_parser("verify", help=_("verify the hash chain"))
 
     def handle(self, *args, action, **options):
         checked = 0

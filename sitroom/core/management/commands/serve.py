@@ -2,16 +2,17 @@
 
 import uvicorn
 from django.core.management.base import BaseCommand
+from django.utils.translation import gettext as _
 
 
 class Command(BaseCommand):
-    help = "Serve Sitroom over HTTP."
+    help = _("Serve Sitroom over HTTP.")
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=1,
-                            help="server processes (PostgreSQL only; SQLite uses one)")
+                            help=_("server processes (PostgreSQL only; SQLite uses one)"))
 
     def handle(self, *args, host, port, workers, **options):
         from django.db import connection

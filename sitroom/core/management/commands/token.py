@@ -12,7 +12,7 @@ from sitroom.core.management.operator import add_as_argument, operator
 
 
 class Command(BaseCommand):
-    help = "Create, list or revoke API tokens."
+    help = _("Create, list or revoke API tokens.")
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
@@ -23,8 +23,8 @@ class Command(BaseCommand):
         listing = sub.add_parser("list")
         listing.add_argument("--user")
         revoke = sub.add_parser("revoke")
-        revoke.add_argument("prefix", help="the token's prefix, as `token list` shows it, or "
-                            "the start of the token (srt_…), or the whole token")
+        revoke.add_argument("prefix", help=_("the token's prefix, as `token list` shows it, or "
+                                   "the start of the token (srt_…), or the whole token"))
         add_as_argument(revoke)
 
     def handle(self, *args, action, **options):

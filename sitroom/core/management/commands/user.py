@@ -16,7 +16,7 @@ from sitroom.core.management.operator import add_as_argument, operator
 
 
 class Command(BaseCommand):
-    help = ("Create a user (the password comes from SITROOM_NEW_PASSWORD or a prompt), "
+    help = _("Create a user (the password comes from SITROOM_NEW_PASSWORD or a prompt), "
             "or change an existing user's role and scope.")
 
     def add_arguments(self, parser):
@@ -26,7 +26,7 @@ class Command(BaseCommand):
             p.add_argument("username")
             p.add_argument("--role", required=True, choices=Role.values)
             p.add_argument("--all-areas", action="store_true")
-            p.add_argument("--area", action="append", default=[], help="area code (repeatable)")
+            p.add_argument("--area", action="append", default=[], help=_("area code (repeatable)"))
             p.add_argument("--organization", action="append", default=[])
             add_as_argument(p)
 

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from sitroom.core.errors import InvalidInput, NotAllowed
 from sitroom.core.management.operator import add_as_argument, operator
@@ -10,12 +11,12 @@ from sitroom.forces.services import load_aircraft_types
 
 
 class Command(BaseCommand):
-    help = ("Load (or update) the aircraft types with their sources from the shipped data "
+    help = _("Load (or update) the aircraft types with their sources from the shipped data "
             "file, or from --file. All or nothing; airframes available are kept.")
 
     def add_arguments(self, parser):
         parser.add_argument("--file", type=Path, default=None,
-                            help="a JSON file in the format of forces/data/aircraft_types.json")
+                            help=_("a JSON file in the format of forces/data/aircraft_types.json"))
         add_as_argument(parser)
 
     def handle(self, *args, **options):

@@ -54,10 +54,14 @@ class Command(BaseCommand):
         source.add_argument(
             "--generate", type=int, metavar="SIZE", help=_("a generated force, SIZE x scenario")
         )
-        parser.add_argument("--seed", type=int, default=0)
-        parser.add_argument("--format", choices=("text", "json"), default="text")
-        parser.add_argument("--time-limit", type=float, default=60.0)
-        parser.add_argument("--workers", type=int, default=2)
+        parser.add_argument("--seed", type=int, default=0,
+                            help=_("with --generate: the random seed (default 0)"))
+        parser.add_argument("--format", choices=("text", "json"), default="text",
+                            help=_("text for people (default), json for other systems"))
+        parser.add_argument("--time-limit", type=float, default=60.0, metavar="SECONDS",
+                            help=_("stop with the best plan found by then (default 60)"))
+        parser.add_argument("--workers", type=int, default=2,
+                            help=_("solver threads (default 2)"))
 
     def handle(self, *args, **options):
         problem = self._problem(options)

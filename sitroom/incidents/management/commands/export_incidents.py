@@ -34,7 +34,7 @@ def moment(text: str, *, end: bool = False) -> datetime:
 
 
 class Command(BaseCommand):
-    help = ("Export incidents as CSV or XLSX (with a HXL hashtag row), GeoJSON or KML. "
+    help = _("Export incidents as CSV or XLSX (with a HXL hashtag row), GeoJSON or KML. "
             "Times are ISO 8601 with the offset of the deployment's zone. Without --as it "
             "exports every incident of every area (the system sees everything); with "
             "--as USER, only what that user may see.")
@@ -42,12 +42,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--format", required=True, choices=EXPORT_FORMATS)
         parser.add_argument("--no-hxl", action="store_true",
-                            help="leave out the HXL hashtag row (CSV, XLSX)")
-        parser.add_argument("--area", metavar="CODE", help="only this area and those in it")
-        parser.add_argument("--since", help="occurred at or after (ISO 8601 date or time)")
-        parser.add_argument("--until", help="occurred at or before (ISO 8601 date or time)")
-        parser.add_argument("--as-of", help="each incident as it stood at this moment")
-        parser.add_argument("-o", "--output", metavar="FILE", help="default: standard output")
+                            help=_("leave out the HXL hashtag row (CSV, XLSX)"))
+        parser.add_argument("--area", metavar="CODE", help=_("only this area and those in it"))
+        parser.add_argument("--since", help=_("occurred at or after (ISO 8601 date or time)"))
+        parser.add_argument("--until", help=_("occurred at or before (ISO 8601 date or time)"))
+        parser.add_argument("--as-of", help=_("each incident as it stood at this moment"))
+        parser.add_argument("-o", "--output", metavar="FILE", help=_("default: standard output"))
         add_as_reader_argument(parser)
 
     def handle(self, *args, format, no_hxl, area, since, until, as_of, output, as_user=None,

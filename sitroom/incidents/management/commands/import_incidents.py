@@ -12,16 +12,16 @@ from sitroom.incidents.exchange import IMPORT_FORMATS, import_incidents
 
 
 class Command(BaseCommand):
-    help = ("Import incidents from a CSV or XLSX file whose first row names the columns "
+    help = _("Import incidents from a CSV or XLSX file whose first row names the columns "
             "(as in the CSV export, or ACLED's). Every row is checked; nothing is written "
             "if a row has a problem, unless --skip-invalid. Re-importing adds nothing.")
 
     def add_arguments(self, parser):
         parser.add_argument("file")
         parser.add_argument("--skip-invalid", action="store_true",
-                            help="write the good rows and report the others")
+                            help=_("write the good rows and report the others"))
         parser.add_argument("--format", choices=IMPORT_FORMATS,
-                            help="default: from the file name (or its content)")
+                            help=_("default: from the file name (or its content)"))
         add_as_argument(parser)
 
     def handle(self, *args, file, skip_invalid, format, as_user=None, **options):
