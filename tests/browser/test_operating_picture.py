@@ -127,3 +127,39 @@ def test_the_live_timeline_follows_a_filter_changed_on_the_page(page, server, li
     expect(timeline.locator("li.empty")).to_have_count(0)
     note = record("note", "A note in Aktau", area="KZ-MAN")
     expect(page.locator(f"#entry-{note.seq}")).to_be_visible()
+
+
+def test_the_timelines_count_follows_live_and_an_older_page_stays_put(page, server,
+                                                                     live_world):
+    """The count above the timeline stayed as the page was rendered while entries came
+    live, and an older page took the newest entries in at its top."""
+    from sitroom.core.models import JournalEntry
+    from sitroom.core.services import record_entry
+
+    def record(summary):
+        return record_entry(actor=Actor.system_actor("another-desk"), source="cli",
+                            kind="note", summary=summary, area=live_world.areas["KZ-ALA"])
+
+    for i in range(60):  # more than one page (50 entries)
+        record(f"Earlier note {i}")
+    total = JournalEntry.objects.count()
+    sign_in(page, server, "viewer", PASSWORD)
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "live")
+    count = page.locator("#timeline-count")
+    expect(count).to_have_text(f"{total} entries")
+    fresh = record("Water restored in Almaly")
+    expect(page.locator(f"#entry-{fresh.seq}")).to_be_visible()
+    expect(count).to_have_text(f"{total + 1} entries")
+
+    # the second page: the count follows, the entries stay, a link leads to the newest
+    page.click("nav.pager >> text=Older")
+    expect(page.locator("#timeline")).to_have_attribute("data-page", "2")
+    first = page.locator("#timeline-list > li").first.get_attribute("id")
+    newer = record("Gas restored in Almaly")
+    expect(count).to_have_text(f"{total + 2} entries")
+    expect(page.locator("#newer-entries")).to_be_visible()
+    expect(page.locator(f"#entry-{newer.seq}")).to_have_count(0)
+    assert page.locator("#timeline-list > li").first.get_attribute("id") == first
+    page.click("#newer-entries a")
+    expect(page.locator(f"#entry-{newer.seq}")).to_be_visible()
+    expect(page.locator("#timeline")).to_have_attribute("data-page", "1")

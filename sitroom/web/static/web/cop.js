@@ -113,12 +113,42 @@
 
   // Live journal: server-sent events (see live.js), filtered on the server by the
   // timeline's filters; the search text is checked here against the box as it reads now.
+  // The count above the timeline, as the server words it in the reader's language: asked
+  // again (the timeline part of the page shown) a moment after entries arrive.
+  var countTimer = null;
+  function refreshCount() {
+    if (countTimer) { return; }
+    countTimer = setTimeout(function () {
+      countTimer = null;
+      var timeline = document.getElementById("timeline");
+      if (!timeline || !timeline.dataset.url) { return; }
+      fetch(timeline.dataset.url, {headers: {"HX-Request": "true"}, credentials: "same-origin"})
+        .then(function (r) { return r.ok ? r.text() : null; })
+        .then(function (text) {
+          if (text === null) { return; }
+          var fresh = new DOMParser().parseFromString(text, "text/html")
+            .getElementById("timeline-count");
+          var count = document.getElementById("timeline-count");
+          if (fresh && count) { count.innerHTML = fresh.innerHTML; }
+        });
+    }, 500);
+  }
+
   var live = window.SitroomLive.connect(function (data) {
     if (document.getElementById("entry-" + data.seq)) { return; }
     var q = (document.getElementById("id_q") || {}).value;
     if (q && data.summary.toLowerCase().indexOf(q.toLowerCase()) < 0) { return; }
     var list = document.getElementById("timeline-list");
     if (!list) { return; }
+    if (data.area) { bumpArea(data.area); }
+    refreshCount();
+    var timeline = document.getElementById("timeline");
+    if (timeline && Number(timeline.dataset.page || 1) > 1) {
+      // An older page: the new entry belongs on the first; say so instead.
+      var newer = document.getElementById("newer-entries");
+      if (newer) { newer.hidden = false; }
+      return;
+    }
     var empty = list.querySelector(".empty");
     if (empty) { empty.remove(); }
     var tpl = document.createElement("template");
@@ -126,7 +156,6 @@
     var node = tpl.content.firstElementChild;
     node.classList.add("fresh");
     list.insertBefore(node, list.firstChild);
-    if (data.area) { bumpArea(data.area); }
   });
 
   // A filter changed on the page swaps the timeline in place (htmx): the stream moves to
