@@ -144,7 +144,15 @@ def test_user_create_says_what_it_made(world, monkeypatch, capsys, client):
     assert capsys.readouterr().out.strip() == "Created user newbie: Analyst, areas KZ-ALA."
     assert _can_sign_in(client, "newbie", "another-long-passphrase-9")
     entry = JournalEntry.objects.order_by("seq").last()
-    assert entry.summary == "User newbie created as analyst"
+    assert entry.summary == "User newbie created as Analyst"
+    # the role as the reader's language names it (it was the role's code: "director")
+    from django.utils import translation
+
+    from sitroom.core.i18n import render
+
+    with translation.override("ru"):
+        assert render(entry.summary, entry.payload) == (
+            "Пользователь newbie создан с ролью Аналитик")
     assert entry.actor_label == f"system:cli:{getpass.getuser()}"  # who ran it
 
 
@@ -162,7 +170,7 @@ def test_user_update_changes_an_existing_user_and_says_what_changed(world, capsy
     assert _can_sign_in(client, "reporter", PASSWORD)
     assert _works(secret)
     entry = JournalEntry.objects.order_by("seq").last()
-    assert entry.summary == "User reporter updated: viewer"
+    assert entry.summary == "User reporter updated: Viewer"
     assert entry.actor_label == f"system:cli:{getpass.getuser()}"  # who ran it
     assert entry.payload["was"] == {"role": "field_reporter", "all_areas": False,
                                     "areas": ["KZ-ALA"]}

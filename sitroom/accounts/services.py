@@ -95,7 +95,8 @@ def create_user(username: str, *, role: str, password: str, all_areas: bool = Fa
     _set_access(user, role, all_areas, area_objs, org_objs)
     _journal_access(
         actor, source, ("accounts", "user", str(user.pk)),
-        described(gettext_noop("User %(user)s created as %(role)s"), user=username, role=role),
+        described(gettext_noop("User %(user)s created as %(role)s"), user=username,
+                  role=Role(role).label),
         {"username": username, "role": role, "all_areas": all_areas,
          "areas": sorted(areas), "organizations": sorted(organizations),
          "password_changed": True})
@@ -129,7 +130,8 @@ def update_user(username: str, *, role: str, all_areas: bool = False, areas: lis
     _set_access(user, role, all_areas, area_objs, org_objs)
     _journal_access(
         actor, source, ("accounts", "user", str(user.pk)),
-        described(gettext_noop("User %(user)s updated: %(role)s"), user=username, role=role),
+        described(gettext_noop("User %(user)s updated: %(role)s"), user=username,
+                  role=Role(role).label),
         after | {"username": username, "password_changed": False,
                  "was": {key: old for key, (old, _new) in changes.items()}})
     return user, changes
