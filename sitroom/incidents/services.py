@@ -10,9 +10,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -538,8 +539,20 @@ def edit_incident(incident: Incident, changes: dict[str, Any], *, actor: Actor |
         incident.status = IncidentStatus.REPORTED
         text = gettext_noop("Incident edited: %(title)s (%(fields)s); to be verified again")
     _bump_and_save(incident, actor, source, "edited",
-                   described(text, title=incident.title, fields=", ".join(changed)), before)
+                   described(text, title=incident.title, fields=_field_labels(changed)),
+                   before)
     return incident
+
+
+def _field_labels(names: list[str]) -> dict[str, str]:
+    """The changed fields as each language names them, for the journal's line (the
+    reader sees theirs; the codes, "occurred_at", were shown on every page)."""
+    out = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            out[language] = ", ".join(str(Incident._meta.get_field(n).verbose_name)
+                                      for n in names)
+    return out
 
 
 def _actions(role: str | None) -> set[str]:

@@ -89,6 +89,23 @@ def test_concurrent_edit_is_refused_not_overwritten(sec_world):
     assert inc.injured == 12 and inc.version == 2
 
 
+def test_an_edit_is_journaled_with_the_fields_named_in_the_readers_language(sec_world):
+    """The journal's line named the changed fields by their codes ("occurred_at") on
+    Russian and Kazakh pages too."""
+    from django.utils import translation
+
+    from sitroom.core.i18n import render
+
+    inc = report(sec_world)
+    services.edit_incident(inc, {"injured": 12, "occurred_at": T("2022-01-05T11:00:00+06:00")},
+                           actor=sec_world.users["duty"], source="web")
+    entry = JournalEntry.objects.filter(kind="incident").latest("seq")
+    assert entry.summary == "Incident edited: Crowd storms the akimat (occurred at, injured)"
+    with translation.override("ru"):
+        assert render(entry.summary, entry.payload) == (
+            "Инцидент изменён: Crowd storms the akimat (время события, пострадавшие)")
+
+
 def test_merge_keeps_both_histories_and_deletes_nothing(sec_world):
     keep = report(sec_world, sources=["https://a.example"])
     dup = report(sec_world, title="Akimat on fire", sources=["https://b.example"], injured=4)
