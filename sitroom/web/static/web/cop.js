@@ -111,8 +111,6 @@
     if (layer.setTooltipContent) { layer.setTooltipContent(tooltipFor(p)); }
   }
 
-  // Live journal: server-sent events (see live.js), filtered on the server by the
-  // timeline's filters; the search text is checked here against the box as it reads now.
   // The count above the timeline, as the server words it in the reader's language: asked
   // again (the timeline part of the page shown) a moment after entries arrive.
   var countTimer = null;
@@ -134,6 +132,8 @@
     }, 500);
   }
 
+  // Live journal: server-sent events (see live.js), filtered on the server by the
+  // timeline's filters; the search text is checked here against the box as it reads now.
   var live = window.SitroomLive.connect(function (data) {
     if (document.getElementById("entry-" + data.seq)) { return; }
     var q = (document.getElementById("id_q") || {}).value;
