@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -263,17 +265,26 @@ def _check(values: dict[str, Any], refs: IncidentRefs, now: datetime, source: st
 
 def snapshot(incident: Incident) -> dict[str, Any]:
     """The incident's state as stored in a revision."""
+    return snapshot_of(
+        functools.partial(getattr, incident), incident.type.code,
+        incident.subtype.code if incident.subtype else None, incident.area.code,
+        assignee=incident.assignee.get_username() if incident.assignee_id else None,
+        merged_into=str(incident.merged_into.uid) if incident.merged_into_id else None)
+
+
+def snapshot_of(get: Callable[[str], Any], type_code: str, subtype_code: str | None,
+                area_code: str, *, assignee: str | None = None,
+                merged_into: str | None = None) -> dict[str, Any]:
+    """A revision's state from the incident's fields (`get` gives a field's value by
+    attribute name) and the codes of its related rows."""
     return {
-        "type": incident.type.code, "subtype": incident.subtype.code if incident.subtype else None,
-        "title": incident.title, "description": incident.description, "tags": incident.tags,
-        "occurred_at": incident.occurred_at.isoformat(), "lat": incident.lat,
-        "lon": incident.lon, "area": incident.area.code, "actors": incident.actors,
-        "fatalities": incident.fatalities, "injured": incident.injured,
-        "sources": incident.sources, "severity": incident.severity,
-        "status": incident.status,
-        "assignee": incident.assignee.get_username() if incident.assignee_id else None,
-        "merged_into": str(incident.merged_into.uid) if incident.merged_into_id else None,
-        "estimate": incident.estimate,
+        "type": type_code, "subtype": subtype_code, "title": get("title"),
+        "description": get("description"), "tags": get("tags"),
+        "occurred_at": get("occurred_at").isoformat(), "lat": get("lat"),
+        "lon": get("lon"), "area": area_code, "actors": get("actors"),
+        "fatalities": get("fatalities"), "injured": get("injured"),
+        "sources": get("sources"), "severity": get("severity"), "status": get("status"),
+        "assignee": assignee, "merged_into": merged_into, "estimate": get("estimate"),
     }
 
 
@@ -296,20 +307,28 @@ def _common_area(areas: list[Area]) -> Area | None:
     return Area.objects.defer("boundary").filter(path="/".join(common) + "/").first()
 
 
+def import_summary(count: int, areas: list[Area], first: datetime, last: datetime,
+                   uids: list[str], actor: Actor, source: str):
+    """The one journal entry of `count` imported incidents in these areas, that occurred
+    from `first` and were recorded until `last`; `uids` are the first ones' (up to 1000)."""
+    text = described(gettext_noop("Incidents imported: %(n)d"), n=count)
+    return record_entries([EntryDraft(
+        kind="incident", summary=text["summary"], area=_common_area(areas),
+        occurred_at=first, recorded_at=last if source in BACKDATABLE_SOURCES else None,
+        subject=("incidents", "incident", ""),
+        payload={"i18n": text["i18n"], "change": "imported", "count": count,
+                 # every incident's revision points to this entry; the first ids for a reader
+                 "first_incidents": uids[:1000]})],
+        actor=actor, source=source, checked=True)[0]
+
+
 def _import_summary(items: list[tuple[Incident, str, dict[str, Any]]], actor: Actor,
                     source: str):
     incidents = [inc for inc, _c, _t in items]
-    text = described(gettext_noop("Incidents imported: %(n)d"), n=len(incidents))
-    entry = record_entries([EntryDraft(
-        kind="incident", summary=text["summary"],
-        area=_common_area(list({i.area_id: i.area for i in incidents}.values())),
-        occurred_at=min(i.occurred_at for i in incidents),
-        recorded_at=max(i.recorded_at for i in incidents) if source in BACKDATABLE_SOURCES
-        else None, subject=("incidents", "incident", ""),
-        payload={"i18n": text["i18n"], "change": "imported", "count": len(incidents),
-                 # every incident's revision points to this entry; the first ids for a reader
-                 "first_incidents": [str(i.uid) for i in incidents[:1000]]})],
-        actor=actor, source=source, checked=True)[0]
+    entry = import_summary(
+        len(incidents), list({i.area_id: i.area for i in incidents}.values()),
+        min(i.occurred_at for i in incidents), max(i.recorded_at for i in incidents),
+        [str(i.uid) for i in incidents[:1000]], actor, source)
     return [entry] * len(items)
 
 
@@ -391,12 +410,14 @@ def _same_report(known: tuple, draft: IncidentDraft, out: dict[str, Any]) -> boo
 
 
 def _refuse_reused_ids(drafts: list[IncidentDraft], clean: list[dict[str, Any]],
-                       existing: dict[str, Incident]) -> None:
+                       existing: dict[str, Incident],
+                       staged: dict[str, list[tuple]] | None = None) -> None:
     """A report whose external id is already taken is the stored incident again (a
     retried request, a file imported twice) only if it is that report: same type, title
-    and time as one of the incident's states, or as the report earlier in the batch.
+    and time as one of the incident's states, or as the report earlier in the batch (or
+    in the import: `staged`, the `_identity` of reports not stored yet, by id).
     Another report under a taken id is refused by name, never dropped in silence."""
-    known: dict[str, list[tuple]] = defaultdict(list)  # by external id
+    known: dict[str, list[tuple]] = defaultdict(list, staged or {})  # by external id
     if existing:
         ids = {inc.pk: key for key, inc in existing.items()}
         for pk, state in IncidentRevision.objects.filter(

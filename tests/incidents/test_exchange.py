@@ -773,3 +773,65 @@ def test_exports_are_not_journalled(sec_world, incidents, capsys):
     call_command("export_incidents", "--format", "csv", "--as", "outsider")
     call_command("export_incidents", "--format", "csv")
     assert JournalEntry.objects.count() == before
+
+
+def _counts():
+    from sitroom.incidents.models import IncidentCell, IncidentHour
+
+    kept = {(c.size, c.cx, c.cy, c.type_id, c.status): (
+        c.n, round(c.sum_lat, 6), round(c.sum_lon, 6), c.n_minor, c.n_moderate, c.n_serious,
+        c.n_severe, c.n_critical) for c in IncidentCell.objects.all() if c.n}
+    hours = {(h.hour, h.known, h.area_id): h.n for h in IncidentHour.objects.all() if h.n}
+    return kept, hours
+
+
+def test_a_large_import_is_written_in_time_order_with_its_history_and_counts(sec_world,
+                                                                            tmp_path):
+    """More rows than get a journal entry each, in batches of 7: every incident has its
+    revision as the service writes it, the map's and board's counts are what a recount
+    gives, ids follow the time, and an id reused across batches is the same report or
+    refused."""
+    from sitroom.incidents import cells
+    from sitroom.incidents.models import IncidentRevision
+
+    services.report_incident(actor=CLI, source="api", type="riots", title="Before the file",
+                             area="KZ-MAN", external_id="old-1")
+    rows = []
+    for i in range(60):
+        point = {"lat": f"{43.25 + i / 1000:.4f}", "lon": f"{76.91 + i / 997:.5f}"} \
+            if i % 3 else {}
+        rows.append(row(id=f"big-{i}", title=f"Report {i}", severity=str(1 + i % 5),
+                        occurred_at=f"2022-01-{5 + (i * 7) % 9:02d}T{i % 24:02d}:"
+                                    f"{i % 60:02d}:00.{i:06d}+06:00",
+                        tags="a; b" if i % 2 else "", fatalities=str(i % 4), **point))
+    rows.append(rows[3])  # row 5 again, in a later batch: the same report
+    file = write_csv(tmp_path, rows)
+    result = import_incidents(file, actor=CLI, source="import", batch_size=7)
+    assert result.written and (result.created, result.existing) == (60, 1), result.lines()
+
+    new = list(Incident.objects.exclude(external_id="old-1").select_related(
+        "type", "subtype", "area").order_by("pk"))
+    assert len(new) == 60
+    assert [i.occurred_at for i in new] == sorted(i.occurred_at for i in new)
+    entry = JournalEntry.objects.get(payload__change="imported")
+    assert entry.payload["count"] == 60 and entry.source == "import"
+    for inc in new:
+        revision = IncidentRevision.objects.get(incident=inc)
+        expected = services.snapshot(inc)
+        state = dict(revision.state)
+        assert T(state.pop("occurred_at")) == T(expected.pop("occurred_at")) == inc.occurred_at
+        assert state == expected
+        assert (revision.number, revision.change, revision.journal_seq, revision.actor_label,
+                revision.recorded_at) == (1, "reported", entry.seq, "system:cli",
+                                          inc.recorded_at)
+    assert Incident.objects.get(external_id="big-7").severity == 3
+
+    kept = _counts()
+    cells.rebuild()
+    assert kept == _counts() and kept[0] and kept[1]
+
+    other = write_csv(tmp_path, [*rows[:8], row(id="big-2", title="Another event")],
+                      name="again.csv")
+    again = import_incidents(other, actor=CLI, source="import", batch_size=3)
+    assert not again.written and [(p.row, p.field) for p in again.problems] == [(10, "id")]
+    assert Incident.objects.count() == 61

@@ -1,8 +1,8 @@
 """Import incidents from CSV or XLSX: every row checked, all or nothing (or skip the bad).
 
-Rows become `IncidentDraft`s and go through `services.report_incidents` in batches inside
-one transaction, so the import is the same write as any other door: incident, revision
-and journal entry per row. Problems are reported by row number as a spreadsheet user
+Rows become `IncidentDraft`s, checked in batches by the service's rules and written
+together at the end of one transaction (`staging.StagedReports`): incident and revision
+per row, and a journal entry. Problems are reported by row number as a spreadsheet user
 counts them (the header is row 1) and by the column the file used.
 """
 
@@ -30,7 +30,8 @@ from sitroom.core.permissions import INCIDENTS_REPORT, ROLE_ACTIONS, can, scope_
 
 from ..choices import CONTENT_KEY_PREFIX
 from ..models import Incident
-from ..services import IncidentDraft, IncidentRefs, draft_problems, report_incidents
+from ..services import IncidentDraft, IncidentRefs, draft_problems
+from ..staging import StagedReports
 from .columns import is_hxl_row
 from .reading import (
     IMPORT_FORMATS,
@@ -184,6 +185,7 @@ class _Importer:
         self.reader, self.actor, self.source = reader, actor, source
         self.skip_invalid, self.report = skip_invalid, report
         self.refs = IncidentRefs()
+        self.writer = StagedReports(actor=actor, source=source, refs=self.refs)
 
     def flush(self, pending: list[tuple[int, IncidentDraft]]) -> None:
         """Store a batch. A row whose id is already stored adds nothing: an external id
@@ -196,15 +198,14 @@ class _Importer:
             pending = kept
         while pending:
             try:
-                results = report_incidents([d for _row, d in pending], actor=self.actor,
-                                           source=self.source, refs=self.refs)
+                results = self.writer.add([d for _row, d in pending])
             except InvalidInput as exc:
                 failed = self._problems(exc, pending)
                 if not self.skip_invalid:
-                    return  # nothing of this batch was written; the import rolls back
+                    return  # nothing of this batch was staged; the import rolls back
                 pending = [p for i, p in enumerate(pending) if i not in failed]
                 continue
-            created = sum(1 for _inc, new in results if new)
+            created = sum(results)
             self.report.created += created
             self.report.existing += len(results) - created
             return
@@ -328,6 +329,7 @@ def _run(reader: RowReader, rows: Iterator[list[Any]], start: int, actor: Actor,
             report.created = report.existing = 0
             report.written = False
         else:
+            importer.writer.finish()
             report.written = True
     if estimated:
         report.notes.append(
