@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -264,27 +262,19 @@ def _check(values: dict[str, Any], refs: IncidentRefs, now: datetime, source: st
 
 
 def snapshot(incident: Incident) -> dict[str, Any]:
-    """The incident's state as stored in a revision."""
-    return snapshot_of(
-        functools.partial(getattr, incident), incident.type.code,
-        incident.subtype.code if incident.subtype else None, incident.area.code,
-        assignee=incident.assignee.get_username() if incident.assignee_id else None,
-        merged_into=str(incident.merged_into.uid) if incident.merged_into_id else None)
-
-
-def snapshot_of(get: Callable[[str], Any], type_code: str, subtype_code: str | None,
-                area_code: str, *, assignee: str | None = None,
-                merged_into: str | None = None) -> dict[str, Any]:
-    """A revision's state from the incident's fields (`get` gives a field's value by
-    attribute name) and the codes of its related rows."""
+    """The incident's state as stored in a revision (a large import writes the same with
+    SQL: `staging.StagedReports._state`)."""
     return {
-        "type": type_code, "subtype": subtype_code, "title": get("title"),
-        "description": get("description"), "tags": get("tags"),
-        "occurred_at": get("occurred_at").isoformat(), "lat": get("lat"),
-        "lon": get("lon"), "area": area_code, "actors": get("actors"),
-        "fatalities": get("fatalities"), "injured": get("injured"),
-        "sources": get("sources"), "severity": get("severity"), "status": get("status"),
-        "assignee": assignee, "merged_into": merged_into, "estimate": get("estimate"),
+        "type": incident.type.code, "subtype": incident.subtype.code if incident.subtype else None,
+        "title": incident.title, "description": incident.description, "tags": incident.tags,
+        "occurred_at": incident.occurred_at.isoformat(), "lat": incident.lat,
+        "lon": incident.lon, "area": incident.area.code, "actors": incident.actors,
+        "fatalities": incident.fatalities, "injured": incident.injured,
+        "sources": incident.sources, "severity": incident.severity,
+        "status": incident.status,
+        "assignee": incident.assignee.get_username() if incident.assignee_id else None,
+        "merged_into": str(incident.merged_into.uid) if incident.merged_into_id else None,
+        "estimate": incident.estimate,
     }
 
 

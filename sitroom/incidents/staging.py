@@ -15,18 +15,20 @@ inside the import's transaction.
 
 from __future__ import annotations
 
-import operator
+import json
 import uuid
 from datetime import datetime
 from typing import Any
 
 from django.db import connection
+from django.utils import timezone
 
 from sitroom.core import bulk
 from sitroom.core.actors import Actor
 from sitroom.core.errors import InvalidInput
-from sitroom.core.models import Area
+from sitroom.core.models import Area, time_ordered_uid
 from sitroom.core.permissions import INCIDENTS_REPORT, require
+from sitroom.core.sqltext import Formatter, Span, literal
 
 from . import cells
 from .models import CELL_SIZES, SEVERITY_COUNTS, Incident, IncidentHour, IncidentRevision
@@ -39,12 +41,26 @@ from .services import (
     _journal_and_revisions,
     _refuse_reused_ids,
     import_summary,
-    snapshot_of,
 )
 
-_FIELDS = [f for f in Incident._meta.concrete_fields if not f.primary_key]
-_NAMES = [f.attname for f in _FIELDS]
-_COLUMNS = [f.column for f in _FIELDS]
+# What the import stages per incident, in this order (the incident's columns that vary by
+# report, and the codes and coordinates' text its revision is written with); the others are
+# the same for every new report (`_SAME`) or given at the end (id).
+_STAGED = ("uid", "external_id", "type_id", "subtype_id", "title", "description", "tags",
+           "occurred_at", "recorded_at", "lat", "lon", "area_id", "area_path", "actors",
+           "fatalities", "injured", "sources", "severity", "estimate")
+_EXTRA = ("type_code", "subtype_code", "area_code", "lat_text", "lon_text")
+_SAME = ("status", "assignee_id", "merged_into_id", "reported_by", "reporter_id", "version",
+         "updated_at")
+
+
+def _check_columns() -> None:
+    """Every column of the incidents' table is staged or set at the end: a field added to
+    the model and not here fails the first import, not every import quietly."""
+    columns = {f.column for f in Incident._meta.concrete_fields}
+    missing = columns - {"id", *_STAGED, *_SAME}
+    if missing:
+        raise RuntimeError(f"staging.py does not write incidents_incident.{sorted(missing)}")
 
 
 class StagedReports:
@@ -54,6 +70,7 @@ class StagedReports:
     Use inside the import's transaction (`transaction.atomic`)."""
 
     def __init__(self, *, actor: Actor, source: str, refs: IncidentRefs | None = None):
+        _check_columns()
         self.actor, self.source = actor, source
         self.refs = refs or IncidentRefs()
         self.pg = connection.vendor == "postgresql"
@@ -61,25 +78,23 @@ class StagedReports:
         self.count = 0
         self.areas: dict[int, Area] = {}
         self.first_uids: list[str] = []
-        self._build = bulk.Builder(Incident)
-        self._values = operator.itemgetter(*_NAMES)
-        self._convert = bulk.converters(_FIELDS)
-        self._state = bulk.converter(IncidentRevision._meta.get_field("state"))
+        self._time = bulk.converter(Incident._meta.get_field("occurred_at"))
+        self._uid = bulk.converter(Incident._meta.get_field("uid"))
         self._created = False
 
     def _create(self) -> None:
         """The temporary table, made in the caller's transaction (its rollback drops it)."""
         quote = connection.ops.quote_name
-        columns = ", ".join(quote(c) for c in _COLUMNS)
+        staged = ", ".join(quote(c) for c in _STAGED)
         with connection.cursor() as cursor:
             if self.pg:
-                cursor.execute(f"CREATE TEMP TABLE {self.table} AS SELECT id, {columns} "
+                cursor.execute(f"CREATE TEMP TABLE {self.table} AS SELECT id, {staged} "
                                f"FROM {quote(Incident._meta.db_table)} WITH NO DATA")
-                cursor.execute(f"ALTER TABLE {self.table} ADD COLUMN ord bigint, "
-                               f"ADD COLUMN state jsonb")
+                cursor.execute(f"ALTER TABLE {self.table} ADD COLUMN ord bigint, " + ", ".join(
+                    f"ADD COLUMN {c} text" for c in _EXTRA))
             else:  # columns without a declared type keep the values as given
                 cursor.execute(f"CREATE TEMP TABLE {self.table} (ord INTEGER PRIMARY KEY, "
-                               f"id INTEGER, {columns}, state)")
+                               f"id INTEGER, {staged}, {', '.join(_EXTRA)})")
             cursor.execute(f"CREATE INDEX {self.table}_ext ON {self.table} (external_id)")
         self._created = True
 
@@ -90,18 +105,14 @@ class StagedReports:
         if not keys or not self._created:
             return {}
         where, params = bulk.any_of("external_id", keys, indexed=True)
-        rows = bulk.fetch_rows(f"SELECT external_id, type_id, title, occurred_at FROM "
+        rows = bulk.fetch_rows(f"SELECT external_id, type_code, title, occurred_at FROM "
                                f"{self.table} WHERE {where}", params, times=(3,))
-        codes = {t.pk: t.code for t in self.refs.types.values()}
-        return {ext: _identity(codes[type_id], title, when)
-                for ext, type_id, title, when in rows}
+        return {ext: _identity(code, title, when) for ext, code, title, when in rows}
 
     def add(self, drafts: list[IncidentDraft]) -> list[bool]:
         """Check and stage a batch, all or nothing; returns, per draft, whether it is a
         new report (False: its id is already stored, or staged earlier, as this report).
         Raises InvalidInput with "items[i].field" problems, staging nothing."""
-        from django.utils import timezone
-
         now = timezone.now()
         errors: dict[str, list[str]] = {}
         clean: list[dict[str, Any]] = []
@@ -122,36 +133,37 @@ class StagedReports:
         _refuse_reused_ids(drafts, clean, stored, {k: [v] for k, v in staged.items()})
         taken = set(stored) | set(staged)
 
-        actor, user = self.actor, self.actor.user
-        rows: list[list[Any]] = []
+        time, uid, dumps = self._time, self._uid, _json_list
+        stamp = time(now)
+        rows: list[tuple] = []
         created: list[bool] = []
         for d, out in zip(drafts, clean, strict=True):
-            if d.external_id and d.external_id in taken:
+            ext = d.external_id
+            if ext and ext in taken:
                 created.append(False)
                 continue
-            if d.external_id:
-                taken.add(d.external_id)
-            recorded = out.pop("recorded_at", None) or now
-            itype, sub, area = out.pop("type"), out.pop("subtype"), out.pop("area")
-            values = self._build.values({
-                **out, "type_id": itype.pk, "subtype_id": sub.pk if sub else None,
-                "area_id": area.pk, "recorded_at": recorded, "updated_at": recorded,
-                "area_path": area.path, "reported_by": actor.label,
-                "reporter_id": user.pk if user is not None else None,
-                "external_id": d.external_id})
-            state = snapshot_of(values.__getitem__, itype.code, sub and sub.code, area.code)
-            row = list(self._values(values))
-            for i, c in self._convert:
-                row[i] = c(row[i])
+            if ext:
+                taken.add(ext)
+            itype, sub, area, lat, lon = (out["type"], out["subtype"], out["area"],
+                                          out["lat"], out["lon"])
+            recorded = out.get("recorded_at")
+            new = time_ordered_uid()
             self.count += 1
-            rows.append([self.count, *row, self._state(state)])
+            rows.append((
+                self.count, uid(new), ext, itype.pk, sub.pk if sub else None, out["title"],
+                out["description"], dumps(out["tags"]), time(out["occurred_at"]),
+                stamp if recorded is None else time(recorded), lat, lon, area.pk, area.path,
+                dumps(out["actors"]), out["fatalities"], out["injured"], dumps(out["sources"]),
+                out["severity"], out["estimate"], itype.code, sub.code if sub else None,
+                area.code, None if lat is None else repr(lat),
+                None if lon is None else repr(lon)))
             created.append(True)
             self.areas.setdefault(area.pk, area)
             if len(self.first_uids) < 1000:
-                self.first_uids.append(str(values["uid"]))
+                self.first_uids.append(str(new))
         if rows and not self._created:
             self._create()
-        bulk.insert_rows(self.table, ["ord", *_COLUMNS, "state"], rows)
+        bulk.insert_rows(self.table, ["ord", *_STAGED, *_EXTRA], rows)
         return created
 
     # --- The end ----------------------------------------------------------------------
@@ -170,7 +182,8 @@ class StagedReports:
     def _write(self) -> None:
         table, quote = self.table, connection.ops.quote_name
         incidents = quote(Incident._meta.db_table)
-        columns = ", ".join(quote(c) for c in _COLUMNS)
+        staged = ", ".join(quote(c) for c in _STAGED)
+        same = _same(self.actor)
         with connection.cursor() as cursor:
             if self.pg:
                 cursor.execute(
@@ -185,8 +198,9 @@ class StagedReports:
                     f"UPDATE {table} SET id = %s + r.n FROM (SELECT ord, row_number() OVER "
                     f"(ORDER BY occurred_at, ord) AS n FROM {table}) AS r "
                     f"WHERE {table}.ord = r.ord", [base])
-            cursor.execute(f"INSERT INTO {incidents} (id, {columns}) SELECT id, {columns} "
-                           f"FROM {table} ORDER BY id")
+            cursor.execute(
+                f"INSERT INTO {incidents} (id, {staged}, {', '.join(quote(c) for c in same)}) "
+                f"SELECT id, {staged}, {', '.join(same.values())} FROM {table} ORDER BY id")
             if self.count <= IMPORT_SUMMARY_OVER:
                 # Few: each its own journal entry, as any report (services.report_incidents).
                 cursor.execute(f"SELECT id FROM {table}")
@@ -206,38 +220,81 @@ class StagedReports:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {revisions} (incident_id, number, recorded_at, actor_label, "
-                f"change, status, state, journal_seq) SELECT id, version, updated_at, %s, "
-                f"'reported', status, state, %s FROM {table} ORDER BY id",
-                [self.actor.label, entry.seq])
-        self._counts()
+                f"change, status, state, journal_seq) SELECT id, {same['version']}, "
+                f"recorded_at, %s, 'reported', {same['status']}, {self._state()}, %s "
+                f"FROM {table} ORDER BY id", [self.actor.label, entry.seq])
+        self._counts(same["status"])
 
-    def _counts(self) -> None:
+    def _state(self) -> str:
+        """SQL: a revision's state (`services.snapshot`) from a staged row. Coordinates come
+        from their Python text (SQLite's JSON writes 15 digits of a float, not the 17 that
+        give it back exactly); the time as UTC ISO 8601."""
+        when = Formatter(connection.vendor).local_time("occurred_at", (Span(None, 0, "+00:00"),))
+        same = _same(self.actor)
+        if self.pg:
+            members = {
+                "type": "type_code", "subtype": "subtype_code", "title": "title",
+                "description": "description", "tags": "tags", "occurred_at": when,
+                "lat": "lat_text::jsonb", "lon": "lon_text::jsonb", "area": "area_code",
+                "actors": "actors", "fatalities": "fatalities", "injured": "injured",
+                "sources": "sources", "severity": "severity",
+                "status": f"{same['status']}::text", "assignee": "NULL::text",
+                "merged_into": "NULL::text", "estimate": "estimate"}
+            return "jsonb_build_object(" + ", ".join(
+                f"{literal(k)}, {v}" for k, v in members.items()) + ")"
+        members = {
+            "type": "type_code", "subtype": "subtype_code", "title": "title",
+            "description": "description", "tags": "json(tags)", "occurred_at": when,
+            "lat": "json(lat_text)", "lon": "json(lon_text)", "area": "area_code",
+            "actors": "json(actors)", "fatalities": "fatalities", "injured": "injured",
+            "sources": "json(sources)", "severity": "severity", "status": same["status"],
+            "assignee": "NULL", "merged_into": "NULL",
+            "estimate": "json(CASE WHEN estimate THEN 'true' ELSE 'false' END)"}
+        return "json_object(" + ", ".join(f"{literal(k)}, {v}" for k, v in members.items()) + ")"
+
+    def _counts(self, status: str) -> None:
         """The map's cells and the board's hours of the staged incidents (`cells.apply`,
-        summed by the database)."""
+        summed by the database); `status` is the new reports' (SQL)."""
         table = self.table
         levels = ", ".join(f"SUM(CASE WHEN severity = {int(s)} THEN 1 ELSE 0 END)"
                            for s in SEVERITY_COUNTS)
         added = ("n", "sum_lat", "sum_lon", *SEVERITY_COUNTS.values())
         update = ", ".join(f"{c} = {cells.TABLE}.{c} + excluded.{c}" for c in added)
-        counted = ", ".join(f"'{s}'" for s in sorted(cells.NOT_COUNTED))
         with connection.cursor() as cursor:
             for size in CELL_SIZES:
                 cx = f"CAST(floor(lon / {size!r}) AS INTEGER)"
                 cy = f"CAST(floor(lat / {size!r}) AS INTEGER)"
                 cursor.execute(
                     f"INSERT INTO {cells.TABLE} (size, cx, cy, type_id, status, "
-                    f"{', '.join(added)}) SELECT {size!r}, {cx}, {cy}, type_id, status, "
+                    f"{', '.join(added)}) SELECT {size!r}, {cx}, {cy}, type_id, {status}, "
                     f"COUNT(*), SUM(lat), SUM(lon), {levels} FROM {table} "
-                    f"WHERE lat IS NOT NULL AND lon IS NOT NULL "
-                    f"GROUP BY {cx}, {cy}, type_id, status "
+                    f"WHERE lat IS NOT NULL AND lon IS NOT NULL GROUP BY {cx}, {cy}, type_id "
                     f"ON CONFLICT (size, cx, cy, type_id, status) DO UPDATE SET {update}")
+            if _DEFAULT_STATUS in cells.NOT_COUNTED:
+                return
             hours = IncidentHour._meta.db_table
             occurred, recorded = (_hour(c, self.pg) for c in ("occurred_at", "recorded_at"))
             cursor.execute(
                 f"INSERT INTO {hours} (hour, known, area_id, n) SELECT {occurred}, "
-                f"{recorded}, area_id, COUNT(*) FROM {table} "
-                f"WHERE status NOT IN ({counted}) GROUP BY 1, 2, 3 "
+                f"{recorded}, area_id, COUNT(*) FROM {table} WHERE true GROUP BY 1, 2, 3 "
                 f"ON CONFLICT (hour, known, area_id) DO UPDATE SET n = {hours}.n + excluded.n")
+
+
+_DEFAULT_STATUS = Incident._meta.get_field("status").default
+
+
+def _same(actor: Actor) -> dict[str, str]:
+    """SQL: the columns every new report of `actor` has alike (the model's defaults)."""
+    user = actor.user
+    return {"status": literal(_DEFAULT_STATUS), "assignee_id": "NULL",
+            "merged_into_id": "NULL", "reported_by": literal(actor.label),
+            "reporter_id": str(int(user.pk)) if user is not None else "NULL",
+            "version": str(int(Incident._meta.get_field("version").default)),
+            "updated_at": "recorded_at"}
+
+
+def _json_list(items: list[str]) -> str:
+    return json.dumps(items) if items else "[]"
 
 
 def _hour(column: str, pg: bool) -> str:

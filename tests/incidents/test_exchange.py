@@ -804,6 +804,8 @@ def test_a_large_import_is_written_in_time_order_with_its_history_and_counts(sec
                         occurred_at=f"2022-01-{5 + (i * 7) % 9:02d}T{i % 24:02d}:"
                                     f"{i % 60:02d}:00.{i:06d}+06:00",
                         tags="a; b" if i % 2 else "", fatalities=str(i % 4), **point))
+    rows[4] = row(id="big-4", title="Report 4", occurred_at="2022-01-06T09:30:00+06:00",
+                  lat="43.25654123456789", lon="76.91234567890123")  # 16 and 17 digits
     rows.append(rows[3])  # row 5 again, in a later batch: the same report
     file = write_csv(tmp_path, rows)
     result = import_incidents(file, actor=CLI, source="import", batch_size=7)
@@ -825,6 +827,9 @@ def test_a_large_import_is_written_in_time_order_with_its_history_and_counts(sec
                 revision.recorded_at) == (1, "reported", entry.seq, "system:cli",
                                           inc.recorded_at)
     assert Incident.objects.get(external_id="big-7").severity == 3
+    exact = Incident.objects.get(external_id="big-4")
+    assert (exact.lat, exact.lon) == (43.25654123456789, 76.91234567890123)
+    assert IncidentRevision.objects.get(incident=exact).state["lat"] == 43.25654123456789
 
     kept = _counts()
     cells.rebuild()
