@@ -10,7 +10,7 @@ from typing import Any
 
 import shapely
 from django.db import transaction
-from shapely.geometry import Point, shape
+from shapely.geometry import shape
 
 from .choices import AREA_LEVEL_RANK
 from .errors import InvalidInput
@@ -44,11 +44,16 @@ def area_at(lat: float, lon: float) -> Area | None:
 
 
 def area_id_at(lat: float, lon: float, shapes: list[tuple[int, Any, int]]) -> int | None:
-    point = Point(lon, lat)
     for _rank, geom, pk in shapes:
-        if geom.covers(point):
+        if _covers(geom, lon, lat):
             return pk
     return None
+
+
+def _covers(geom: Any, x: float, y: float) -> bool:
+    """Whether the (prepared) polygon holds the point, inside or on its edge: what
+    `geom.covers(Point(x, y))` answers, without making the point (a third of the time)."""
+    return bool(shapely.intersects_xy(geom, x, y))
 
 
 @lru_cache(maxsize=1)
@@ -72,7 +77,7 @@ def outside(lat: float, lon: float, path: str, by_code: dict[str, Any] | None = 
     for code in reversed(path.rstrip("/").split("/")):
         geom = by_code.get(code)
         if geom is not None:
-            return not geom.covers(Point(lon, lat))
+            return not _covers(geom, lon, lat)
     return False
 
 
