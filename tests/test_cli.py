@@ -8,6 +8,7 @@ import sys
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from sitroom.core.models import Area, JournalEntry, Place
 from sitroom.testing.api import call
@@ -48,8 +49,8 @@ def test_import_areas_reports_matches_and_writes_all_or_nothing(world, tmp_path,
     call_command("import_areas", str(path), "--code-property", "code",
                  "--name-property", "title")
     out = capsys.readouterr().out
-    assert "matched 1 feature(s)" in out and "Almaty -> KZ-ALA" in out
-    assert "1 feature(s) matched no area: Atlantis" in out
+    assert "matched 1 feature to an area" in out and "Almaty -> KZ-ALA" in out
+    assert "1 feature matched no area: Atlantis" in out
     assert Area.objects.get(code="KZ-ALA").boundary["type"] == "Polygon"
 
     bad = json.loads(json.dumps(good))
@@ -58,6 +59,10 @@ def test_import_areas_reports_matches_and_writes_all_or_nothing(world, tmp_path,
     path.write_text(json.dumps(bad))
     with pytest.raises(CommandError, match=r"features\[1\]\.geometry"):
         call_command("import_areas", str(path), "--code-property", "code")
+    with translation.override("ru"), pytest.raises(CommandError) as refused:
+        call_command("import_areas", str(path), "--code-property", "code")
+    assert "ничего не импортировано" in str(refused.value)
+    assert "не является допустимой геометрией GeoJSON" in str(refused.value)
     assert Area.objects.get(code="KZ-MAN").boundary is None  # nothing written
 
 
@@ -146,8 +151,6 @@ def test_user_create_says_what_it_made(world, monkeypatch, capsys, client):
     entry = JournalEntry.objects.order_by("seq").last()
     assert entry.summary == "User newbie created as Analyst"
     # the role as the reader's language names it (it was the role's code: "director")
-    from django.utils import translation
-
     from sitroom.core.i18n import render
 
     with translation.override("ru"):
@@ -192,8 +195,6 @@ def test_user_update_refuses_an_unknown_user(world):
 
 
 def test_user_create_refusal_is_in_the_readers_language(world, monkeypatch):
-    from django.utils import translation
-
     monkeypatch.setenv("SITROOM_NEW_PASSWORD", "Другой-Pass-999")
     with translation.override("ru"), pytest.raises(
             CommandError, match="пользователь viewer уже существует"):

@@ -10,6 +10,8 @@ from typing import Any
 
 import shapely
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from shapely.geometry import shape
 
 from .choices import AREA_LEVEL_RANK
@@ -95,18 +97,29 @@ class ImportReport:
     areas_without_boundary: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
-        out = [f"matched {len(self.matched)} feature(s) to areas"]
+        out = [ngettext("matched %(n)d feature to an area", "matched %(n)d features to areas",
+                        len(self.matched)) % {"n": len(self.matched)}]
         out += [f"  {label} -> {code}" for label, code in self.matched]
         if self.created:
-            out.append(f"created {len(self.created)} area(s): {', '.join(self.created)}")
+            out.append(ngettext("created %(n)d area: %(codes)s", "created %(n)d areas: %(codes)s",
+                                len(self.created))
+                       % {"n": len(self.created), "codes": ", ".join(self.created)})
         if self.unchanged:
-            out.append(f"{len(self.unchanged)} boundary(ies) already up to date")
+            out.append(ngettext("%(n)d boundary already up to date",
+                                "%(n)d boundaries already up to date", len(self.unchanged))
+                       % {"n": len(self.unchanged)})
         if self.unmatched_features:
-            out.append(f"{len(self.unmatched_features)} feature(s) matched no area: "
-                       + ", ".join(self.unmatched_features))
+            out.append(ngettext("%(n)d feature matched no area: %(labels)s",
+                                "%(n)d features matched no area: %(labels)s",
+                                len(self.unmatched_features))
+                       % {"n": len(self.unmatched_features),
+                          "labels": ", ".join(self.unmatched_features)})
         if self.areas_without_boundary:
-            out.append(f"{len(self.areas_without_boundary)} area(s) still have no boundary: "
-                       + ", ".join(self.areas_without_boundary))
+            out.append(ngettext("%(n)d area still has no boundary: %(codes)s",
+                                "%(n)d areas still have no boundary: %(codes)s",
+                                len(self.areas_without_boundary))
+                       % {"n": len(self.areas_without_boundary),
+                          "codes": ", ".join(self.areas_without_boundary)})
         return out
 
 
@@ -115,14 +128,16 @@ def read_features(path: Path) -> tuple[list[dict[str, Any]], str]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InvalidInput({"file": f"{path} does not exist"}) from None
+        raise InvalidInput({"file": _("%(path)s does not exist") % {"path": path}}) from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InvalidInput({"file": f"{path} is not JSON: {exc}"}) from None
+        raise InvalidInput({"file": _("%(path)s is not JSON: %(error)s")
+                                    % {"path": path, "error": exc}}) from None
     if not isinstance(data, dict) or data.get("type") != "FeatureCollection":
-        raise InvalidInput({"file": f"{path} is not a GeoJSON FeatureCollection"})
+        raise InvalidInput({"file": _("%(path)s is not a GeoJSON FeatureCollection")
+                                    % {"path": path}})
     features = data.get("features")
     if not isinstance(features, list):
-        raise InvalidInput({"features": "must be a list"})
+        raise InvalidInput({"features": _("must be a list")})
     attribution = data.get("attribution")
     return features, attribution if isinstance(attribution, str) else ""
 
@@ -139,7 +154,7 @@ def import_areas(path: Path, *, code_property: str | None, name_property: str | 
     from . import services
 
     if not code_property and not name_property:
-        raise InvalidInput({"code_property": "name a code property or a name property"})
+        raise InvalidInput({"code_property": _("name a code property or a name property")})
     features, attribution = read_features(path)
     by_code = {a.code: a for a in Area.objects.all()}
     by_name: dict[str, Area] = {}
@@ -151,18 +166,24 @@ def import_areas(path: Path, *, code_property: str | None, name_property: str | 
     plan: list[tuple[str, dict[str, Any], Area | None, dict[str, Any]]] = []
     for i, feature in enumerate(features):
         props = (feature or {}).get("properties") or {}
-        label = str(props.get(name_property) or props.get(code_property) or f"feature {i}")
+        label = str(props.get(name_property) or props.get(code_property)
+                    or _("feature %(n)d") % {"n": i})
         geometry = (feature or {}).get("geometry")
         try:
             geom = shape(geometry)
         except Exception as exc:  # shapely raises several kinds for bad GeoJSON
-            errors[f"features[{i}].geometry"] = [f"is not valid GeoJSON geometry: {exc}"]
+            errors[f"features[{i}].geometry"] = [_("is not valid GeoJSON geometry: %(error)s")
+                                                 % {"error": exc}]
             continue
         if geom.geom_type not in ("Polygon", "MultiPolygon"):
-            errors[f"features[{i}].geometry"] = [f"is a {geom.geom_type}, expected a polygon"]
+            errors[f"features[{i}].geometry"] = [_("is a %(kind)s, expected a polygon")
+                                                 % {"kind": geom.geom_type}]
             continue
         if not geom.is_valid:
-            errors[f"features[{i}].geometry"] = [shapely.is_valid_reason(geom)]
+            # GEOS's own reason, in English like the rest of the technical detail.
+            errors[f"features[{i}].geometry"] = [
+                _("is not a valid polygon: %(reason)s")
+                % {"reason": shapely.is_valid_reason(geom)}]
             continue
         area = None
         if code_property and props.get(code_property) is not None:

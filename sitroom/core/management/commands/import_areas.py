@@ -28,6 +28,7 @@ class Command(BaseCommand):
                                   actor=operator(None), source=JournalSource.CLI,
                                   create_level=create, create_parent=parent)
         except InvalidInput as exc:
-            raise CommandError(f"nothing imported: {exc.message()}") from None
+            raise CommandError(_("nothing imported: %(problems)s")
+                               % {"problems": exc.message()}) from None
         for line in report.lines():
             self.stdout.write(line)
