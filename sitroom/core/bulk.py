@@ -49,12 +49,6 @@ def _same(value: Any) -> Any:
     return value
 
 
-def converters(fields: Sequence[models.Field]) -> list[tuple[int, Callable[[Any], Any]]]:
-    """(position, converter) of the fields whose values need converting for the
-    database (see `converter`); the others go as they are."""
-    return [(i, c) for i, f in enumerate(fields) if (c := converter(f)) is not _same]
-
-
 def any_of(column: str, values: Sequence[Any], *, indexed: bool = False
            ) -> tuple[str, list[Any]]:
     """`column` is one of `values`, as SQL and its one parameter: one parameter however
@@ -127,22 +121,18 @@ class Builder:
                 self.defaults[f.attname] = f.get_default()
         self.known = set(self.defaults) | set(self.factories)
 
-    def values(self, values: dict[str, Any]) -> dict[str, Any]:
-        """Every field's value by attribute name: `values`, and the defaults for the rest."""
+    def __call__(self, values: dict[str, Any], cache: dict[str, Any] | None = None
+                 ) -> models.Model:
         unknown = set(values) - self.known
         if unknown:
             raise TypeError(f"{self.model.__name__} has no fields {sorted(unknown)}")
-        state = dict(self.defaults)
+        obj = self.model.__new__(self.model)
+        state = obj.__dict__
+        state.update(self.defaults)
         for name, factory in self.factories.items():
             if name not in values:
                 state[name] = factory()
         state.update(values)
-        return state
-
-    def __call__(self, values: dict[str, Any], cache: dict[str, Any] | None = None
-                 ) -> models.Model:
-        obj = self.model.__new__(self.model)
-        obj.__dict__.update(self.values(values))
         obj._state = ModelState()
         if cache:
             obj._state.fields_cache.update(cache)
@@ -198,7 +188,7 @@ def insert(objs: Sequence[models.Model]) -> None:
     meta = type(objs[0])._meta
     fields = list(meta.concrete_fields)  # defaults were applied when the objects were made
     values = operator.attrgetter(*[f.attname for f in fields])
-    convert = converters(fields)
+    convert = [(i, c) for i, f in enumerate(fields) if (c := converter(f)) is not _same]
     rows = []
     for obj in objs:
         row = list(values(obj))
