@@ -192,7 +192,11 @@ class StagedReports:
                     f"(SELECT ord FROM {table} ORDER BY occurred_at, ord) AS q) AS r "
                     f"WHERE {table}.ord = r.ord")
             else:
-                cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {incidents}")
+                # Past the highest id ever given (AUTOINCREMENT's counter), not only the
+                # highest stored: an id is never given twice.
+                cursor.execute(f"SELECT MAX(COALESCE((SELECT seq FROM sqlite_sequence WHERE "
+                               f"name = %s), 0), COALESCE((SELECT MAX(id) FROM {incidents}), "
+                               f"0))", [Incident._meta.db_table])
                 base = cursor.fetchone()[0]
                 cursor.execute(
                     f"UPDATE {table} SET id = %s + r.n FROM (SELECT ord, row_number() OVER "
