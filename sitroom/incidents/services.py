@@ -431,13 +431,11 @@ def _refuse_reused_ids(drafts: list[IncidentDraft], clean: list[dict[str, Any]],
         raise InvalidInput(errors)
 
 
-def report_incidents(drafts: list[IncidentDraft], *, actor: Actor | Any, source: str,
-                     refs: IncidentRefs | None = None) -> list[tuple[Incident, bool]]:
-    """Store new incident reports, all or nothing. Returns (incident, created) per draft;
-    a draft whose external_id is already stored returns the stored incident. An importer
-    passes one `refs` for all its batches."""
-    actor = Actor.of(actor)
-    refs, now = refs or IncidentRefs(), timezone.now()
+def checked_drafts(drafts: list[IncidentDraft], *, actor: Actor, source: str,
+                   refs: IncidentRefs, now: datetime) -> list[dict[str, Any]]:
+    """The drafts' clean values, all or nothing: InvalidInput with every problem by field
+    ("items[i].field" when there are several), then NotAllowed for an area where the
+    actor may not report."""
     errors: dict[str, list[str]] = {}
     clean: list[dict[str, Any]] = []
     for i, d in enumerate(drafts):
@@ -449,12 +447,28 @@ def report_incidents(drafts: list[IncidentDraft], *, actor: Actor | Any, source:
         raise InvalidInput(errors)
     for area in {out["area"].pk: out["area"] for out in clean}.values():
         require(actor, INCIDENTS_REPORT, area=area)
+    return clean
 
+
+def stored_by_external_id(keys: list[str]) -> dict[str, Incident]:
+    """The stored incidents under these external ids, by id."""
+    if not keys:
+        return {}
+    return {i.external_id: i for i in Incident.objects.filter(
+        external_id__isnull=False, external_id__in=keys)}
+
+
+def report_incidents(drafts: list[IncidentDraft], *, actor: Actor | Any, source: str,
+                     refs: IncidentRefs | None = None) -> list[tuple[Incident, bool]]:
+    """Store new incident reports, all or nothing. Returns (incident, created) per draft;
+    a draft whose external_id is already stored returns the stored incident. An importer
+    passes one `refs` for all its batches."""
+    actor = Actor.of(actor)
+    now = timezone.now()
+    clean = checked_drafts(drafts, actor=actor, source=source, refs=refs or IncidentRefs(),
+                           now=now)
     with transaction.atomic():
-        keys = [d.external_id for d in drafts if d.external_id]
-        existing = {i.external_id: i for i in Incident.objects.filter(
-            external_id__isnull=False, external_id__in=keys)
-                    } if keys else {}
+        existing = stored_by_external_id([d.external_id for d in drafts if d.external_id])
         _refuse_reused_ids(drafts, clean, existing)
         results: list[tuple[Incident, bool]] = []
         new: list[Incident] = []

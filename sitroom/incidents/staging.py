@@ -17,17 +17,13 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
-from typing import Any
 
 from django.db import connection
 from django.utils import timezone
 
 from sitroom.core import bulk
 from sitroom.core.actors import Actor
-from sitroom.core.errors import InvalidInput
 from sitroom.core.models import Area, time_ordered_uid
-from sitroom.core.permissions import INCIDENTS_REPORT, require
 from sitroom.core.sqltext import Formatter, Span, literal
 
 from . import cells
@@ -36,11 +32,12 @@ from .services import (
     IMPORT_SUMMARY_OVER,
     IncidentDraft,
     IncidentRefs,
-    _check_draft,
     _identity,
     _journal_and_revisions,
     _refuse_reused_ids,
+    checked_drafts,
     import_summary,
+    stored_by_external_id,
 )
 
 # What the import stages per incident, in this order (the incident's columns that vary by
@@ -112,23 +109,13 @@ class StagedReports:
     def add(self, drafts: list[IncidentDraft]) -> list[bool]:
         """Check and stage a batch, all or nothing; returns, per draft, whether it is a
         new report (False: its id is already stored, or staged earlier, as this report).
-        Raises InvalidInput with "items[i].field" problems, staging nothing."""
+        Raises InvalidInput with the problems (`services.checked_drafts`), staging
+        nothing."""
         now = timezone.now()
-        errors: dict[str, list[str]] = {}
-        clean: list[dict[str, Any]] = []
-        for i, d in enumerate(drafts):
-            out, problems = _check_draft(d, self.refs, now, self.source)
-            for name, messages in problems.items():
-                errors[f"items[{i}].{name}"] = messages
-            clean.append(out)
-        if errors:
-            raise InvalidInput(errors)
-        for area in {out["area"].pk: out["area"] for out in clean}.values():
-            require(self.actor, INCIDENTS_REPORT, area=area)
-
+        clean = checked_drafts(drafts, actor=self.actor, source=self.source, refs=self.refs,
+                               now=now)
         keys = [d.external_id for d in drafts if d.external_id]
-        stored = {i.external_id: i for i in Incident.objects.filter(
-            external_id__isnull=False, external_id__in=keys)} if keys else {}
+        stored = stored_by_external_id(keys)
         staged = self._staged([k for k in keys if k not in stored])
         _refuse_reused_ids(drafts, clean, stored, {k: [v] for k, v in staged.items()})
         taken = set(stored) | set(staged)
@@ -215,9 +202,8 @@ class StagedReports:
                                        self.actor, self.source)
                 cells.apply((inc, 1) for inc in new)
                 return
-            cursor.execute(f"SELECT MIN(occurred_at), MAX(recorded_at) FROM {table}")
-            first, last = cursor.fetchone()
-        first, last = (_aware(v) for v in (first, last))
+        first, last = bulk.fetch_rows(f"SELECT MIN(occurred_at), MAX(recorded_at) FROM {table}",
+                                      [], times=(0, 1))[0]
         entry = import_summary(self.count, list(self.areas.values()), first, last,
                                self.first_uids, self.actor, self.source)
         revisions = quote(IncidentRevision._meta.db_table)
@@ -225,16 +211,15 @@ class StagedReports:
             cursor.execute(
                 f"INSERT INTO {revisions} (incident_id, number, recorded_at, actor_label, "
                 f"change, status, state, journal_seq) SELECT id, {same['version']}, "
-                f"recorded_at, %s, 'reported', {same['status']}, {self._state()}, %s "
+                f"recorded_at, %s, 'reported', {same['status']}, {self._state(same)}, %s "
                 f"FROM {table} ORDER BY id", [self.actor.label, entry.seq])
         self._counts(same["status"])
 
-    def _state(self) -> str:
+    def _state(self, same: dict[str, str]) -> str:
         """SQL: a revision's state (`services.snapshot`) from a staged row. Coordinates come
         from their Python text (SQLite's JSON writes 15 digits of a float, not the 17 that
         give it back exactly); the time as UTC ISO 8601."""
         when = Formatter(connection.vendor).local_time("occurred_at", (Span(None, 0, "+00:00"),))
-        same = _same(self.actor)
         if self.pg:
             members = {
                 "type": "type_code", "subtype": "subtype_code", "title": "title",
@@ -306,12 +291,3 @@ def _hour(column: str, pg: bool) -> str:
     if pg:
         return f"date_trunc('hour', {column} AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
     return f"strftime('%Y-%m-%d %H:00:00', {column})"
-
-
-def _aware(value: Any) -> datetime:
-    from datetime import UTC
-
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
