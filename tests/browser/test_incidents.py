@@ -501,6 +501,50 @@ def test_the_map_colours_severities_as_the_list_does_and_has_a_legend(browser, p
     russian.close()
 
 
+_CIRCLES = """map => [...map.querySelectorAll("path.incident-cell")].map(c => {
+    const r = c.getBoundingClientRect();
+    return {x: r.x + r.width / 2, y: r.y + r.height / 2, r: r.width / 2};
+})"""
+
+
+def test_no_circle_on_the_map_hides_another_or_its_count(page, server, demo_world):
+    """Neighbouring cells' circles were drawn over each other: at the country's zoom a
+    small circle hid most of Almaty's count, and Mangystau's two counts were printed one
+    over the other. Circles that would overlap are drawn as one, with the sum."""
+    sign_in(page, server, "viewer", PASSWORD)
+    page.goto(server + "/incidents/")
+    mp = page.locator("#incident-map")
+    expect(mp).to_have_attribute("data-ready", "true")
+    total = int(mp.get_attribute("data-total"))
+    assert total == _expected()[1]
+    circles = mp.evaluate(_CIRCLES)
+    assert 1 < len(circles) < int(mp.get_attribute("data-cells"))  # some cells were joined
+    for i, a in enumerate(circles):
+        for b in circles[i + 1:]:
+            apart = ((a["x"] - b["x"]) ** 2 + (a["y"] - b["y"]) ** 2) ** 0.5
+            assert apart >= a["r"] + b["r"], (a, b)
+    # Each incident is counted once: the counts printed, and 1 for each circle without.
+    counts = [int(t) for t in mp.locator(".cell-count").all_inner_texts()]
+    assert sum(counts) + (len(circles) - len(counts)) == total
+    # A count is printed in the ink the list's badge of that severity uses on that fill:
+    # white on a yellow circle could not be read.
+    inks = mp.evaluate("""map => [...map.querySelectorAll(".cell-count")].map(t => {
+        const sev = [...t.classList].find(c => c.startsWith("ink-")).slice(4);
+        const badge = document.querySelector("#incident-list .sev" + sev);
+        return [getComputedStyle(t).color, badge && getComputedStyle(badge).color];
+    })""")
+    assert inks and all(badge in (None, ink) for ink, badge in inks), inks
+    assert any(badge for _ink, badge in inks)
+    # A joined circle opens onto what it joined: a click zooms in to its cells.
+    biggest = max(circles, key=lambda c: c["r"])
+    zoom = float(mp.get_attribute("data-zoom"))
+    mp.evaluate("map => map.dataset.ready = 'false'")
+    page.mouse.click(biggest["x"], biggest["y"])
+    expect(mp).to_have_attribute("data-ready", "true")
+    assert float(mp.get_attribute("data-zoom")) > zoom
+    assert len(mp.evaluate(_CIRCLES)) > 1
+
+
 def test_an_open_incident_page_follows_its_facts_live(browser, page, server, live_world):
     """The page refreshed its history live but kept the old title, description, buttons
     and map: a duty officer could press Verify on an incident closed a minute before."""

@@ -15,6 +15,9 @@ def _css() -> str:
     rules = []
     for value, (fill, ink) in SEVERITY_COLOURS.items():
         rules.append(f".sev{int(value)}{{background:{fill};color:{ink}}}")
+        # A map circle's count, on the circle's fill.
+        rules.append(f".leaflet-tooltip.cell-count.ink-{int(value)}{{color:{ink};"
+                     "text-shadow:none}")
     for value, (fill, ink, border) in STATUS_COLOURS.items():
         rules.append(f".status.{value}{{background:{fill};color:{ink};border-color:{border}}}")
     return "".join(rules)

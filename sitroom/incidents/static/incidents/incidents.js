@@ -10,10 +10,12 @@
     return palette.severity[String(value)] || { fill: "#90a4ae", label: String(value) };
   }
 
+  // A map with the regions' outlines, fitted to them; `map.outlined` settles once they
+  // are drawn (or could not be), so what is drawn on it is laid out once, not twice.
   function baseMap(el) {
     var map = L.map(el, { zoomSnap: 0.5 });
     map.setView([48.0, 67.0], 4);
-    fetch(el.dataset.areasUrl + "?level=region", { credentials: "same-origin" })
+    map.outlined = fetch(el.dataset.areasUrl + "?level=region", { credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (fc) {
         var polygons = fc.features.filter(function (f) { return f.geometry.type !== "Point"; });
@@ -21,8 +23,9 @@
         var layer = L.geoJSON({ type: "FeatureCollection", features: polygons }, {
           style: { color: "#607d8b", weight: 1, fillOpacity: 0.05 }, interactive: false,
         }).addTo(map);
-        if (!el.dataset.keepView) { map.fitBounds(layer.getBounds()); }
-      });
+        if (!el.dataset.keepView) { map.fitBounds(layer.getBounds(), { animate: false }); }
+      })
+      .catch(function () { /* the outlines are a backdrop: the map works without them */ });
     return map;
   }
 
@@ -32,6 +35,38 @@
     var map = baseMap(mapEl);
     var cells = L.layerGroup().addTo(map);
     var pending = null;
+    // Cells whose circles would overlap on the screen are drawn as one circle: their
+    // counts added, the highest severity, at their incidents' centre. A small circle
+    // never hides a larger one's count, and no two counts are printed over each other.
+    var radiusOf = function (count) {
+      return count === 1 ? 6 : Math.min(30, 8 + 4 * Math.log2(count));
+    };
+    var groupCells = function (rows) {
+      var groups = rows.slice().sort(function (a, b) { return b.count - a.count; })
+        .map(function (c) {
+          return { count: c.count, severity: c.severity, at: map.latLngToLayerPoint([c.lat, c.lon]),
+                   bounds: L.latLngBounds([[c.lat, c.lon], [c.lat, c.lon]]) };
+        });
+      var merged = true;
+      while (merged) {  // a grown circle may reach another: until none overlap
+        merged = false;
+        for (var i = 0; i < groups.length; i++) {
+          for (var j = i + 1; j < groups.length; j++) {
+            var a = groups[i], b = groups[j];
+            if (a.at.distanceTo(b.at) >= radiusOf(a.count) + radiusOf(b.count) + 1) { continue; }
+            var n = a.count + b.count;
+            a.at = a.at.multiplyBy(a.count / n).add(b.at.multiplyBy(b.count / n));
+            a.count = n;
+            a.severity = Math.max(a.severity, b.severity);
+            a.bounds.extend(b.bounds);
+            groups.splice(j, 1);
+            merged = true;
+            j = i;  // compare the grown circle with the rest again
+          }
+        }
+      }
+      return groups;
+    };
     var loadCells = function () {
       var zoom = map.getZoom();
       var cell = Math.max(0.0005, 360 / Math.pow(2, zoom + 4));
@@ -50,30 +85,42 @@
         .then(function (rows) {
           cells.clearLayers();
           var total = 0;
-          rows.forEach(function (c) {
-            total += c.count;
-            var radius = c.count === 1 ? 6 : Math.min(30, 8 + 4 * Math.log2(c.count));
-            var sev = severity(c.severity);
-            var marker = L.circleMarker([c.lat, c.lon], {
-              radius: radius, color: "#263238", weight: 1, fillColor: sev.fill, fillOpacity: 0.9,
-              className: "incident-cell sev-" + c.severity,
+          groupCells(rows).forEach(function (g) {
+            total += g.count;
+            var sev = severity(g.severity);
+            var at = map.layerPointToLatLng(g.at);
+            var marker = L.circleMarker(at, {
+              radius: radiusOf(g.count), color: "#263238", weight: 1, fillColor: sev.fill,
+              fillOpacity: 0.9, className: "incident-cell sev-" + g.severity,
             });
-            if (c.count > 1) {
-              marker.bindTooltip(String(c.count), { permanent: true, direction: "center", className: "cell-count" });
+            if (g.count > 1) {
+              // The count in the ink that reads on the circle's colour, as on the badges.
+              marker.bindTooltip(String(g.count), { permanent: true, direction: "center",
+                                                    className: "cell-count ink-" + g.severity });
             } else {
               marker.bindTooltip(sev.label);  // the words, not the colour alone
             }
-            marker.on("click", function () { map.setView([c.lat, c.lon], Math.min(map.getZoom() + 2, 17)); });
+            marker.on("click", function () {
+              var b = g.bounds;
+              if (b.getNorthEast().equals(b.getSouthWest())) {
+                map.setView(at, Math.min(map.getZoom() + 2, 17));
+              } else {
+                map.fitBounds(b.pad(0.5), { maxZoom: 17 });
+              }
+            });
             marker.addTo(cells);
           });
           mapEl.dataset.cells = String(rows.length);
           mapEl.dataset.total = String(total);
+          mapEl.dataset.zoom = String(map.getZoom());
           mapEl.dataset.ready = "true";
         })
         .catch(function (err) { if (err.name !== "AbortError") { mapEl.dataset.error = String(err); } });
     };
-    map.on("moveend", loadCells);
-    loadCells();
+    map.outlined.then(function () {
+      map.on("moveend", loadCells);
+      loadCells();
+    });
 
     // A filter change (or a live refresh) swaps the list; its new query drives the map.
     document.body.addEventListener("htmx:afterSwap", function () {
