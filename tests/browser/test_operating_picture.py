@@ -33,6 +33,47 @@ def test_sign_in_and_see_the_17_regions_on_the_map(page, server, demo_world):
     page.screenshot(path=str(settings.SITROOM_HOME / "cop.png"))
 
 
+_LABELS = """() => [...document.querySelectorAll("#map .leaflet-tooltip.area-label")]
+    .filter(t => getComputedStyle(t).visibility === "visible")
+    .map(t => { const r = t.getBoundingClientRect();
+                return {text: t.textContent, l: r.left, r: r.right, t: r.top, b: r.bottom}; })"""
+
+
+def test_the_maps_standing_labels_never_print_over_each_other(page, server, demo_world):
+    """Mangystau's towns (Aktau, Zhanaozen, Zhetibay) printed their names over one
+    another and over the region's; the busier area's label is kept, the others show on
+    hover."""
+    sign_in(page, server, "viewer", PASSWORD)
+    mp = page.locator("#map")
+    expect(mp).to_have_attribute("data-ready", "true")
+
+    def clashes():
+        shown = page.evaluate(_LABELS)
+        return shown, [(a["text"], b["text"]) for i, a in enumerate(shown)
+                       for b in shown[i + 1:]
+                       if a["l"] < b["r"] and b["l"] < a["r"] and a["t"] < b["b"]
+                       and b["t"] < a["b"]]
+
+    shown, overlapping = clashes()
+    assert not overlapping
+    assert int(mp.get_attribute("data-labels-hidden")) > 0
+    assert any(label["text"].startswith("Almaty\u00a0·") for label in shown)  # the busiest
+    # A hidden town's name shows while the pointer is on it.
+    hidden = page.locator("#map .leaflet-tooltip.area-label.label-hidden").first
+    code = hidden.evaluate("""t => [...t.classList].find(c => c.startsWith("label-of-"))
+                                  .slice(9)""")
+    expect(hidden).not_to_be_visible()
+    page.locator(f"#map path.area-code-{code}").first.hover()
+    expect(hidden).to_be_visible()
+    # Zoomed in, there is room: fewer labels are hidden, and still none is over another.
+    before = int(mp.get_attribute("data-labels-hidden"))
+    page.locator("#map .leaflet-control-zoom-in").click()
+    page.locator("#map .leaflet-control-zoom-in").click()
+    page.wait_for_function(f"() => Number(document.getElementById('map').dataset"
+                           f".labelsHidden) < {before}")
+    assert not clashes()[1]
+
+
 def test_switch_to_russian(page, server, demo_world):
     sign_in(page, server, "viewer", PASSWORD)
     page.select_option("#language-select", "ru")

@@ -31,8 +31,42 @@
   }
   function tooltipFor(props) {
     var t = nameOf(props);
-    if (props.recent_entries) { t += " · " + props.recent_entries; }
+    // No break between the name and its count, should the label wrap.
+    if (props.recent_entries) { t += "\u00a0·\u00a0" + props.recent_entries; }
     return t;
+  }
+
+  // Standing labels that would print over one another: the busier area's is kept (then
+  // the larger unit's), the other shows while the pointer is on its area. Laid out again
+  // at each zoom and whenever a count changes a label's width.
+  var LEVEL_RANK = { region: 0, city: 1, district: 2 };
+  function declutter() {
+    var labels = [];
+    Object.keys(areaLayers).forEach(function (code) {
+      var tip = areaLayers[code].getTooltip();
+      var el = tip && tip.options.permanent && tip.getElement();
+      if (!el) { return; }
+      el.classList.remove("label-hidden");
+      labels.push({ el: el, p: areaProps[code] });
+    });
+    labels.sort(function (a, b) {
+      return (b.p.recent_entries || 0) - (a.p.recent_entries || 0) ||
+        LEVEL_RANK[a.p.level] - LEVEL_RANK[b.p.level];
+    });
+    var kept = [];
+    labels.forEach(function (label) {
+      var r = label.el.getBoundingClientRect();
+      var clash = kept.some(function (k) {
+        return r.left < k.right && k.left < r.right && r.top < k.bottom && k.top < r.bottom;
+      });
+      if (clash) { label.el.classList.add("label-hidden"); } else { kept.push(r); }
+    });
+    mapEl.dataset.labelsHidden = String(labels.length - kept.length);
+  }
+  function peek(layer, on) {
+    var tip = layer.getTooltip();
+    var el = tip && tip.getElement();
+    if (el) { el.classList.toggle("label-peek", on); }
   }
 
   function url(base, extra) {
@@ -61,13 +95,15 @@
         if (p.level === "country") { return; }
         layer = L.circleMarker([f.geometry.coordinates[1], f.geometry.coordinates[0]],
           Object.assign(styleFor(p), { radius: 7, fillOpacity: 0.9 }));
-        layer.bindTooltip(tooltipFor(p), { permanent: p.level !== "district", direction: "right", className: "area-label" });
+        layer.bindTooltip(tooltipFor(p), { permanent: p.level !== "district", direction: "right",
+                                           className: "area-label label-of-" + p.code });
       } else {
         if (p.level === "country") { return; }
         layer = L.geoJSON(f, { style: function () { return styleFor(p); } });
         // Regions and cities carry a standing label; districts show theirs on hover.
         layer.bindTooltip(tooltipFor(p), p.level === "district" ? { sticky: true }
-          : { permanent: true, direction: "center", className: "area-label area-label-" + p.level });
+          : { permanent: true, direction: "center",
+              className: "area-label area-label-" + p.level + " label-of-" + p.code });
         polygons += 1;
       }
       layer.bindPopup(function () {
@@ -83,6 +119,8 @@
         el.appendChild(a);
         return el;
       });
+      layer.on("mouseover", function () { peek(layer, true); });
+      layer.on("mouseout", function () { peek(layer, false); });
       layer.addTo(shown);
       areaLayers[p.code] = layer;
     });
@@ -93,7 +131,11 @@
         className: "place place-" + p.code,
       }).bindTooltip(p.label + " (" + p.kind_label + ")" + (p.estimate ? " ≈" : "")).addTo(map);
     });
-    if (shown.getLayers().length) { map.fitBounds(shown.getBounds(), { padding: [10, 10] }); }
+    if (shown.getLayers().length) {
+      map.fitBounds(shown.getBounds(), { padding: [10, 10], animate: false });
+    }
+    declutter();
+    map.on("zoomend", declutter);
     if (areas.attribution) { document.getElementById("map-attribution").textContent = areas.attribution; }
     mapEl.dataset.areas = String(Object.keys(areaLayers).length);
     mapEl.dataset.polygons = String(polygons);
@@ -108,7 +150,10 @@
     p.recent_entries = (p.recent_entries || 0) + 1;
     var layer = areaLayers[code];
     layer.setStyle(styleFor(p));
-    if (layer.setTooltipContent) { layer.setTooltipContent(tooltipFor(p)); }
+    if (layer.setTooltipContent) {
+      layer.setTooltipContent(tooltipFor(p));
+      declutter();
+    }
   }
 
   // The count above the timeline, as the server words it in the reader's language: asked
