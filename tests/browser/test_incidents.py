@@ -96,6 +96,26 @@ def test_the_incident_list_is_readable_beside_the_map(page, server, demo_world):
     assert title.bounding_box()["width"] > 180
 
 
+def test_an_areas_history_and_figures_are_readable(browser, server, demo_world):
+    """Almaty's page in Russian at 1400 pixels: the history's last column ran out of its
+    card over the figures beside it, and a figure's sources were full addresses broken
+    every few letters. The tables are now one under the other, each inside its card, and
+    a long address is shortened (the link keeps all of it)."""
+    page = browser.new_context(viewport={"width": 1400, "height": 900},
+                               locale="ru-RU").new_page()
+    sign_in(page, server, "viewer", PASSWORD)
+    page.goto(server + "/security/areas/KZ-ALA")
+    for table in ("#posture-history", "table.figures"):
+        box = page.locator(table).bounding_box()
+        card = page.locator(f".card:has({table})").bounding_box()
+        assert box["x"] + box["width"] <= card["x"] + card["width"], table
+    link = page.locator("table.figures .source a").first
+    href = link.get_attribute("href")
+    assert href.startswith("https://") and len(href) > 40
+    text = link.inner_text()
+    assert len(text) <= 34 and href.startswith(text.rstrip("…"))
+
+
 def test_an_incidents_page_shows_where_it_happened(page, server, live_world):
     from datetime import datetime
 
