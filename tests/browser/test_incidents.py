@@ -116,6 +116,26 @@ def test_an_areas_history_and_figures_are_readable(browser, server, demo_world):
     assert len(text) <= 34 and href.startswith(text.rstrip("…"))
 
 
+def test_a_1024_pixel_screen_in_russian_shows_the_menu_and_the_whole_list(browser, server,
+                                                                         demo_world):
+    """On a 1024-pixel laptop in Russian the language choice and "Sign out" lay off the
+    screen to the right, and so did the list's last columns beside the map."""
+    page = browser.new_context(viewport={"width": 1024, "height": 768},
+                               locale="ru-RU").new_page()
+    sign_in(page, server, "duty", PASSWORD)
+    page.goto(server + "/incidents/")
+    width = page.evaluate("() => document.documentElement.clientWidth")
+    sign_out = page.locator("header button", has_text="Выйти")
+    for item in (page.locator("#language-select"), sign_out,
+                 page.locator("#incident-list tbody tr").first.locator("td").last):
+        expect(item).to_be_visible()
+        box = item.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width
+    sign_out.click()
+    expect(page).to_have_url(re.compile(r"/login/"))
+
+
 def test_an_incidents_page_shows_where_it_happened(page, server, live_world):
     from datetime import datetime
 
