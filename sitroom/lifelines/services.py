@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps as django_apps
 from django.db import connection, transaction
 from django.db.models import BooleanField
 from django.db.models.expressions import RawSQL
@@ -390,6 +391,21 @@ def _advance_current(reports: list[StatusReport]) -> None:
                      [row for row in closed if (row[1], row[2]) not in fast])
     if slow:
         rebuild_periods(slow, since=since)
+
+
+def periods_after_migrate(using: str = "default", apps=None, **_signal) -> None:
+    """After `migrate` (a `post_migrate` receiver): the known periods and pointers' known
+    times of reports stored before the database kept them (migration 0003 added them),
+    computed once, with the schema and services as they are now. A migration cannot call
+    today's services: their SQL follows today's schema, not the one of its step."""
+    if using != "default" or not keeps_periods():
+        return
+    try:  # a `migrate` stopped before the periods exist
+        (apps or django_apps).get_model("lifelines", "KnownPeriod")
+    except LookupError:
+        return
+    if CurrentStatus.objects.filter(known_from__isnull=True).exists():
+        rebuild_periods()
 
 
 PERIOD_COLUMNS = ("report_id", "area_id", "component_id", "status", "occurred_at",

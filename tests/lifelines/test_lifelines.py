@@ -257,6 +257,29 @@ def _periods_and_pointers():
 
 
 @periods_kept
+def test_migrate_computes_the_periods_of_reports_stored_before_they_were_kept(ll_world):
+    """A database whose reports predate the known periods (no periods, pointers without
+    their known time, as migration 0003 leaves it) gets them at the end of `migrate`,
+    equal to those the services keep; a second `migrate` finds nothing to do."""
+    from django.core.management import call_command
+
+    from sitroom.lifelines.models import CurrentStatus, KnownPeriod
+
+    now = timezone.now().replace(microsecond=0)
+    for minutes in (600, 90, 30, 0):
+        put(ll_world, "duty", item(area="KZ-ALA", component="electricity",
+                                   status="red" if minutes else "green",
+                                   occurred_at=now - timedelta(minutes=minutes)))
+    kept = _periods_and_pointers()
+    assert len(kept[0]) == 3
+    KnownPeriod.objects.all().delete()
+    CurrentStatus.objects.update(known_from=None)
+    call_command("migrate", verbosity=0)
+    assert _periods_and_pointers() == kept
+    assert not CurrentStatus.objects.filter(known_from=None).exists()
+
+
+@periods_kept
 def test_known_periods_kept_with_each_batch_equal_those_computed_from_the_reports(ll_world):
     """The periods the services keep batch by batch (reports of now, late and backdated
     ones, several for one cell in a batch, ties of time) are exactly those computed from

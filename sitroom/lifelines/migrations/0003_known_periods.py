@@ -4,15 +4,6 @@ import django.db.models.deletion
 from django.db import migrations, models
 
 
-def backfill(apps, schema_editor):
-    """The periods of the reports already stored, and their pointers' known times."""
-    if not apps.get_model("lifelines", "StatusReport").objects.exists():
-        return  # a new database
-    from sitroom.lifelines.services import rebuild_periods
-
-    rebuild_periods()
-
-
 def room_for_updates(apps, schema_editor):
     """PostgreSQL: leave half of each page of the pointers free, so that moving a pointer
     is a heap-only update (see CurrentStatus); CLUSTER rewrites the pages already there."""
@@ -67,5 +58,6 @@ class Migration(migrations.Migration):
             field=models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='lifelines.statusreport'),
         ),
         migrations.RunPython(room_for_updates, migrations.RunPython.noop),
-        migrations.RunPython(backfill, migrations.RunPython.noop),
+        # The periods of reports stored before this step are computed after the whole
+        # `migrate`, with the schema and services of that day: services.periods_after_migrate.
     ]
