@@ -400,7 +400,9 @@ def periods_after_migrate(using: str = "default", apps=None, **_signal) -> None:
     today's services: their SQL follows today's schema, not the one of its step."""
     if using != "default" or not keeps_periods():
         return
-    try:  # a `migrate` stopped before the periods exist
+    # `migrate` gives its state's models (`flush` none): a `migrate` stopped before the
+    # periods exist has no KnownPeriod.
+    try:
         (apps or django_apps).get_model("lifelines", "KnownPeriod")
     except LookupError:
         return
