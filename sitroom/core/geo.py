@@ -20,7 +20,7 @@ from .models import Area
 
 
 @lru_cache(maxsize=1)
-def _prepared(version: int) -> list[tuple[int, Any, int]]:
+def _prepared(version: str) -> list[tuple[int, Any, int]]:
     shapes = []
     for area in Area.objects.exclude(boundary=None).only("id", "boundary", "level"):
         geom = shape(area.boundary)
@@ -30,13 +30,17 @@ def _prepared(version: int) -> list[tuple[int, Any, int]]:
     return shapes
 
 
-def _boundaries_version() -> int:
+def _boundaries_version() -> str:
     """Changes whenever any boundary does, in any process: every boundary change is
-    journaled as an "area" entry, so the newest such entry's number identifies the set."""
+    journaled as an "area" entry, so the newest such entry identifies the set. By its
+    hash, not its number: a database restored from a backup (or emptied and loaded again)
+    can reach the same number with other areas, and a server still holding the old
+    shapes then placed points in areas that no longer exist (a server error on the
+    incident form)."""
     from .models import JournalEntry
 
     return JournalEntry.objects.filter(kind="area").order_by("-seq").values_list(
-        "seq", flat=True).first() or 0
+        "hash", flat=True).first() or ""
 
 
 def area_at(lat: float, lon: float) -> Area | None:
@@ -59,7 +63,7 @@ def _covers(geom: Any, x: float, y: float) -> bool:
 
 
 @lru_cache(maxsize=1)
-def _by_code(version: int) -> dict[str, Any]:
+def _by_code(version: str) -> dict[str, Any]:
     geoms = {pk: geom for _rank, geom, pk in _prepared(version)}
     return {code: geoms[pk] for pk, code in
             Area.objects.filter(pk__in=list(geoms)).values_list("pk", "code")}

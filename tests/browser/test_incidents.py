@@ -136,6 +136,60 @@ def test_a_1024_pixel_screen_in_russian_shows_the_menu_and_the_whole_list(browse
     expect(page).to_have_url(re.compile(r"/login/"))
 
 
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
+         "locale": "ru-RU"}
+
+
+def test_on_a_phone_no_page_runs_off_the_side_and_a_field_reporter_can_report(
+        browser, server, demo_world):
+    """On a 390-pixel phone in Russian every page scrolled sideways (the menu alone was
+    727 pixels wide; the board, the lifelines matrix and the movement form ran further),
+    and the incident form's map and button lay partly off the screen."""
+    from sitroom.accounts.services import create_user
+    from sitroom.testing.world import SYSTEM
+
+    load_incident_types(actor=Actor.system_actor("tests"), source="cli")
+    create_user("field", role="field_reporter", password=PASSWORD, areas=["KZ-ALA"],
+                actor=SYSTEM, source="cli")
+    page = browser.new_context(**PHONE).new_page()
+    sign_in(page, server, "duty", PASSWORD)
+    for path in ("/", "/incidents/", "/incidents/new", "/security/board",
+                 "/security/figures", "/security/areas/KZ-ALA", "/lifelines/", "/forces/",
+                 "/forces/movements/new", "/forces/plan/"):
+        page.goto(server + path)
+        page.wait_for_load_state("networkidle")
+        width = page.evaluate("() => document.documentElement.clientWidth")
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= width, path
+        # every menu item and every control of the page's cards can be reached on screen
+        for box in page.locator(".mainnav a, .card :is(form, .filters) :is(input:visible, "
+                                "select, button)").evaluate_all(
+                "els => els.filter(e => !e.closest('table'))"
+                "  .map(e => { const r = e.getBoundingClientRect(); "
+                "              return [r.left, r.right, e.name || e.textContent]; })"):
+            assert box[0] >= 0 and box[1] <= width + 0.5, (path, box)
+    page.context.close()
+
+    phone = browser.new_context(**PHONE).new_page()
+    sign_in(phone, server, "field", PASSWORD)
+    phone.goto(server + "/incidents/new")
+    place = phone.locator("#place-map")
+    expect(place).to_have_attribute("data-ready", "true")
+    phone.select_option("#id_type", "riots")
+    phone.fill("#id_title", "Толпа у акимата")
+    box = place.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    phone.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    expect(phone.locator("#id_lat")).not_to_have_value("")
+    phone.fill("#id_lat", "43.2389")
+    phone.fill("#id_lon", "76.9455")
+    submit = phone.locator("#incident-form button[type=submit]")
+    submit.scroll_into_view_if_needed()
+    submit.tap()
+    expect(phone.locator("h1")).to_have_text("Толпа у акимата")
+    expect(phone.locator(".facts")).to_contain_text("Бостандык")
+    phone.context.close()
+
+
 def test_an_incidents_page_shows_where_it_happened(page, server, live_world):
     from datetime import datetime
 
