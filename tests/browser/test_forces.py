@@ -77,6 +77,18 @@ def test_run_the_planner_on_the_demo_force(page, server, demo_world):
     stacked = page.locator("#force-map .site-count")
     expect(stacked.first).to_be_attached()
     assert int(stacked.first.inner_text()) >= 2
+    # The map says where it is: the airfields named on it, inside the map, Almaty's
+    # outline and name, and the outlines' source and licence (CC BY) credited.
+    fm = page.locator("#force-map")
+    expect(fm).to_have_attribute("data-outlined", "true")
+    names = fm.locator(".airfield-label")
+    box = fm.bounding_box()
+    labels = names.evaluate_all("els => els.map(e => { const r = e.getBoundingClientRect();"
+                                " return [e.textContent, r.left, r.right]; })")
+    assert len(labels) == 2 and any("Zhetygen" in t for t, _l, _r in labels), labels
+    assert all(box["x"] <= left and right <= box["x"] + box["width"] for _t, left, right in labels)
+    expect(fm.locator(".area-label-city", has_text="Almaty")).to_be_visible()
+    expect(fm.locator(".leaflet-control-attribution")).to_contain_text("CC BY")
     page.screenshot(path="/tmp/forces-board-demo.png", full_page=True)
 
 

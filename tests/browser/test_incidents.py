@@ -629,6 +629,8 @@ def test_no_circle_on_the_map_hides_another_or_its_count(page, server, demo_worl
     })""")
     assert inks and all(badge in (None, ink) for ink, badge in inks), inks
     assert any(badge for _ink, badge in inks)
+    # the regions' outlines are credited as their licence (CC BY) asks
+    expect(mp.locator(".leaflet-control-attribution")).to_contain_text("CC BY")
     # A joined circle opens onto what it joined: a click zooms in to its cells.
     biggest = max(circles, key=lambda c: c["r"])
     zoom = float(mp.get_attribute("data-zoom"))

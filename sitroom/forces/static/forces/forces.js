@@ -5,7 +5,16 @@
   var COLOURS = { guarded: "#1565c0", handed: "#2e7d32", gap: "#c62828" };
   var strings = JSON.parse((document.getElementById("force-strings") || {}).textContent || "{}");
   var mapEl = document.getElementById("force-map");
-  var map = null, layer = null, fitted = false;
+  var map = null, layer = null, fitted = false, sitePoints = [], cities = [];
+
+  // The sites and airfields, with the whole of any city holding one; room on the right
+  // for the airfields' names.
+  function fit() {
+    if (!sitePoints.length) { return; }
+    var bounds = L.latLngBounds(sitePoints);
+    cities.forEach(function (b) { if (b.intersects(bounds)) { bounds.extend(b); } });
+    map.fitBounds(bounds, { paddingTopLeft: [30, 30], paddingBottomRight: [150, 30], maxZoom: 12, animate: false });
+  }
 
   function text(s) { var d = document.createElement("div"); d.textContent = s; return d.innerHTML; }
 
@@ -17,8 +26,9 @@
     layer.clearLayers();
     var points = [];
     data.airfields.forEach(function (a) {
+      // two or three airfields: named on the map, not only on hover
       L.marker([a.lat, a.lon], { title: a.name, icon: L.divIcon({ className: "airfield-icon", html: "✈", iconSize: [24, 24] }) }).addTo(layer)
-        .bindTooltip("✈ " + text(a.name), { permanent: false });
+        .bindTooltip(text(a.name), { permanent: true, direction: "right", offset: [12, 0], className: "airfield-label" });
       points.push([a.lat, a.lon]);
     });
     // Sites at one point (a coordinate shared by several sites: known only to the city)
@@ -53,7 +63,7 @@
       }
       points.push([first.lat, first.lon]);
     });
-    if (!fitted && points.length) { map.fitBounds(points, { padding: [30, 30], maxZoom: 12 }); fitted = true; }
+    if (!fitted && points.length) { sitePoints = points; fit(); fitted = true; }
     mapEl.dataset.sites = String(data.sites.length);
     mapEl.dataset.gaps = String(data.sites.filter(function (s) { return s.state === "gap"; }).length);
   }
@@ -63,13 +73,34 @@
     map.createPane("sites").style.zIndex = 650;  // above the airfield icons (600)
     map.setView([43.25, 76.95], 10);
     layer = L.layerGroup().addTo(map);
-    fetch(mapEl.dataset.areasUrl + "?level=region", { credentials: "same-origin" })
+    // Where the sites are: the outlines of the regions, cities and districts (a district's
+    // name on hover; a city's printed at its centre), credited as their licence asks.
+    fetch(mapEl.dataset.areasUrl, { credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (fc) {
         var polygons = fc.features.filter(function (f) { return f.geometry.type !== "Point"; });
         L.geoJSON({ type: "FeatureCollection", features: polygons }, {
-          style: { color: "#607d8b", weight: 1, fillOpacity: 0.04 }, interactive: false
+          style: function (f) {
+            var district = f.properties.level === "district";
+            return { color: "#607d8b", weight: district ? 0.8 : 1.5, dashArray: district ? "4 3" : null,
+                     fillOpacity: 0.04 };
+          },
+          onEachFeature: function (f, shape) {
+            if (f.properties.level === "district") {
+              shape.bindTooltip(text(f.properties.label), { sticky: true, className: "area-label" });
+            } else if (f.properties.level === "city") {
+              // under the city, not in its middle where the sites are
+              var b = shape.getBounds();
+              cities.push(b);
+              L.tooltip({ permanent: true, direction: "bottom", className: "area-label area-label-city" })
+                .setLatLng([b.getSouth(), b.getCenter().lng])
+                .setContent(text(f.properties.label)).addTo(map);
+            }
+          }
         }).addTo(map).bringToBack();
+        fit();
+        if (fc.attribution && map.attributionControl) { map.attributionControl.addAttribution(text(fc.attribution)); }
+        mapEl.dataset.outlined = "true";
       }).catch(function () { /* outlines are decoration */ });
     draw();
   }
