@@ -230,6 +230,23 @@ def _person_room(load: Load, cap: Capacity) -> int:
     return max(0, min(by_seats, by_weight))
 
 
+def _seat_people(load: Load, cap: Capacity, units: list[str], left: dict[str, int],
+                 person_kg: int) -> None:
+    """Seat the personnel still `left` of `units`, in that order, in the room the load
+    has (seats and weight), and add their weight; `left` is counted down."""
+    room = _person_room(load, cap)
+    for uid in units:
+        if room <= 0:
+            break
+        take = min(room, left[uid])
+        if take:
+            load.by_unit[uid] = load.by_unit.get(uid, 0) + take
+            left[uid] -= take
+            room -= take
+    load.personnel = sum(load.by_unit.values())
+    load.weight += load.personnel * person_kg
+
+
 def _assign_personnel(
     loads: list[Load], group: Group, personnel: dict[str, int] | None = None
 ) -> None:
@@ -295,23 +312,14 @@ def _realize(
         return max((ready[v.unit] for v in ld.vehicles), default=0)
 
     loads.sort(key=lambda ld: (load_ready(ld) if ld.vehicles else 10**9, ld.aircraft_type))
-    people = [[u.id, u.personnel] for u in sorted(group.units, key=lambda u: (ready[u.id], u.id))]
+    people = {u.id: u.personnel for u in group.units}
     for load in loads:
         load.by_unit = {}
-        room = _person_room(load, caps[load.aircraft_type])
         # crews of the vehicles aboard first, then the earliest-ready units
         mine = {v.unit for v in load.vehicles}
-        for entry in sorted(people, key=lambda e: e[0] not in mine):
-            if room <= 0:
-                break
-            take = min(room, entry[1])
-            if take:
-                load.by_unit[entry[0]] = load.by_unit.get(entry[0], 0) + take
-                entry[1] -= take
-                room -= take
-        load.personnel = sum(load.by_unit.values())
-        load.weight += load.personnel * problem.person_kg
-    if any(n > 0 for _, n in people):
+        order = sorted(people, key=lambda uid: (uid not in mine, ready[uid], uid))
+        _seat_people(load, caps[load.aircraft_type], order, people, problem.person_kg)
+    if any(n > 0 for n in people.values()):
         raise RuntimeError("pattern counts do not seat the group's personnel")
     return [ld for ld in loads if ld.vehicles or ld.personnel]
 

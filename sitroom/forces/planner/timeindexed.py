@@ -255,7 +255,7 @@ def time_indexed_loads(
 def _realize_timetable(
     problem: Problem, groups: list[Group], model: TimeIndexed, deadline: int
 ) -> list[Load]:
-    from .loads import Load, _add_vehicle, _person_room, first_fit_decreasing
+    from .loads import Load, _add_vehicle, _seat_people, first_fit_decreasing
 
     caps = {k.code: Capacity.of(k, problem) for k in usable_types(problem)}
     ready, d = model.ready, model.d
@@ -281,18 +281,10 @@ def _realize_timetable(
                 ):
                     _add_vehicle(load, v, cap)
                     vehicles.remove(v)
-            room = _person_room(load, cap)
             aboard = {v.unit for v in load.vehicles}
-            for u in sorted(g.units, key=lambda u: (u.id not in aboard, ready[u.id], u.id)):
-                if room <= 0:
-                    break
-                take = min(room, people[u.id]) if ready[u.id] <= by else 0
-                if take:
-                    load.by_unit[u.id] = load.by_unit.get(u.id, 0) + take
-                    people[u.id] -= take
-                    room -= take
-            load.personnel = sum(load.by_unit.values())
-            load.weight += load.personnel * problem.person_kg
+            order = sorted((u.id for u in g.units if ready[u.id] <= by),
+                           key=lambda uid: (uid not in aboard, ready[uid], uid))
+            _seat_people(load, cap, order, people, problem.person_kg)
             if load.vehicles or load.personnel:
                 loads.append(load)
         if vehicles or any(people.values()):
