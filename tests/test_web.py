@@ -41,6 +41,33 @@ def test_timeline_filters_by_area_and_text(client, world):
     assert "<html" not in partial  # htmx gets the partial only
 
 
+def test_the_live_count_is_the_count_alone_for_the_filters_and_the_readers_areas(client,
+                                                                                  world):
+    """The operating picture refreshes its count on live entries: it gets the count for
+    its filters, in what its reader may see, without a page of entries drawn for it."""
+    seed(world, "Akimat building on fire")
+    seed(world, "Road blocked near Zhetibay", area="KZ-MAN")
+
+    def number(text):
+        return int(text.split('id="timeline-count">')[1].split()[0])
+
+    def count(user, **filters):
+        client.force_login(world.users[user])
+        part = client.get("/", {**filters, "part": "count"}, HTTP_HX_REQUEST="true")
+        text = part.content.decode()
+        assert part.status_code == 200 and "<li" not in text  # the count, no entries
+        # the same number as the timeline the reader has on the page
+        assert number(text) == number(
+            client.get("/", filters, HTTP_HX_REQUEST="true").content.decode())
+        return number(text)
+
+    assert count("viewer", area="KZ-MAN") < count("viewer")
+    assert count("viewer", q="akimat") == 1
+    assert count("viewer", q="zhetibay") == 1
+    assert count("outsider", q="akimat") == 0  # Mangystau only: Almaty's are not counted
+    assert count("outsider") < count("viewer")
+
+
 def test_as_of_hides_what_was_recorded_later(client, world):
     seed(world, "Morning report", when="2022-01-05T09:00:00+06:00")
     seed(world, "Evening report", when="2022-01-05T19:00:00+06:00")

@@ -56,6 +56,13 @@ def _timeline_context(request):
 @login_required
 def cop(request):
     """The common operating picture: map, timeline, filters, as-of, live log."""
+    if wants_part(request) and request.GET.get("part") == "count":
+        # the count alone, for the live page's refresh: no page of entries read or drawn
+        form = TimelineFilterForm(request.GET or None, user=request.user)
+        flt = form.to_filter()
+        return render(request, "web/partials/timeline_count.html",
+                      {"n": queries.journal_entries(request.user, flt).count(),
+                       "as_of": flt.as_of})
     if wants_part(request):
         return render(request, "web/partials/timeline.html", _timeline_context(request))
     scope = scope_of(request.user)

@@ -157,7 +157,7 @@
   }
 
   // The count above the timeline, as the server words it in the reader's language: asked
-  // again (the timeline part of the page shown) a moment after entries arrive.
+  // again (the count alone, for the filters shown) a moment after entries arrive.
   var countTimer = null;
   function refreshCount() {
     if (countTimer) { return; }
@@ -165,7 +165,7 @@
       countTimer = null;
       var timeline = document.getElementById("timeline");
       if (!timeline || !timeline.dataset.url) { return; }
-      fetch(timeline.dataset.url, {headers: {"HX-Request": "true"}, credentials: "same-origin"})
+      fetch(timeline.dataset.url + "&part=count", {headers: {"HX-Request": "true"}, credentials: "same-origin"})
         .then(function (r) { return r.ok ? r.text() : null; })
         .then(function (text) {
           if (text === null) { return; }
