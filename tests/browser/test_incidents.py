@@ -167,6 +167,19 @@ def test_on_a_phone_no_page_runs_off_the_side_and_a_field_reporter_can_report(
                 "  .map(e => { const r = e.getBoundingClientRect(); "
                 "              return [r.left, r.right, e.name || e.textContent]; })"):
             assert box[0] >= 0 and box[1] <= width + 0.5, (path, box)
+    # a matrix scrolled sideways keeps each row's name in view
+    for path, scroller in (("/lifelines/", "#lifeline-board .tablewrap"),
+                           ("/security/board", "#board")):
+        page.goto(server + path)
+        row = page.locator(":is(#lifelines, #board) tbody tr").nth(1).locator("th, td").first
+        before = row.bounding_box()
+        page.locator(scroller).evaluate(
+            "el => { const s = el.closest('.tablewrap, .card'); s.scrollLeft = s.scrollWidth; }")
+        page.wait_for_timeout(100)
+        after = row.bounding_box()
+        assert after["x"] == before["x"] and 0 <= after["x"] < width, (path, before, after)
+        assert page.locator(scroller).evaluate(
+            "el => el.closest('.tablewrap, .card').scrollLeft") > 100, path
     page.context.close()
 
     phone = browser.new_context(**PHONE).new_page()
