@@ -159,6 +159,12 @@ class Cell:
     def label(self) -> str:
         return str(Status(self.status).label)
 
+    @property
+    def count_labels(self) -> list[tuple[int, str]]:
+        """How many areas inside are in each status, worst first, in the reader's words."""
+        return [(n, str(Status(s).label))
+                for s, n in sorted(self.counts.items(), key=lambda sn: -SEVERITY[sn[0]])]
+
 
 def roll_up_counts(counts: Counter, rule: str) -> str:
     """`roll_up` of statuses given as status -> how many cells have it."""

@@ -187,6 +187,9 @@ def test_on_a_phone_no_page_runs_off_the_side_and_a_field_reporter_can_report(
     phone.goto(server + "/incidents/new")
     place = phone.locator("#place-map")
     expect(place).to_have_attribute("data-ready", "true")
+    # the map's own buttons speak the reader's language too
+    expect(place.locator(".leaflet-control-zoom-in")).to_have_attribute("title", "Приблизить")
+    expect(place.locator(".leaflet-control-zoom-out")).to_have_attribute("title", "Отдалить")
     phone.select_option("#id_type", "riots")
     phone.fill("#id_title", "Толпа у акимата")
     box = place.bounding_box()

@@ -169,6 +169,22 @@ def test_board_page_states_the_rule_and_shows_symbols(client, ll_world):
     assert "✖" in html and "Not operating" in html
 
 
+def test_a_rolled_up_cell_says_in_words_how_many_areas_inside_are_in_each_status(client,
+                                                                                 ll_world):
+    """The cell's title counted the areas inside by the status's code ("1×grey"), in
+    English on a Russian page."""
+    from django.utils import translation
+
+    put(ll_world, "duty", item(area="KZ751910", status="red"),
+        item(area="KZ751110", status="green"))
+    client.force_login(ll_world.users["viewer"])
+    with translation.override("ru"):
+        html = client.get("/lifelines/", {"area": "KZ-ALA"},
+                          HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Σ 1 × Не работает, 1 × Работает штатно" in html
+    assert "×red" not in html and "×green" not in html and "×grey" not in html
+
+
 @pytest.mark.parametrize("read", ["probes", pytest.param("periods", marks=periods_kept)])
 def test_board_roll_up_equals_a_count_by_hand_over_random_reports(ll_world, settings, read):
     """Random reports (some learned late, loaded in batches out of order) over every area

@@ -99,7 +99,7 @@
           }
         }).addTo(map).bringToBack();
         fit();
-        if (fc.attribution && map.attributionControl) { map.attributionControl.addAttribution(text(fc.attribution)); }
+        window.SitroomMaps.credit(map, fc);
         mapEl.dataset.outlined = "true";
       }).catch(function () { /* outlines are decoration */ });
     draw();

@@ -10,15 +10,6 @@
     return palette.severity[String(value)] || { fill: "#90a4ae", label: String(value) };
   }
 
-  // The outlines' source and licence (CC BY: the credit goes wherever they are drawn),
-  // in the map's corner as plain text.
-  function credit(map, fc) {
-    if (!fc.attribution || !map.attributionControl) { return; }
-    var d = document.createElement("div");
-    d.textContent = fc.attribution;
-    map.attributionControl.addAttribution(d.innerHTML);
-  }
-
   // A map with the regions' outlines, fitted to them; `map.outlined` settles once they
   // are drawn (or could not be), so what is drawn on it is laid out once, not twice.
   function baseMap(el) {
@@ -32,7 +23,7 @@
         var layer = L.geoJSON({ type: "FeatureCollection", features: polygons }, {
           style: { color: "#607d8b", weight: 1, fillOpacity: 0.05 }, interactive: false,
         }).addTo(map);
-        credit(map, fc);
+        window.SitroomMaps.credit(map, fc);  // CC BY: credited wherever drawn
         if (!el.dataset.keepView) { map.fitBounds(layer.getBounds(), { animate: false }); }
       })
       .catch(function () { /* the outlines are a backdrop: the map works without them */ });
