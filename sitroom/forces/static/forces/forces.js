@@ -74,7 +74,7 @@
     map.setView([43.25, 76.95], 10);
     layer = L.layerGroup().addTo(map);
     // Where the sites are: the outlines of the regions, cities and districts (a district's
-    // name on hover; a city's printed at its centre), credited as their licence asks.
+    // name on hover; a city's printed under it), credited as their licence asks.
     fetch(mapEl.dataset.areasUrl, { credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (fc) {
