@@ -234,7 +234,9 @@ def _check(values: dict[str, Any], refs: IncidentRefs, now: datetime, source: st
                 errors["area"] = [_("the point %(lat)s, %(lon)s lies outside %(area)s")
                                   % {"lat": out["lat"], "lon": out["lon"],
                                      "area": out["area"].label()}]
-        elif out.get("lat") is not None and "lat" not in errors and "lon" not in errors:
+        elif "lat" in errors or "lon" in errors:
+            pass  # a point was given, wrongly: its own error says what to mend
+        elif out.get("lat") is not None:
             out["area"] = refs.area_at(out["lat"], out["lon"])
             if out["area"] is None:
                 errors["area"] = [_("the point lies in no known area; name the area")]

@@ -42,6 +42,20 @@ def test_bad_report_names_fields_and_writes_nothing(sec_world):
     assert Incident.objects.count() == before
 
 
+def test_a_wrong_point_is_named_alone_a_missing_one_asks_for_the_area(sec_world):
+    """A latitude out of range also got "give the area or a point on the map", though a
+    point was given: the reporter was told to do what they had done."""
+    with pytest.raises(InvalidInput) as exc:
+        report(sec_world, area=None, lat=95.0, lon=76.9)
+    assert exc.value.errors == {"lat": ["must be between -90 and 90"]}
+    with pytest.raises(InvalidInput) as exc:
+        report(sec_world, area=None, lat=43.2)
+    assert exc.value.errors == {"lon": ["give both latitude and longitude"]}
+    with pytest.raises(InvalidInput) as exc:
+        report(sec_world, area=None)
+    assert exc.value.errors == {"area": ["give the area or a point on the map"]}
+
+
 def test_area_is_found_from_the_point(sec_world, tmp_path):
     from django.core.management import call_command
 
