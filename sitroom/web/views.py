@@ -34,13 +34,18 @@ from .htmx import wants_part
 TIMELINE_PAGE = 50
 
 
+def _timeline_entries(request):
+    """The timeline's filter form, its filter and the entries it selects for the user."""
+    form = TimelineFilterForm(request.GET or None, user=request.user)
+    flt = form.to_filter()
+    return form, flt, queries.journal_entries(request.user, flt)
+
+
 def _timeline_context(request):
     # Read before the timeline, so an entry recorded meanwhile comes again on the stream
     # (the page drops duplicates) rather than never.
     head = chain_head()[0]
-    form = TimelineFilterForm(request.GET or None, user=request.user)
-    flt = form.to_filter()
-    entries = queries.journal_entries(request.user, flt)
+    form, flt, entries = _timeline_entries(request)
     page = Paginator(entries, TIMELINE_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -58,11 +63,9 @@ def cop(request):
     """The common operating picture: map, timeline, filters, as-of, live log."""
     if wants_part(request) and request.GET.get("part") == "count":
         # the count alone, for the live page's refresh: no page of entries read or drawn
-        form = TimelineFilterForm(request.GET or None, user=request.user)
-        flt = form.to_filter()
+        _form, flt, entries = _timeline_entries(request)
         return render(request, "web/partials/timeline_count.html",
-                      {"n": queries.journal_entries(request.user, flt).count(),
-                       "as_of": flt.as_of})
+                      {"n": entries.count(), "as_of": flt.as_of})
     if wants_part(request):
         return render(request, "web/partials/timeline.html", _timeline_context(request))
     scope = scope_of(request.user)

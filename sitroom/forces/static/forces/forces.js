@@ -5,7 +5,7 @@
   var COLOURS = { guarded: "#1565c0", handed: "#2e7d32", gap: "#c62828" };
   var strings = JSON.parse((document.getElementById("force-strings") || {}).textContent || "{}");
   var mapEl = document.getElementById("force-map");
-  var map = null, layer = null, fitted = false, sitePoints = [], cities = [];
+  var map = null, layer = null, sitePoints = [], cities = [];  // sitePoints: fitted to, once
 
   // The sites and airfields, with the whole of any city holding one; room on the right
   // for the airfields' names.
@@ -63,7 +63,7 @@
       }
       points.push([first.lat, first.lon]);
     });
-    if (!fitted && points.length) { sitePoints = points; fit(); fitted = true; }
+    if (!sitePoints.length && points.length) { sitePoints = points; fit(); }
     mapEl.dataset.sites = String(data.sites.length);
     mapEl.dataset.gaps = String(data.sites.filter(function (s) { return s.state === "gap"; }).length);
   }
