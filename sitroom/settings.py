@@ -207,6 +207,10 @@ MAP_TILE_URL = env("MAP_TILE_URL", "")
 MAP_TILE_ATTRIBUTION = env("MAP_TILE_ATTRIBUTION", "")
 # Where `sitroom demo` looks for boundary polygons (third-party data, not shipped).
 BOUNDARIES_DIR = Path(env("BOUNDARIES_DIR", str(REPO_DIR.parent / "shared" / "scenario" / "geo")))
+# Documents attached to reports (photos, scans, decrees): kept by their SHA-256, never
+# changed or removed (core/filestore.py); the largest file taken.
+DOCUMENTS_DIR = Path(env("DOCUMENTS_DIR", str(SITROOM_HOME / "documents")))
+DOCUMENT_MAX_MB = env_float("DOCUMENT_MAX_MB", 50.0)
 # Live stream: how often a server process checks the journal for entries written by
 # another process (SQLite has no cross-process notification; PostgreSQL has NOTIFY and
 # uses this only as a safety net).

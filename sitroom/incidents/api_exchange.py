@@ -2,22 +2,31 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator
 from typing import Literal
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
-from django.http import StreamingHttpResponse
-from ninja import File, Form, Query, Router, Schema
+from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import AwareDatetime
 
 from sitroom.api.auth import actor_of
+from sitroom.core import filestore
 from sitroom.core.choices import JournalSource
 from sitroom.core.errors import InvalidInput
+from sitroom.core.models import as_uid
 
-from .api import incident_filter
+from .api import _incident, incident_filter
+from .documents import add_document, document_of, documents_of
 from .exchange import CONTENT_TYPES, export_chunks, filename, import_incidents
+from .models import IncidentDocument
+
+logger = logging.getLogger(__name__)
 
 router = Router(tags=["security situation"])
 
@@ -56,6 +65,29 @@ def streamed(request, chunks: Iterator, fmt: str) -> StreamingHttpResponse:
     content = _pulled(chunks) if isinstance(request, ASGIRequest) else chunks
     response = StreamingHttpResponse(content, content_type=CONTENT_TYPES[fmt])
     response["Content-Disposition"] = f'attachment; filename="{filename(fmt)}"'
+    return response
+
+
+def document_response(request, document: IncidentDocument, download: bool = False
+                      ) -> HttpResponse:
+    """The stored file, streamed with the type its name maps to: an image shown (unless
+    `download`), anything else downloaded; never run as a page (sandboxed, no sniffing).
+    Its bytes never change, so a browser may keep it."""
+    if not filestore.path_of(document.sha256).is_file():
+        logger.error("stored file missing: document %s, sha256 %s", document.uid,
+                     document.sha256)
+        return HttpResponse(_("The stored file is missing; the administrator can find "
+                              "every such file with: sitroom journal verify --documents"),
+                            status=410, content_type="text/plain; charset=utf-8")
+    chunks = filestore.read(document.sha256)
+    content = _pulled(chunks) if isinstance(request, ASGIRequest) else chunks
+    response = StreamingHttpResponse(content, content_type=document.content_type)
+    response["Content-Disposition"] = content_disposition_header(
+        download or document.content_type not in filestore.SHOWN_INLINE, document.name)
+    response["Content-Length"] = str(document.size)
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, max-age=31536000, immutable"
     return response
 
 
@@ -98,3 +130,58 @@ def import_incidents_file(request, file: File[UploadedFile],
         raise InvalidInput(report.errors())
     return report.as_dict()
 
+
+
+class DocumentOut(Schema):
+    uid: str
+    incident: str
+    name: str
+    description: str
+    sha256: str
+    size: int
+    content_type: str
+    added_at: AwareDatetime
+    added_by: str
+    url: str
+
+    @staticmethod
+    def of(doc: IncidentDocument) -> DocumentOut:
+        return DocumentOut(
+            uid=str(doc.uid), incident=str(doc.incident.uid), name=doc.name,
+            description=doc.description, sha256=doc.sha256, size=doc.size,
+            content_type=doc.content_type, added_at=doc.added_at, added_by=doc.actor_label,
+            url=f"/api/v1/incidents/{doc.incident.uid}/documents/{doc.uid}")
+
+
+@router.get("/incidents/{uid}/documents", response=list[DocumentOut],
+            summary="The documents attached to an incident")
+def list_documents(request, uid: str):
+    """Oldest first, with those of the duplicates merged into it (their `incident` says
+    which report each came with)."""
+    return [DocumentOut.of(d) for d in documents_of(_incident(request.user, uid))]
+
+
+@router.post("/incidents/{uid}/documents", response={201: DocumentOut, 200: DocumentOut},
+             summary="Attach a document (a photo, a scan, a decree) to an incident")
+def attach_document(request, uid: str, file: File[UploadedFile], description: Form[str] = ""):
+    """Multipart upload. The type is taken from the file name's extension (PDF, images,
+    office files, text, audio, video, zip; not SVG or HTML), at most
+    `SITROOM_DOCUMENT_MAX_MB`. The same file sent again to the same incident is not stored
+    twice: 200 with the document already attached. Needs the right to report incidents in
+    the incident's area; a merged report takes none (attach to the one it was merged into)."""
+    document, created = add_document(
+        _incident(request.user, uid), file.chunks(), name=file.name, description=description,
+        actor=actor_of(request), source=JournalSource.API)
+    return Status(201 if created else 200, DocumentOut.of(document))
+
+
+@router.get("/incidents/{uid}/documents/{doc}", summary="A document's file",
+            openapi_extra={"responses": {200: {
+                "description": "The file as it was attached, byte for byte",
+                "content": {"application/octet-stream": {
+                    "schema": {"type": "string", "format": "binary"}}}}}})
+def document_file(request, uid: str, doc: str, download: bool = False):
+    document = document_of(_incident(request.user, uid), as_uid(doc))
+    if document is None:
+        raise Http404(f"no document {doc!r} on this incident")
+    return document_response(request, document, download)

@@ -27,6 +27,7 @@ CHANGE_LABELS = dict(IncidentStatus.choices) | {
     "edited": _("Edited"),
     "assigned": _("Assigned"),
     "absorbed": _("A duplicate merged into it"),
+    "document_added": _("Document added"),
 }
 
 

@@ -167,6 +167,39 @@ class IncidentRevision(models.Model):
         return str(CHANGE_LABELS.get(self.change, self.change))
 
 
+class IncidentDocument(models.Model):
+    """A file attached to an incident report (a photo, a scan, a decree): the bytes are
+    kept by their SHA-256 (core/filestore.py), never changed or removed; the row says what
+    it is, who added it and when. Rows are only ever added."""
+
+    uid = models.UUIDField(default=time_ordered_uid, unique=True, editable=False)
+    # Indexed by the (incident, sha256) key.
+    incident = models.ForeignKey(Incident, models.PROTECT, related_name="documents",
+                                 db_index=False)
+    name = models.CharField(_("file name"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    size = models.BigIntegerField()
+    content_type = models.CharField(max_length=120)
+    added_at = models.DateTimeField()
+    actor_label = models.CharField(max_length=200)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True,
+                                 blank=True, related_name="+")
+    journal_seq = models.BigIntegerField(null=True)
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["incident", "sha256"],
+                                               name="incident_document_once")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_image(self) -> bool:
+        return self.content_type.startswith("image/")
+
+
 class CasualtyReport(models.Model):
     """One figure from one reporting body: "164 killed nationwide as of 9 January (MoH)".
 

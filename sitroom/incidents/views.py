@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -16,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from sitroom.core import filestore
 from sitroom.core.actors import Actor
 from sitroom.core.choices import JournalSource
 from sitroom.core.errors import InvalidInput, NotAllowed
@@ -26,12 +28,15 @@ from sitroom.core.permissions import (
     INCIDENTS_MANAGE,
     INCIDENTS_REPORT,
     ROLE_ACTIONS,
+    can,
     scope_of,
 )
 from sitroom.web.htmx import wants_part
 
 from . import queries, services
+from .api_exchange import document_response
 from .choices import POSTURE_STATES, STATUS_ACTIONS, PostureKind
+from .documents import add_document, document_of, documents_of
 from .exchange import import_incidents
 from .forms import BoardForm, CasualtyForm, IncidentFilterForm, IncidentForm, PostureForm
 from .models import Incident
@@ -223,10 +228,44 @@ def incident_detail(request, uid):
     return render(request, "incidents/detail.html", {
         "incident": incident, "history": queries.history(incident),
         "merged": Incident.objects.filter(merged_into=incident),
+        "documents": documents_of(incident), "max_mb": settings.DOCUMENT_MAX_MB,
+        "accepted": ",".join(f".{ext}" for ext in sorted(filestore.ACCEPTED)),
+        "can_attach": can(request.user, INCIDENTS_REPORT, area=incident.area),
         "can_manage": INCIDENTS_MANAGE in _rights(request.user),
         "point": json.dumps([incident.lat, incident.lon] if incident.lat is not None else None),
         "live_url": f"?kind=incident&after={chain_head()[0]}",
     })
+
+
+@login_required
+@require_POST
+def document_add(request, uid):
+    """Attach a file to the incident; back to its page, which lists it."""
+    incident = _incident_or_404(request.user, uid)
+    upload = request.FILES.get("file")
+    if upload is None:
+        messages.error(request, _("Choose a file to attach."))
+        return redirect("incidents:detail", uid=incident.uid)
+    try:
+        _doc, created = add_document(
+            incident, upload.chunks(), name=upload.name, actor=Actor(user=request.user),
+            source=WEB, description=request.POST.get("description", ""))
+    except InvalidInput as exc:
+        messages.error(request, exc.text())
+    except NotAllowed:
+        return HttpResponseForbidden(_("You may not add documents to this incident."))
+    else:
+        messages.success(request, _("Document added.") if created
+                         else _("This file is already attached to this incident."))
+    return redirect("incidents:detail", uid=incident.uid)
+
+
+@login_required
+def document_file(request, uid, doc):
+    document = document_of(_incident_or_404(request.user, uid), doc)
+    if document is None:
+        raise Http404(_("No such document."))
+    return document_response(request, document, bool(request.GET.get("download")))
 
 
 @login_required

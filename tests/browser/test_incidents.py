@@ -308,6 +308,51 @@ def test_detail_page_and_country_board_follow_changes_live(browser, page, server
     watcher.context.close()
 
 
+def test_attach_a_photo_to_an_incident_and_see_it_arrive_on_another_page(
+        browser, page, server, live_world, tmp_path):
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from sitroom.incidents.services import report_incident
+    from sitroom.testing.files import png
+
+    load_incident_types(actor=Actor.system_actor("tests"), source="cli")
+    incident = report_incident(actor=get_user_model().objects.get(username="duty"),
+                               source="web", type="riots", title="Akimat on fire",
+                               area="KZ-ALA", occurred_at=timezone.now())[0]
+    watcher = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    sign_in(watcher, server, "viewer", PASSWORD)
+    watcher.goto(f"{server}/incidents/{incident.uid}/")
+    expect(watcher.locator("#live-status")).to_have_attribute("data-state", "live")
+    expect(watcher.locator("#incident-documents")).to_contain_text("No documents attached.")
+    expect(watcher.locator("#incident-documents input[type=file]")).to_have_count(0)
+
+    photo = tmp_path / "akimat-east-wing.png"
+    photo.write_bytes(png(5))
+    sign_in(page, server, "reporter", PASSWORD)  # a field reporter in Almaty
+    page.goto(f"{server}/incidents/{incident.uid}/")
+    page.set_input_files("#incident-documents input[type=file]", str(photo))
+    page.fill("#incident-documents input[name=description]", "East wing, 21:40")
+    page.click("#incident-documents button[type=submit]")
+    expect(page.locator(".messages")).to_contain_text("Document added.")
+    item = page.locator("#incident-documents li", has_text="akimat-east-wing.png")
+    expect(item).to_contain_text("East wing, 21:40")
+    expect(item).to_contain_text("added by reporter")
+    # The photo itself is shown: the browser decoded the stored bytes.
+    page.wait_for_function(
+        "() => { const i = document.querySelector('#incident-documents img');"
+        " return i && i.complete && i.naturalWidth === 2; }")
+    expect(page.locator("#incident-history")).to_contain_text("Document added")
+
+    seen = watcher.locator("#incident-documents li", has_text="akimat-east-wing.png")
+    expect(seen).to_have_count(1)
+    href = seen.locator("a", has_text="download").get_attribute("href")
+    response = watcher.request.get(server + href)
+    assert response.ok and response.body() == png(5)
+    assert response.headers["content-disposition"].startswith("attachment")
+    watcher.context.close()
+
+
 # --- The list, its exports and its map show the same incidents ---------------------------
 
 def _expected(**filters):

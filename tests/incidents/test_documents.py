@@ -1,0 +1,222 @@
+"""Documents attached to incidents: kept as sent, read only by who may see the incident,
+added only by who may report in its area, checked against the journal."""
+
+import hashlib
+import io
+import os
+from datetime import datetime
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+
+from sitroom.core.models import JournalEntry
+from sitroom.incidents import services
+from sitroom.incidents.models import Incident, IncidentDocument
+from sitroom.testing.api import token
+from sitroom.testing.files import png
+
+T = datetime.fromisoformat
+
+
+@pytest.fixture(autouse=True)
+def _documents_dir(settings, tmp_path):
+    settings.DOCUMENTS_DIR = tmp_path / "documents"
+    return settings.DOCUMENTS_DIR
+
+
+def stored_files(settings) -> list[str]:
+    root = settings.DOCUMENTS_DIR
+    return [f for _d, _s, files in os.walk(root) for f in files] if root.exists() else []
+
+
+def report(world, title="Akimat on fire", area="KZ751110", who="duty"):
+    return services.report_incident(actor=world.users[who], source="web", title=title,
+                                    area=area, type="riots",
+                                    occurred_at=T("2022-01-05T10:00:00+06:00"))[0]
+
+
+def attach(client, incident, name, content, description=""):
+    return client.post(f"/incidents/{incident.uid}/documents",
+                       {"file": SimpleUploadedFile(name, content), "description": description})
+
+
+def test_a_photo_from_the_field_is_listed_shown_as_sent_and_journaled(client, sec_world):
+    incident = report(sec_world)
+    photo = png(1)
+    client.force_login(sec_world.users["reporter"])  # a field reporter in Almaty
+    r = attach(client, incident, r"C:\Users\field\DCIM\IMG_0042.png", photo,
+               "The akimat's east wing, 21:40")
+    assert r.status_code == 302
+    page = client.get(r.url).content.decode()
+    assert "Document added." in page
+    assert "IMG_0042.png" in page and "DCIM" not in page  # the folder is not kept
+    assert "The akimat&#x27;s east wing, 21:40" in page
+    doc = IncidentDocument.objects.get(incident=incident)
+    assert f'<img src="/incidents/{incident.uid}/documents/{doc.uid}"' in page
+
+    got = client.get(f"/incidents/{incident.uid}/documents/{doc.uid}")
+    assert got.status_code == 200
+    assert b"".join(got.streaming_content) == photo
+    assert got["Content-Type"] == "image/png"
+    assert got["Content-Disposition"].startswith("inline")
+    assert "sandbox" in got["Content-Security-Policy"]
+    assert got["X-Content-Type-Options"] == "nosniff"
+    download = client.get(f"/incidents/{incident.uid}/documents/{doc.uid}", {"download": 1})
+    assert download["Content-Disposition"].startswith("attachment")
+
+    # A change of the report, in its history and in the journal with the file's digest.
+    incident.refresh_from_db()
+    assert incident.version == 2
+    assert "Document added" in page
+    entry = JournalEntry.objects.get(seq=doc.journal_seq)
+    assert entry.payload["document"]["sha256"] == hashlib.sha256(photo).hexdigest()
+    assert entry.payload["document"]["size"] == len(photo)
+    assert entry.actor_label == doc.actor_label == "reporter"
+    assert "IMG_0042.png" in entry.summary
+
+
+def test_a_document_is_served_as_a_download_and_never_as_a_page(client, sec_world):
+    incident = report(sec_world)
+    client.force_login(sec_world.users["duty"])
+    attach(client, incident, "decree 4-k.pdf", b"%PDF-1.4 decree text")
+    doc = IncidentDocument.objects.get()
+    got = client.get(f"/incidents/{incident.uid}/documents/{doc.uid}")
+    assert got["Content-Type"] == "application/pdf"
+    assert got["Content-Disposition"] == 'attachment; filename="decree 4-k.pdf"'
+    # A page or a script is not taken, whatever type the sender claims.
+    r = attach(client, incident, "report.html", b"<script>alert(1)</script>")
+    page = client.get(r.url).content.decode()
+    assert "files of type .html are not accepted; accepted: csv, doc, docx" in page
+    assert IncidentDocument.objects.count() == 1
+
+
+@pytest.mark.parametrize("name,content,limit_mb,problem", [
+    ("empty.jpg", b"", 50, "the file is empty"),
+    ("big.jpg", b"x" * 3000, 0.002, "the file is larger than 0.002 MB"),
+    ("plan.svg", b"<svg/>", 50, "files of type .svg are not accepted"),
+    ("noextension", b"data", 50, "files of type (no extension) are not accepted"),
+])
+def test_a_refused_file_is_named_and_nothing_is_kept(client, sec_world, token_for, settings,
+                                                      name, content, limit_mb, problem):
+    settings.DOCUMENT_MAX_MB = limit_mb
+    incident = report(sec_world)
+    r = Client_multipart(token_for("duty"), incident, name, content)
+    assert r.status_code == 422, r.content
+    errors = {e["field"]: e["message"] for e in r.json()["errors"]}
+    assert list(errors) == ["file"] and problem in errors["file"]
+    assert not IncidentDocument.objects.exists()
+    assert stored_files(settings) == []
+    incident.refresh_from_db()
+    assert incident.version == 1
+
+
+def Client_multipart(secret, incident, name, content, description=""):  # noqa: N802
+    from django.test import Client
+
+    return Client().post(f"/api/v1/incidents/{incident.uid}/documents",
+                         {"file": SimpleUploadedFile(name, content),
+                          "description": description},
+                         HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+
+def test_a_device_sending_the_same_file_twice_stores_it_once(client, sec_world, token_for,
+                                                             settings):
+    incident = report(sec_world)
+    secret = token_for("reporter")
+    first = Client_multipart(secret, incident, "photo.jpg", b"\xff\xd8jpeg bytes", "fire")
+    assert first.status_code == 201
+    again = Client_multipart(secret, incident, "photo (1).jpg", b"\xff\xd8jpeg bytes")
+    assert again.status_code == 200
+    assert again.json()["uid"] == first.json()["uid"]
+    assert IncidentDocument.objects.count() == 1 and len(stored_files(settings)) == 1
+    incident.refresh_from_db()
+    assert incident.version == 2
+    listed = client.get(f"/api/v1/incidents/{incident.uid}/documents",
+                        HTTP_AUTHORIZATION=f"Bearer {token(sec_world.users['viewer'])}").json()
+    assert [(d["name"], d["size"], d["added_by"], d["description"]) for d in listed] == [
+        ("photo.jpg", 12, "reporter (token test)", "fire")]
+    got = client.get(listed[0]["url"],
+                     HTTP_AUTHORIZATION=f"Bearer {token(sec_world.users['viewer'])}")
+    assert b"".join(got.streaming_content) == b"\xff\xd8jpeg bytes"
+
+
+def test_the_wrong_users_can_neither_add_nor_read(client, sec_world, token_for, settings):
+    incident = report(sec_world)
+    client.force_login(sec_world.users["duty"])
+    attach(client, incident, "scan.pdf", b"%PDF scan")
+    doc = IncidentDocument.objects.get()
+    url = f"/incidents/{incident.uid}/documents/{doc.uid}"
+
+    # A viewer reads, but may not add.
+    client.force_login(sec_world.users["viewer"])
+    assert client.get(url).status_code == 200
+    assert 'name="file"' not in client.get(f"/incidents/{incident.uid}/").content.decode()
+    assert attach(client, incident, "mine.pdf", b"%PDF other").status_code == 403
+    r = Client_multipart(token_for("viewer"), incident, "mine.pdf", b"%PDF other")
+    assert r.status_code == 403
+    # An analyst for Mangystau sees neither the incident nor its documents.
+    client.force_login(sec_world.users["outsider"])
+    assert client.get(url).status_code == 404
+    assert attach(client, incident, "mine.pdf", b"%PDF other").status_code == 404
+    api = Client_multipart(token_for("outsider"), incident, "mine.pdf", b"%PDF other")
+    assert api.status_code == 404
+    assert client.get(f"/api/v1/incidents/{incident.uid}/documents/{doc.uid}",
+                      HTTP_AUTHORIZATION=f"Bearer {token_for('outsider')}").status_code == 404
+    # A document id of another incident does not open through this one.
+    other = report(sec_world, "Another")
+    client.force_login(sec_world.users["duty"])
+    assert client.get(f"/incidents/{other.uid}/documents/{doc.uid}").status_code == 404
+    # A field reporter may not add to an incident outside the area they report in.
+    mangystau = report(sec_world, "Zhanaozen rally", area="KZ-MAN")
+    r = Client_multipart(token_for("reporter"), mangystau, "x.pdf", b"%PDF x")
+    assert r.status_code in (403, 404)
+    assert IncidentDocument.objects.count() == 1 and len(stored_files(settings)) == 1
+
+
+def test_a_merged_duplicates_documents_stay_with_the_kept_report(client, sec_world):
+    keep, duplicate = report(sec_world, "Akimat burning"), report(sec_world, "Fire at akimat")
+    client.force_login(sec_world.users["duty"])
+    attach(client, duplicate, "from-the-duplicate.jpg", png(7))
+    services.merge(keep, duplicate, actor=sec_world.users["duty"], source="web")
+    page = client.get(f"/incidents/{keep.uid}/").content.decode()
+    assert "from-the-duplicate.jpg" in page and "with the merged report" in page
+    doc = IncidentDocument.objects.get()
+    assert client.get(f"/incidents/{keep.uid}/documents/{doc.uid}").status_code == 200
+    # The merged report takes no more documents: they go to the one it was merged into.
+    r = attach(client, Incident.objects.get(pk=duplicate.pk), "late.jpg", png(8))
+    assert "this report was merged into another" in client.get(r.url).content.decode()
+    assert IncidentDocument.objects.count() == 1
+
+
+def test_journal_verify_finds_a_stored_file_that_was_altered(client, sec_world, settings):
+    incident = report(sec_world)
+    client.force_login(sec_world.users["duty"])
+    attach(client, incident, "photo.png", png(3))
+    out, err = io.StringIO(), io.StringIO()
+    call_command("journal", "verify", "--documents", stdout=out, stderr=err)
+    assert "documents verified" in out.getvalue()
+
+    doc = IncidentDocument.objects.get()
+    path = settings.DOCUMENTS_DIR / doc.sha256[:2] / doc.sha256[2:4] / doc.sha256
+    os.chmod(path, 0o644)
+    path.write_bytes(png(4))
+    with pytest.raises(SystemExit) as stop:
+        call_command("journal", "verify", "--documents", stdout=out, stderr=err)
+    assert stop.value.code == 1
+    assert f"document {doc.uid} (photo.png" in err.getvalue()
+    assert "content changed" in err.getvalue()
+    # The row's digest changed to match the new bytes is caught by the journal's record.
+    doc.sha256 = hashlib.sha256(png(4)).hexdigest()
+    IncidentDocument.objects.filter(pk=doc.pk).update(sha256=doc.sha256)
+    new_path = settings.DOCUMENTS_DIR / doc.sha256[:2] / doc.sha256[2:4] / doc.sha256
+    new_path.parent.mkdir(parents=True, exist_ok=True)
+    new_path.write_bytes(png(4))
+    err = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("journal", "verify", "--documents", stdout=out, stderr=err)
+    assert "the journal recorded sha256" in err.getvalue()
+    # A missing file is served as such, not as an error page.
+    path.unlink()
+    new_path.unlink()
+    assert client.get(f"/incidents/{incident.uid}/documents/{doc.uid}").status_code == 410
