@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
+from sitroom.core import filestore
+from sitroom.core.errors import InvalidInput
 from sitroom.core.models import Area, Organization
 from sitroom.web.forms import AreaChoiceField, LocalDateTimeField, PeriodFilterForm
 
@@ -113,14 +116,37 @@ class IncidentForm(forms.Form):
     tags = forms.CharField(label=_("Tags"), required=False,
                            help_text=_("Separate with commas."))
     estimate = forms.BooleanField(label=_("Figures are estimates"), required=False)
+    document = forms.FileField(
+        label=_("Photo or document (optional)"), required=False,
+        help_text=_("Attached to the report when it is saved; more can be added on its page."))
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, user=None, **kwargs):
+    def __init__(self, *args, user=None, new=True, **kwargs):
         super().__init__(*args, **kwargs)
+        if new:
+            self.fields["document"].widget.attrs["accept"] = ",".join(
+                f".{ext}" for ext in sorted(filestore.ACCEPTED))
+        else:  # a correction changes the facts; documents are added on the report's page
+            del self.fields["document"]
         self.fields["area"].queryset = Area.objects.visible_to(user).order_by("path")
         # No type chosen for the reporter: a hurried report is not filed as a battle.
         self.fields["type"].choices = [("", _("— choose —")), *_type_choices(sub=False)[1:]]
         self.fields["subtype"].choices = _subtype_groups()
+
+    def clean_document(self):
+        """A file of a type not taken, or too large, is named here, before anything is
+        written (the bytes themselves are checked again when kept)."""
+        upload = self.cleaned_data.get("document")
+        if upload is not None:
+            try:
+                filestore.content_type_of(upload.name or "")
+            except InvalidInput as exc:
+                raise forms.ValidationError(exc.errors["file"]) from None
+            if upload.size > filestore.max_bytes():
+                raise forms.ValidationError(
+                    gettext("the file is larger than %(mb)s MB")
+                    % {"mb": settings.DOCUMENT_MAX_MB})
+        return upload
 
     def values(self) -> dict:
         d = self.cleaned_data

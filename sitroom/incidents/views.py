@@ -163,20 +163,34 @@ def _bulk_assignee(value: str) -> str | None:
 def incident_new(request):
     if INCIDENTS_REPORT not in _rights(request.user):
         return HttpResponseForbidden(_("You may not report incidents."))
-    form = IncidentForm(request.POST or None, user=request.user)
+    form = IncidentForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
+        actor = Actor(user=request.user)
         try:
-            incident, _created = services.report_incident(
-                actor=Actor(user=request.user), source=WEB, **form.values())
+            incident, _created = services.report_incident(actor=actor, source=WEB,
+                                                          **form.values())
         except InvalidInput as exc:
             _form_errors(form, exc)
         except NotAllowed:
             form.add_error("area", _("You may not report incidents in this area."))
         else:
             messages.success(request, _("Incident reported."))
+            _attach_on_report(request, incident, form.cleaned_data.get("document"), actor)
             return redirect("incidents:detail", uid=incident.uid)
     return render(request, "incidents/form.html", {"form": form, "incident": None},
                   status=422 if form.errors else 200)
+
+
+def _attach_on_report(request, incident: Incident, upload, actor: Actor) -> None:
+    """The photo sent with a new report. The report is kept even if the file is not (an
+    empty file, say): the page says why, and it can be attached again there."""
+    if upload is None:
+        return
+    try:
+        add_document(incident, upload.chunks(), name=upload.name, actor=actor, source=WEB)
+    except (InvalidInput, NotAllowed) as exc:
+        messages.error(request, _("The file was not attached: %(problem)s") % {
+            "problem": exc.text() if isinstance(exc, InvalidInput) else str(exc)})
 
 
 def _form_errors(form, exc: InvalidInput) -> None:
@@ -187,7 +201,7 @@ def _form_errors(form, exc: InvalidInput) -> None:
 @login_required
 def incident_edit(request, uid):
     incident = _incident_or_404(request.user, uid)
-    form = IncidentForm(request.POST or None, user=request.user,
+    form = IncidentForm(request.POST or None, user=request.user, new=False,
                         initial=IncidentForm.initial_for(incident))
     conflict = None
     if request.method == "POST" and form.is_valid():
@@ -217,7 +231,8 @@ def _edit_conflict(request, incident: Incident) -> tuple[IncidentForm, int]:
     incident.refresh_from_db(fields=["version"])
     data = request.POST.copy()
     data["version"] = str(incident.version)
-    form = IncidentForm(data, user=request.user, initial=IncidentForm.initial_for(incident))
+    form = IncidentForm(data, user=request.user, new=False,
+                        initial=IncidentForm.initial_for(incident))
     form.is_valid()
     return form, incident.version
 

@@ -7,6 +7,7 @@ from playwright.sync_api import expect
 
 from sitroom.core.actors import Actor
 from sitroom.incidents.services import load_incident_types
+from sitroom.testing.files import png
 from sitroom.testing.world import PASSWORD
 
 from .conftest import sign_in
@@ -198,11 +199,19 @@ def test_on_a_phone_no_page_runs_off_the_side_and_a_field_reporter_can_report(
     expect(phone.locator("#id_lat")).not_to_have_value("")
     phone.fill("#id_lat", "43.2389")
     phone.fill("#id_lon", "76.9455")
+    # the photo goes with the report
+    phone.set_input_files("#id_document", {"name": "crowd.png", "mimeType": "image/png",
+                                           "buffer": png(11)})
     submit = phone.locator("#incident-form button[type=submit]")
     submit.scroll_into_view_if_needed()
     submit.tap()
     expect(phone.locator("h1")).to_have_text("Толпа у акимата")
     expect(phone.locator(".facts")).to_contain_text("Бостандык")
+    expect(phone.locator("#incident-documents li")).to_contain_text("crowd.png")
+    phone.wait_for_function(
+        "() => { const i = document.querySelector('#incident-documents img');"
+        " return i && i.complete && i.naturalWidth === 2; }")
+    assert phone.evaluate("() => document.documentElement.scrollWidth") <= 390
     phone.context.close()
 
 
@@ -314,7 +323,6 @@ def test_attach_a_photo_to_an_incident_and_see_it_arrive_on_another_page(
     from django.utils import timezone
 
     from sitroom.incidents.services import report_incident
-    from sitroom.testing.files import png
 
     load_incident_types(actor=Actor.system_actor("tests"), source="cli")
     incident = report_incident(actor=get_user_model().objects.get(username="duty"),

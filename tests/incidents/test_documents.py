@@ -220,3 +220,26 @@ def test_journal_verify_finds_a_stored_file_that_was_altered(client, sec_world, 
     path.unlink()
     new_path.unlink()
     assert client.get(f"/incidents/{incident.uid}/documents/{doc.uid}").status_code == 410
+
+
+def test_a_field_reporter_sends_the_photo_with_the_report(client, sec_world, settings):
+    client.force_login(sec_world.users["reporter"])
+    fields = {"type": "riots", "title": "Shop looted", "severity": "3", "area": "KZ751110",
+              "occurred_at": "2022-01-05T21:00"}
+    # A file that is not taken is named beside its field, and nothing is written.
+    r = client.post("/incidents/new", {**fields, "document": SimpleUploadedFile(
+        "shop.svg", b"<svg/>")})
+    assert r.status_code == 422
+    assert "files of type .svg are not accepted" in r.content.decode()
+    assert not Incident.objects.exists() and stored_files(settings) == []
+
+    r = client.post("/incidents/new", {**fields, "document": SimpleUploadedFile(
+        "shop.png", png(9))})
+    assert r.status_code == 302
+    incident = Incident.objects.get(title="Shop looted")
+    doc = IncidentDocument.objects.get(incident=incident)
+    assert (doc.name, doc.size, doc.actor_label) == ("shop.png", len(png(9)), "reporter")
+    assert [rev.change for rev in incident.revisions.order_by("number")] == [
+        "reported", "document_added"]
+    # A correction of the facts has no file field: documents are added on the report's page.
+    assert 'name="document"' not in client.get(f"/incidents/{incident.uid}/edit").content.decode()
