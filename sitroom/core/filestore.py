@@ -41,6 +41,8 @@ ACCEPTED: dict[str, str] = {
     "zip": "application/zip",
 }
 SHOWN_INLINE = ("image/jpeg", "image/png", "image/webp", "image/gif")
+# The same list for a file input's `accept`, so the picker offers what is taken.
+ACCEPT_ATTRIBUTE = ",".join(f".{ext}" for ext in sorted(ACCEPTED))
 CHUNK = 1 << 20
 # What refers to stored files registers a check here (an app's ready()): each returns one
 # line per file that is missing or altered; `sitroom journal verify --documents` runs them.
@@ -80,6 +82,21 @@ def max_bytes() -> int:
     return int(settings.DOCUMENT_MAX_MB * 1024 * 1024)
 
 
+def _too_large(field: str) -> InvalidInput:
+    return InvalidInput({field: [
+        _("the file is larger than %(mb)s MB") % {"mb": settings.DOCUMENT_MAX_MB}]})
+
+
+def check_upload(name: str, size: int, field: str = "file") -> str:
+    """Before the bytes are read: the type served for this name, or InvalidInput naming
+    the field when the type is not taken or the file is over the limit. (`store` checks
+    the bytes themselves again.)"""
+    content_type = content_type_of(name, field)
+    if size > max_bytes():
+        raise _too_large(field)
+    return content_type
+
+
 def store(chunks: Iterable[bytes], name: str, field: str = "file") -> Stored:
     """Keep the bytes; refuse an empty file, one over the size limit or of a type not
     taken, with nothing kept."""
@@ -93,8 +110,7 @@ def store(chunks: Iterable[bytes], name: str, field: str = "file") -> Stored:
             for chunk in chunks:
                 size += len(chunk)
                 if size > limit:
-                    raise InvalidInput({field: [
-                        _("the file is larger than %(mb)s MB") % {"mb": settings.DOCUMENT_MAX_MB}]})
+                    raise _too_large(field)
                 digest.update(chunk)
                 out.write(chunk)
             out.flush()
@@ -123,11 +139,12 @@ def read(sha256: str) -> Iterator[bytes]:
 
 def problem(sha256: str, size: int) -> str | None:
     """What is wrong with a stored file (missing, another size, other bytes), or None."""
-    path = path_of(sha256)
-    if not path.exists():
+    try:
+        stored_size = path_of(sha256).stat().st_size
+    except FileNotFoundError:
         return "missing"
-    if path.stat().st_size != size:
-        return f"size {path.stat().st_size}, expected {size}"
+    if stored_size != size:
+        return f"size {stored_size}, expected {size}"
     digest = hashlib.sha256()
     for chunk in read(sha256):
         digest.update(chunk)

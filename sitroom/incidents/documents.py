@@ -27,7 +27,7 @@ from sitroom.core.models import JournalEntry
 from sitroom.core.permissions import INCIDENTS_REPORT
 
 from . import cells
-from .models import Incident, IncidentDocument, IncidentRevision
+from .models import Incident, IncidentDocument
 from .services import _bump_and_save, _editable
 
 MAX_DESCRIPTION = 2000
@@ -69,7 +69,7 @@ def add_document(incident: Incident, chunks: Iterable[bytes], *, name: str | Non
             incident=incident, name=name, description=description, sha256=stored.sha256,
             size=stored.size, content_type=stored.content_type, added_at=timezone.now(),
             actor_label=actor.label, added_by=actor.user)
-        _bump_and_save(
+        entry = _bump_and_save(
             incident, actor, source, "document_added",
             described(gettext_noop("Document added to incident %(title)s: %(name)s"),
                       title=incident.title, name=name),
@@ -77,8 +77,7 @@ def add_document(incident: Incident, chunks: Iterable[bytes], *, name: str | Non
             extra={"document": {"uid": str(document.uid), "name": name,
                                 "sha256": stored.sha256, "size": stored.size,
                                 "content_type": stored.content_type}})
-        document.journal_seq = IncidentRevision.objects.get(
-            incident=incident, number=incident.version).journal_seq
+        document.journal_seq = entry.seq
         document.save()
     return document, True
 

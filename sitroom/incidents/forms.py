@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
-from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from sitroom.core import filestore
 from sitroom.core.errors import InvalidInput
@@ -124,8 +123,7 @@ class IncidentForm(forms.Form):
     def __init__(self, *args, user=None, new=True, **kwargs):
         super().__init__(*args, **kwargs)
         if new:
-            self.fields["document"].widget.attrs["accept"] = ",".join(
-                f".{ext}" for ext in sorted(filestore.ACCEPTED))
+            self.fields["document"].widget.attrs["accept"] = filestore.ACCEPT_ATTRIBUTE
         else:  # a correction changes the facts; documents are added on the report's page
             del self.fields["document"]
         self.fields["area"].queryset = Area.objects.visible_to(user).order_by("path")
@@ -139,13 +137,9 @@ class IncidentForm(forms.Form):
         upload = self.cleaned_data.get("document")
         if upload is not None:
             try:
-                filestore.content_type_of(upload.name or "")
+                filestore.check_upload(upload.name or "", upload.size)
             except InvalidInput as exc:
                 raise forms.ValidationError(exc.errors["file"]) from None
-            if upload.size > filestore.max_bytes():
-                raise forms.ValidationError(
-                    gettext("the file is larger than %(mb)s MB")
-                    % {"mb": settings.DOCUMENT_MAX_MB})
         return upload
 
     def values(self) -> dict:

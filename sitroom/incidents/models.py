@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from sitroom.core import filestore
 from sitroom.core.models import (
     Area,
     Organization,
@@ -197,7 +198,8 @@ class IncidentDocument(models.Model):
 
     @property
     def is_image(self) -> bool:
-        return self.content_type.startswith("image/")
+        """Shown in the page (a thumbnail) exactly when it is served to be shown."""
+        return self.content_type in filestore.SHOWN_INLINE
 
 
 class CasualtyReport(models.Model):

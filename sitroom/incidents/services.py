@@ -326,14 +326,16 @@ def _import_summary(items: list[tuple[Incident, str, dict[str, Any]]], actor: Ac
 
 def _journal_and_revisions(items: list[tuple[Incident, str, dict[str, Any] | None]],
                            actor: Actor, source: str, extra: dict[str, Any] | None = None
-                           ) -> None:
+                           ) -> list:
     """One journal entry and one revision per (incident, change, text), as of the
     incident's `updated_at` (its `recorded_at` for a new report). A large import is one
     journal entry for the batch. A new report's text (None) is made here, only when it
-    gets an entry of its own. `extra` is added to each entry's payload."""
+    gets an entry of its own. `extra` is added to each entry's payload. Returns each
+    item's journal entry."""
     if len(items) > IMPORT_SUMMARY_OVER and all(c == "reported" for _i, c, _t in items):
-        _write_revisions(items, _import_summary(items, actor, source), actor)
-        return
+        entries = _import_summary(items, actor, source)
+        _write_revisions(items, entries, actor)
+        return entries
     items = [(inc, change, text or described(gettext_noop("Incident reported: %(title)s"),
                                              title=inc.title))
              for inc, change, text in items]
@@ -345,8 +347,9 @@ def _journal_and_revisions(items: list[tuple[Incident, str, dict[str, Any] | Non
         payload={"i18n": text["i18n"], "change": change, "status": inc.status,
                  "incident": str(inc.uid), **(extra or {})},
         estimate=inc.estimate) for inc, change, text in items]
-    _write_revisions(items, record_entries(drafts, actor=actor, source=source, checked=True),
-                     actor)
+    entries = record_entries(drafts, actor=actor, source=source, checked=True)
+    _write_revisions(items, entries, actor)
+    return entries
 
 
 def _write_revisions(items: list[tuple[Incident, str, dict[str, Any]]], entries: list,
@@ -591,16 +594,16 @@ def _actions(role: str | None) -> set[str]:
 
 def _bump_and_save(incident: Incident, actor: Actor, source: str, change: str,
                    text: dict[str, Any], before: dict[str, Any],
-                   at: datetime | None = None, extra: dict[str, Any] | None = None) -> None:
-    """Save a change with its revision and journal entry; move it on the map's counts.
-    `at` backdates the change, for sources that replay the past (scenario, import);
-    `extra` goes into the journal entry's payload."""
+                   at: datetime | None = None, extra: dict[str, Any] | None = None):
+    """Save a change with its revision and journal entry (returned); move it on the map's
+    counts. `at` backdates the change, for sources that replay the past (scenario,
+    import); `extra` goes into the journal entry's payload."""
     if cells.state(incident) != before:
         cells.apply([(before, -1), (incident, 1)])
     incident.version += 1
     incident.updated_at = at or timezone.now()
     incident.save()
-    _journal_and_revisions([(incident, change, text)], actor, source, extra)
+    return _journal_and_revisions([(incident, change, text)], actor, source, extra)[0]
 
 
 STATUS_TEXT = {

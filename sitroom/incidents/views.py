@@ -244,7 +244,7 @@ def incident_detail(request, uid):
         "incident": incident, "history": queries.history(incident),
         "merged": Incident.objects.filter(merged_into=incident),
         "documents": documents_of(incident), "max_mb": settings.DOCUMENT_MAX_MB,
-        "accepted": ",".join(f".{ext}" for ext in sorted(filestore.ACCEPTED)),
+        "accepted": filestore.ACCEPT_ATTRIBUTE,
         "can_attach": can(request.user, INCIDENTS_REPORT, area=incident.area),
         "can_manage": INCIDENTS_MANAGE in _rights(request.user),
         "point": json.dumps([incident.lat, incident.lon] if incident.lat is not None else None),

@@ -101,7 +101,7 @@ def test_a_refused_file_is_named_and_nothing_is_kept(client, sec_world, token_fo
                                                       name, content, limit_mb, problem):
     settings.DOCUMENT_MAX_MB = limit_mb
     incident = report(sec_world)
-    r = Client_multipart(token_for("duty"), incident, name, content)
+    r = api_attach(token_for("duty"), incident, name, content)
     assert r.status_code == 422, r.content
     errors = {e["field"]: e["message"] for e in r.json()["errors"]}
     assert list(errors) == ["file"] and problem in errors["file"]
@@ -111,7 +111,7 @@ def test_a_refused_file_is_named_and_nothing_is_kept(client, sec_world, token_fo
     assert incident.version == 1
 
 
-def Client_multipart(secret, incident, name, content, description=""):  # noqa: N802
+def api_attach(secret, incident, name, content, description=""):
     from django.test import Client
 
     return Client().post(f"/api/v1/incidents/{incident.uid}/documents",
@@ -124,9 +124,9 @@ def test_a_device_sending_the_same_file_twice_stores_it_once(client, sec_world, 
                                                              settings):
     incident = report(sec_world)
     secret = token_for("reporter")
-    first = Client_multipart(secret, incident, "photo.jpg", b"\xff\xd8jpeg bytes", "fire")
+    first = api_attach(secret, incident, "photo.jpg", b"\xff\xd8jpeg bytes", "fire")
     assert first.status_code == 201
-    again = Client_multipart(secret, incident, "photo (1).jpg", b"\xff\xd8jpeg bytes")
+    again = api_attach(secret, incident, "photo (1).jpg", b"\xff\xd8jpeg bytes")
     assert again.status_code == 200
     assert again.json()["uid"] == first.json()["uid"]
     assert IncidentDocument.objects.count() == 1 and len(stored_files(settings)) == 1
@@ -153,13 +153,13 @@ def test_the_wrong_users_can_neither_add_nor_read(client, sec_world, token_for, 
     assert client.get(url).status_code == 200
     assert 'name="file"' not in client.get(f"/incidents/{incident.uid}/").content.decode()
     assert attach(client, incident, "mine.pdf", b"%PDF other").status_code == 403
-    r = Client_multipart(token_for("viewer"), incident, "mine.pdf", b"%PDF other")
+    r = api_attach(token_for("viewer"), incident, "mine.pdf", b"%PDF other")
     assert r.status_code == 403
     # An analyst for Mangystau sees neither the incident nor its documents.
     client.force_login(sec_world.users["outsider"])
     assert client.get(url).status_code == 404
     assert attach(client, incident, "mine.pdf", b"%PDF other").status_code == 404
-    api = Client_multipart(token_for("outsider"), incident, "mine.pdf", b"%PDF other")
+    api = api_attach(token_for("outsider"), incident, "mine.pdf", b"%PDF other")
     assert api.status_code == 404
     assert client.get(f"/api/v1/incidents/{incident.uid}/documents/{doc.uid}",
                       HTTP_AUTHORIZATION=f"Bearer {token_for('outsider')}").status_code == 404
@@ -169,7 +169,7 @@ def test_the_wrong_users_can_neither_add_nor_read(client, sec_world, token_for, 
     assert client.get(f"/incidents/{other.uid}/documents/{doc.uid}").status_code == 404
     # A field reporter may not add to an incident outside the area they report in.
     mangystau = report(sec_world, "Zhanaozen rally", area="KZ-MAN")
-    r = Client_multipart(token_for("reporter"), mangystau, "x.pdf", b"%PDF x")
+    r = api_attach(token_for("reporter"), mangystau, "x.pdf", b"%PDF x")
     assert r.status_code in (403, 404)
     assert IncidentDocument.objects.count() == 1 and len(stored_files(settings)) == 1
 
