@@ -8,7 +8,7 @@ from typing import Literal
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, HttpResponseNotModified, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema, Status
@@ -22,9 +22,16 @@ from sitroom.core.errors import InvalidInput
 from sitroom.core.models import as_uid
 
 from .api import _incident, incident_filter
-from .documents import add_document, document_of, documents_of
+from .documents import (
+    add_document,
+    document_of,
+    documents_of,
+    may_open,
+    withdraw_document,
+    withdrawal_text,
+)
 from .exchange import CONTENT_TYPES, export_chunks, filename, import_incidents
-from .models import IncidentDocument
+from .models import Incident, IncidentDocument
 
 logger = logging.getLogger(__name__)
 
@@ -68,17 +75,28 @@ def streamed(request, chunks: Iterator, fmt: str) -> StreamingHttpResponse:
     return response
 
 
-def document_response(request, document: IncidentDocument, download: bool = False
-                      ) -> HttpResponse:
+def _gone(text: str) -> HttpResponse:
+    return HttpResponse(text, status=410, content_type="text/plain; charset=utf-8")
+
+
+def document_response(request, incident: Incident, document: IncidentDocument,
+                      download: bool = False) -> HttpResponse:
     """The stored file, streamed with the type its name maps to: an image shown (unless
     `download`), anything else downloaded; never run as a page (sandboxed, no sniffing).
-    Its bytes never change, so a browser may keep it."""
+    Its bytes never change, so a browser may keep it. A withdrawn document is gone (410,
+    saying when, by whom and why) except for the incident managers of the area."""
+    if not may_open(request.user, incident, document):
+        return _gone(_("This document was withdrawn (%(when)s, by %(who)s: %(reason)s).")
+                     % withdrawal_text(document))
+    etag = f'"{document.sha256}"'
+    if request.headers.get("If-None-Match") == etag:
+        return HttpResponseNotModified(headers={"ETag": etag,
+                                                "Cache-Control": "private, no-cache"})
     if not filestore.path_of(document.sha256).is_file():
         logger.error("stored file missing: document %s, sha256 %s", document.uid,
                      document.sha256)
-        return HttpResponse(_("The stored file is missing; the administrator can find "
-                              "every such file with: sitroom journal verify --documents"),
-                            status=410, content_type="text/plain; charset=utf-8")
+        return _gone(_("The stored file is missing; the administrator can find every such "
+                       "file with: sitroom journal verify --documents"))
     chunks = filestore.read(document.sha256)
     content = _pulled(chunks) if isinstance(request, ASGIRequest) else chunks
     response = StreamingHttpResponse(content, content_type=document.content_type)
@@ -87,7 +105,9 @@ def document_response(request, document: IncidentDocument, download: bool = Fals
     response["Content-Length"] = str(document.size)
     response["Content-Security-Policy"] = "sandbox; default-src 'none'; img-src 'self'"
     response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=31536000, immutable"
+    # The bytes never change, but a withdrawal must reach the browser: kept, re-asked.
+    response["Cache-Control"] = "private, no-cache"
+    response["ETag"] = etag
     return response
 
 
@@ -143,21 +163,33 @@ class DocumentOut(Schema):
     added_at: AwareDatetime
     added_by: str
     url: str
+    withdrawn_at: AwareDatetime | None = None
+    withdrawn_by: str | None = None
+    withdrawal_reason: str | None = None
 
     @staticmethod
     def of(doc: IncidentDocument) -> DocumentOut:
+        withdrawn = doc.withdrawn_at is not None
         return DocumentOut(
             uid=str(doc.uid), incident=str(doc.incident.uid), name=doc.name,
             description=doc.description, sha256=doc.sha256, size=doc.size,
             content_type=doc.content_type, added_at=doc.added_at, added_by=doc.actor_label,
-            url=f"/api/v1/incidents/{doc.incident.uid}/documents/{doc.uid}")
+            url=f"/api/v1/incidents/{doc.incident.uid}/documents/{doc.uid}",
+            withdrawn_at=doc.withdrawn_at,
+            withdrawn_by=doc.withdrawn_by_label if withdrawn else None,
+            withdrawal_reason=doc.withdrawal_reason if withdrawn else None)
+
+
+class WithdrawIn(Schema):
+    reason: str
 
 
 @router.get("/incidents/{uid}/documents", response=list[DocumentOut],
             summary="The documents attached to an incident")
 def list_documents(request, uid: str):
     """Oldest first, with those of the duplicates merged into it (their `incident` says
-    which report each came with)."""
+    which report each came with). Withdrawn documents are listed with who withdrew them,
+    when and why; their file is served only to incident managers."""
     return [DocumentOut.of(d) for d in documents_of(_incident(request.user, uid))]
 
 
@@ -181,7 +213,23 @@ def attach_document(request, uid: str, file: File[UploadedFile], description: Fo
                 "content": {"application/octet-stream": {
                     "schema": {"type": "string", "format": "binary"}}}}}})
 def document_file(request, uid: str, doc: str, download: bool = False):
-    document = document_of(_incident(request.user, uid), as_uid(doc))
+    """410 for a withdrawn document, unless you manage incidents in its area."""
+    incident = _incident(request.user, uid)
+    document = document_of(incident, as_uid(doc))
     if document is None:
         raise Http404(f"no document {doc!r} on this incident")
-    return document_response(request, document, download)
+    return document_response(request, incident, document, download)
+
+
+@router.post("/incidents/{uid}/documents/{doc}/withdraw", response=DocumentOut,
+             summary="Withdraw a document attached by mistake, saying why")
+def withdraw(request, uid: str, doc: str, body: WithdrawIn):
+    """By who added it or an incident manager of the area. Nothing is deleted: the
+    document stays listed as withdrawn (who, when, why), its file stays stored for the
+    incident managers, and the report's history and the journal record the withdrawal."""
+    incident = _incident(request.user, uid)
+    if document_of(incident, as_uid(doc)) is None:
+        raise Http404(f"no document {doc!r} on this incident")
+    return DocumentOut.of(withdraw_document(incident, as_uid(doc), reason=body.reason,
+                                            actor=actor_of(request),
+                                            source=JournalSource.API))

@@ -28,6 +28,7 @@ CHANGE_LABELS = dict(IncidentStatus.choices) | {
     "assigned": _("Assigned"),
     "absorbed": _("A duplicate merged into it"),
     "document_added": _("Document added"),
+    "document_withdrawn": _("Document withdrawn"),
 }
 
 

@@ -5,6 +5,12 @@ may see the incident may read its documents (and those of the duplicates merged 
 Adding one is a change of the report: a revision ("document added") and a journal entry
 that holds the file's SHA-256, so the file can be checked against the journal later. The
 same file sent twice to the same incident (a device retrying) is stored once.
+
+A document attached by mistake (the wrong incident, a photo showing what should not be
+shared) is withdrawn, by who added it or by an incident manager, with a reason: a change of
+the report like the adding. Nothing is removed: the row keeps who withdrew it, when and
+why, the file stays stored and checked, and incident managers can still open it; for
+everyone else it is listed as withdrawn and no longer served.
 """
 
 from __future__ import annotations
@@ -21,12 +27,13 @@ from django.utils.translation import gettext_noop
 
 from sitroom.core import filestore
 from sitroom.core.actors import Actor
-from sitroom.core.errors import InvalidInput
+from sitroom.core.errors import InvalidInput, NotAllowed
 from sitroom.core.i18n import described
 from sitroom.core.models import JournalEntry
-from sitroom.core.permissions import INCIDENTS_REPORT
+from sitroom.core.permissions import INCIDENTS_MANAGE, INCIDENTS_REPORT, can
 
 from . import cells
+from .choices import IncidentStatus
 from .models import Incident, IncidentDocument
 from .services import _bump_and_save, _editable
 
@@ -63,6 +70,10 @@ def add_document(incident: Incident, chunks: Iterable[bytes], *, name: str | Non
             "area", "type", "subtype").get(pk=incident.pk)
         _editable(actor, incident, INCIDENTS_REPORT)
         known = IncidentDocument.objects.filter(incident=incident, sha256=stored.sha256).first()
+        if known is not None and known.withdrawn_at is not None:
+            raise InvalidInput({"file": [
+                _("this file was attached to this incident and withdrawn (%(when)s, by "
+                  "%(who)s: %(reason)s)") % withdrawal_text(known)]})
         if known is not None:
             return known, False
         document = IncidentDocument(
@@ -80,6 +91,70 @@ def add_document(incident: Incident, chunks: Iterable[bytes], *, name: str | Non
         document.journal_seq = entry.seq
         document.save()
     return document, True
+
+
+def withdrawal_text(doc: IncidentDocument) -> dict[str, str]:
+    return {"when": timezone.localtime(doc.withdrawn_at).strftime("%Y-%m-%d %H:%M"),
+            "who": doc.withdrawn_by_label, "reason": doc.withdrawal_reason}
+
+
+def may_withdraw(user: Any, incident: Incident, doc: IncidentDocument) -> bool:
+    """Who added it (while they may still report there) or an incident manager of the
+    area; never on a merged report, whose documents are handled on the one it went into."""
+    if doc.withdrawn_at is not None or incident.status == IncidentStatus.MERGED:
+        return False
+    if can(user, INCIDENTS_MANAGE, area=incident.area):
+        return True
+    return (doc.added_by_id is not None and doc.added_by_id == getattr(user, "pk", None)
+            and can(user, INCIDENTS_REPORT, area=incident.area))
+
+
+def may_open(user: Any, incident: Incident, doc: IncidentDocument) -> bool:
+    """A withdrawn document's file opens only for the incident managers of its area."""
+    return doc.withdrawn_at is None or can(user, INCIDENTS_MANAGE, area=incident.area)
+
+
+def withdraw_document(incident: Incident, uid: Any, *, reason: str, actor: Actor | Any,
+                      source: str) -> IncidentDocument:
+    """Withdraw a document of the incident (or of a duplicate merged into it), saying
+    why. Nothing is deleted; the withdrawal is a revision of the report and a journal
+    entry naming the file and its digest."""
+    actor = Actor.of(actor)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput({"reason": [_("say why the document is withdrawn")]})
+    if len(reason) > MAX_DESCRIPTION:
+        raise InvalidInput({"reason": [_("at most %(n)d characters") % {"n": MAX_DESCRIPTION}]})
+    with transaction.atomic():
+        incident = Incident.objects.select_for_update(of=("self",)).select_related(
+            "area", "type", "subtype").get(pk=incident.pk)
+        doc = documents_of(incident).select_for_update(of=("self",)).filter(uid=uid).first()
+        if doc is None:
+            raise InvalidInput({"document": [_("no such document on this incident")]})
+        if doc.withdrawn_at is not None:
+            raise InvalidInput({"document": [
+                _("already withdrawn (%(when)s, by %(who)s: %(reason)s)") % withdrawal_text(doc)]})
+        manager = actor.user is None or can(actor.user, INCIDENTS_MANAGE, area=incident.area)
+        _editable(actor, incident, INCIDENTS_MANAGE if manager else INCIDENTS_REPORT)
+        if not manager and doc.added_by_id != actor.user.pk:
+            raise NotAllowed(_("only who added a document or an incident manager may "
+                               "withdraw it"))
+        doc.withdrawn_at = timezone.now()
+        doc.withdrawn_by_label = actor.label
+        doc.withdrawn_by = actor.user
+        doc.withdrawal_reason = reason
+        entry = _bump_and_save(
+            incident, actor, source, "document_withdrawn",
+            described(gettext_noop("Document withdrawn from incident %(title)s: %(name)s "
+                                   "(%(reason)s)"),
+                      title=incident.title, name=doc.name, reason=reason),
+            cells.state(incident), at=doc.withdrawn_at,
+            extra={"document": {"uid": str(doc.uid), "name": doc.name, "sha256": doc.sha256,
+                                "withdrawn": True, "reason": reason}})
+        doc.withdrawal_seq = entry.seq
+        doc.save(update_fields=["withdrawn_at", "withdrawn_by_label", "withdrawn_by",
+                                "withdrawal_reason", "withdrawal_seq"])
+    return doc
 
 
 def documents_of(incident: Incident) -> QuerySet:

@@ -171,7 +171,9 @@ class IncidentRevision(models.Model):
 class IncidentDocument(models.Model):
     """A file attached to an incident report (a photo, a scan, a decree): the bytes are
     kept by their SHA-256 (core/filestore.py), never changed or removed; the row says what
-    it is, who added it and when. Rows are only ever added."""
+    it is, who added it and when. Rows are never deleted: one attached by mistake is
+    withdrawn (who, when, why, its journal entry), after which it is listed as withdrawn
+    and its file is served only to incident managers."""
 
     uid = models.UUIDField(default=time_ordered_uid, unique=True, editable=False)
     # Indexed by the (incident, sha256) key.
@@ -187,6 +189,12 @@ class IncidentDocument(models.Model):
     added_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True,
                                  blank=True, related_name="+")
     journal_seq = models.BigIntegerField(null=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by_label = models.CharField(max_length=200, blank=True)
+    withdrawn_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True,
+                                     blank=True, related_name="+")
+    withdrawal_reason = models.TextField(_("reason"), blank=True)
+    withdrawal_seq = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["added_at", "id"]

@@ -14,6 +14,8 @@ urlpatterns = [
     path("incidents/<uuid:uid>/documents", views.document_add, name="document_add"),
     path("incidents/<uuid:uid>/documents/<uuid:doc>", views.document_file,
          name="document"),
+    path("incidents/<uuid:uid>/documents/<uuid:doc>/withdraw", views.document_withdraw,
+         name="document_withdraw"),
     path("security/board", views.board, name="board"),
     path("security/figures", views.figures, name="figures"),
     path("security/areas/<str:code>", views.area_security, name="area"),

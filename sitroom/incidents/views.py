@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Count
 from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -36,10 +37,17 @@ from sitroom.web.htmx import wants_part
 from . import queries, services
 from .api_exchange import document_response
 from .choices import POSTURE_STATES, STATUS_ACTIONS, PostureKind
-from .documents import add_document, document_of, documents_of
+from .documents import (
+    add_document,
+    document_of,
+    documents_of,
+    may_open,
+    may_withdraw,
+    withdraw_document,
+)
 from .exchange import import_incidents
 from .forms import BoardForm, CasualtyForm, IncidentFilterForm, IncidentForm, PostureForm
-from .models import Incident
+from .models import Incident, IncidentDocument
 
 WEB = JournalSource.WEB
 PAGE = 50
@@ -71,6 +79,7 @@ def incident_list(request):
     flt = form.to_filter()
     page = Paginator(queries.incidents(request.user, flt, form.ordering()), PAGE).get_page(
         request.GET.get("page"))
+    page.object_list = _with_document_counts(list(page.object_list), flt.as_of)
     query = request.GET.copy()
     query.pop("page", None)
     api_query = filter_query(flt)
@@ -86,6 +95,20 @@ def incident_list(request):
     if wants_part(request):
         return render(request, "incidents/partials/list.html", {**context, "oob": True})
     return render(request, "incidents/list.html", context)
+
+
+def _with_document_counts(incidents: list[Incident], as_of) -> list[Incident]:
+    """Each incident of a list page with the number of its documents (as of the list's
+    moment: added by then and not withdrawn by then), in one query for the page."""
+    docs = IncidentDocument.objects.filter(incident_id__in=[i.pk for i in incidents])
+    if as_of:
+        docs = docs.filter(added_at__lte=as_of).exclude(withdrawn_at__lte=as_of)
+    else:
+        docs = docs.filter(withdrawn_at=None)
+    counts = dict(docs.values_list("incident_id").annotate(n=Count("id")).order_by())
+    for i in incidents:
+        i.document_count = counts.get(i.pk, 0)
+    return incidents
 
 
 def filter_query(flt: queries.IncidentFilter) -> str:
@@ -243,13 +266,23 @@ def incident_detail(request, uid):
     return render(request, "incidents/detail.html", {
         "incident": incident, "history": queries.history(incident),
         "merged": Incident.objects.filter(merged_into=incident),
-        "documents": documents_of(incident), "max_mb": settings.DOCUMENT_MAX_MB,
+        "documents": _documents_for(request.user, incident),
+        "max_mb": settings.DOCUMENT_MAX_MB,
         "accepted": filestore.ACCEPT_ATTRIBUTE,
         "can_attach": can(request.user, INCIDENTS_REPORT, area=incident.area),
         "can_manage": INCIDENTS_MANAGE in _rights(request.user),
         "point": json.dumps([incident.lat, incident.lon] if incident.lat is not None else None),
         "live_url": f"?kind=incident&after={chain_head()[0]}",
     })
+
+
+def _documents_for(user, incident: Incident) -> list:
+    """The incident's documents, each marked with what this user may do with it."""
+    docs = list(documents_of(incident))
+    for d in docs:
+        d.can_open = may_open(user, incident, d)
+        d.can_withdraw = may_withdraw(user, incident, d)
+    return docs
 
 
 @login_required
@@ -277,10 +310,30 @@ def document_add(request, uid):
 
 @login_required
 def document_file(request, uid, doc):
-    document = document_of(_incident_or_404(request.user, uid), doc)
+    incident = _incident_or_404(request.user, uid)
+    document = document_of(incident, doc)
     if document is None:
         raise Http404(_("No such document."))
-    return document_response(request, document, bool(request.GET.get("download")))
+    return document_response(request, incident, document, bool(request.GET.get("download")))
+
+
+@login_required
+@require_POST
+def document_withdraw(request, uid, doc):
+    """Withdraw a document attached by mistake, with the reason given in the form."""
+    incident = _incident_or_404(request.user, uid)
+    if document_of(incident, doc) is None:
+        raise Http404(_("No such document."))
+    try:
+        withdraw_document(incident, doc, reason=request.POST.get("reason", ""),
+                          actor=Actor(user=request.user), source=WEB)
+    except InvalidInput as exc:
+        messages.error(request, exc.text())
+    except NotAllowed as exc:
+        return HttpResponseForbidden(str(exc))
+    else:
+        messages.success(request, _("Document withdrawn."))
+    return redirect("incidents:detail", uid=incident.uid)
 
 
 @login_required

@@ -358,6 +358,18 @@ def test_attach_a_photo_to_an_incident_and_see_it_arrive_on_another_page(
     response = watcher.request.get(server + href)
     assert response.ok and response.body() == png(5)
     assert response.headers["content-disposition"].startswith("attachment")
+
+    # Attached to the wrong report: its sender withdraws it, saying why. The viewer's page
+    # shows the withdrawal live, and the file no longer opens for them.
+    item.locator("summary", has_text="Withdraw…").click()
+    item.locator("input[name=reason]").fill("Wrong incident: this is the residence")
+    item.locator("button", has_text="Withdraw the document").click()
+    expect(page.locator(".messages")).to_contain_text("Document withdrawn.")
+    expect(page.locator("#incident-history")).to_contain_text("Document withdrawn")
+    expect(seen).to_contain_text("Withdrawn by reporter")
+    expect(seen).to_contain_text("Wrong incident: this is the residence")
+    expect(watcher.locator("#incident-documents img")).to_have_count(0)
+    assert watcher.request.get(server + href).status == 410
     watcher.context.close()
 
 

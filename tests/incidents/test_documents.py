@@ -4,11 +4,14 @@ added only by who may report in its area, checked against the journal."""
 import hashlib
 import io
 import os
+import time
 from datetime import datetime
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
 
 from sitroom.core.models import JournalEntry
 from sitroom.incidents import services
@@ -62,6 +65,10 @@ def test_a_photo_from_the_field_is_listed_shown_as_sent_and_journaled(client, se
     assert got["Content-Disposition"].startswith("inline")
     assert "sandbox" in got["Content-Security-Policy"]
     assert got["X-Content-Type-Options"] == "nosniff"
+    # A browser that has it asks again (a withdrawal must reach it) and gets no bytes.
+    assert got["ETag"] == f'"{doc.sha256}"' and "no-cache" in got["Cache-Control"]
+    assert client.get(f"/incidents/{incident.uid}/documents/{doc.uid}",
+                      HTTP_IF_NONE_MATCH=got["ETag"]).status_code == 304
     download = client.get(f"/incidents/{incident.uid}/documents/{doc.uid}", {"download": 1})
     assert download["Content-Disposition"].startswith("attachment")
 
@@ -103,7 +110,7 @@ def test_a_refused_file_is_named_and_nothing_is_kept(client, sec_world, token_fo
     incident = report(sec_world)
     r = api_attach(token_for("duty"), incident, name, content)
     assert r.status_code == 422, r.content
-    errors = {e["field"]: e["message"] for e in r.json()["errors"]}
+    errors = problems(r)
     assert list(errors) == ["file"] and problem in errors["file"]
     assert not IncidentDocument.objects.exists()
     assert stored_files(settings) == []
@@ -111,9 +118,18 @@ def test_a_refused_file_is_named_and_nothing_is_kept(client, sec_world, token_fo
     assert incident.version == 1
 
 
-def api_attach(secret, incident, name, content, description=""):
-    from django.test import Client
+def problems(response) -> dict[str, str]:
+    """A 422 answer's problems, by field."""
+    return {e["field"]: e["message"] for e in response.json()["errors"]}
 
+
+def api_withdraw(secret, incident, doc, reason):
+    return Client().post(f"/api/v1/incidents/{incident.uid}/documents/{doc.uid}/withdraw",
+                         {"reason": reason}, content_type="application/json",
+                         HTTP_AUTHORIZATION=f"Bearer {secret}")
+
+
+def api_attach(secret, incident, name, content, description=""):
     return Client().post(f"/api/v1/incidents/{incident.uid}/documents",
                          {"file": SimpleUploadedFile(name, content),
                           "description": description},
@@ -243,3 +259,109 @@ def test_a_field_reporter_sends_the_photo_with_the_report(client, sec_world, set
         "reported", "document_added"]
     # A correction of the facts has no file field: documents are added on the report's page.
     assert 'name="document"' not in client.get(f"/incidents/{incident.uid}/edit").content.decode()
+
+
+def next_second() -> str:
+    """Wait for the next whole second of the clock; that second, as a form writes it."""
+    now = timezone.localtime()
+    time.sleep(1 - now.microsecond / 1e6 + 0.01)
+    return timezone.localtime().strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def withdraw(client, incident, doc, reason):
+    return client.post(f"/incidents/{incident.uid}/documents/{doc.uid}/withdraw",
+                       {"reason": reason})
+
+
+def test_a_photo_attached_by_mistake_is_withdrawn_with_its_reason_and_kept(
+        client, sec_world, token_for, settings):
+    incident = report(sec_world)
+    client.force_login(sec_world.users["reporter"])
+    attach(client, incident, "wrong-street.png", png(11))
+    doc = IncidentDocument.objects.get()
+    url = f"/incidents/{incident.uid}/documents/{doc.uid}"
+
+    # A reason is asked for; without one nothing changes.
+    r = withdraw(client, incident, doc, "  ")
+    assert "say why the document is withdrawn" in client.get(r.url).content.decode()
+    doc.refresh_from_db()
+    assert doc.withdrawn_at is None
+
+    assert "1 document</span>" in client.get("/incidents/").content.decode()
+    before = next_second()  # a moment, to the second, between attaching and withdrawing
+    next_second()
+    r = withdraw(client, incident, doc, "Wrong street: this is Abai avenue")
+    page = client.get(r.url).content.decode()
+    assert "Document withdrawn." in page
+    assert "Withdrawn by reporter" in page and "Wrong street: this is Abai avenue" in page
+    assert f'<img src="{url}"' not in page  # its own adder no longer sees it either
+    # The list counts it no more, except as the list stood before the withdrawal.
+    assert "document</span>" not in client.get("/incidents/").content.decode()
+    assert "1 document</span>" in client.get("/incidents/", {"as_of": before}).content.decode()
+    doc.refresh_from_db()
+    assert (doc.withdrawn_by_label, doc.withdrawal_reason) == (
+        "reporter", "Wrong street: this is Abai avenue")
+    incident.refresh_from_db()
+    assert [rev.change for rev in incident.revisions.order_by("number")] == [
+        "reported", "document_added", "document_withdrawn"]
+    entry = JournalEntry.objects.get(seq=doc.withdrawal_seq)
+    assert entry.payload["document"] == {
+        "uid": str(doc.uid), "name": "wrong-street.png", "sha256": doc.sha256,
+        "withdrawn": True, "reason": "Wrong street: this is Abai avenue"}
+
+    # The file is gone for a viewer, on the page and on the API, saying why ...
+    client.force_login(sec_world.users["viewer"])
+    gone = client.get(url)
+    assert gone.status_code == 410
+    assert "withdrawn" in gone.content.decode() and "Abai avenue" in gone.content.decode()
+    viewer = f"Bearer {token_for('viewer')}"
+    api_url = f"/api/v1/incidents/{incident.uid}/documents/{doc.uid}"
+    assert client.get(api_url, HTTP_AUTHORIZATION=viewer).status_code == 410
+    listed = client.get(f"/api/v1/incidents/{incident.uid}/documents",
+                        HTTP_AUTHORIZATION=viewer).json()
+    assert [(d["name"], d["withdrawn_by"], d["withdrawal_reason"]) for d in listed] == [
+        ("wrong-street.png", "reporter", "Wrong street: this is Abai avenue")]
+    # ... but kept: an incident manager still opens the very bytes, and verify checks it.
+    client.force_login(sec_world.users["duty"])
+    kept = client.get(url)
+    assert kept.status_code == 200 and b"".join(kept.streaming_content) == png(11)
+    assert "(kept; shown to incident managers only)" in client.get(
+        f"/incidents/{incident.uid}/").content.decode()
+    out = io.StringIO()
+    call_command("journal", "verify", "--documents", stdout=out)
+    assert "documents verified" in out.getvalue()
+    # The same bytes sent again are refused, naming the withdrawal, and nothing changes.
+    again = api_attach(token_for("reporter"), incident, "wrong-street.png", png(11))
+    assert again.status_code == 422
+    assert "withdrawn" in problems(again)["file"]
+    assert IncidentDocument.objects.count() == 1 and len(stored_files(settings)) == 1
+    # It is withdrawn once.
+    r = api_withdraw(token_for("duty"), incident, doc, "again")
+    assert r.status_code == 422 and "already withdrawn" in problems(r)["document"]
+
+
+def test_only_who_added_it_or_a_manager_may_withdraw_a_document(client, sec_world,
+                                                                 token_for):
+    incident = report(sec_world)
+    client.force_login(sec_world.users["duty"])
+    attach(client, incident, "decree.pdf", b"%PDF decree")
+    doc = IncidentDocument.objects.get()
+    # A field reporter may not withdraw what someone else attached; a viewer nothing;
+    # an analyst for Mangystau does not see the incident.
+    client.force_login(sec_world.users["reporter"])
+    assert "Withdraw…" not in client.get(f"/incidents/{incident.uid}/").content.decode()
+    assert withdraw(client, incident, doc, "not mine").status_code == 403
+    assert api_withdraw(token_for("reporter"), incident, doc, "x").status_code == 403
+    client.force_login(sec_world.users["viewer"])
+    assert withdraw(client, incident, doc, "no").status_code == 403
+    client.force_login(sec_world.users["outsider"])
+    assert withdraw(client, incident, doc, "no").status_code == 404
+    assert api_withdraw(token_for("outsider"), incident, doc, "x").status_code == 404
+    doc.refresh_from_db()
+    incident.refresh_from_db()
+    assert doc.withdrawn_at is None and incident.version == 2
+    # The director (an incident manager everywhere) may, on the API.
+    r = api_withdraw(token_for("director"), incident, doc, "Superseded by decree No. 2")
+    assert r.status_code == 200
+    assert (r.json()["withdrawn_by"], r.json()["withdrawal_reason"]) == (
+        "director (token test)", "Superseded by decree No. 2")
