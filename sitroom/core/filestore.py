@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from .errors import InvalidInput
@@ -82,9 +83,22 @@ def max_bytes() -> int:
     return int(settings.DOCUMENT_MAX_MB * 1024 * 1024)
 
 
+def too_large_text() -> str:
+    """The limit as the reader writes a number: "50", "0,5" in Russian."""
+    mb = settings.DOCUMENT_MAX_MB
+    return _("the file is larger than %(mb)s MB") % {
+        "mb": number_format(int(mb) if mb == int(mb) else mb, use_l10n=True)}
+
+
 def _too_large(field: str) -> InvalidInput:
-    return InvalidInput({field: [
-        _("the file is larger than %(mb)s MB") % {"mb": settings.DOCUMENT_MAX_MB}]})
+    return InvalidInput({field: [too_large_text()]})
+
+
+def input_attrs() -> dict[str, str]:
+    """A file input's attributes: the picker offers what is taken, and a file over the
+    limit is named as soon as it is chosen (web/files.js), in the reader's language."""
+    return {"accept": ACCEPT_ATTRIBUTE, "data-max-bytes": str(max_bytes()),
+            "data-too-large": too_large_text()}
 
 
 def check_upload(name: str, size: int, field: str = "file") -> str:

@@ -123,7 +123,7 @@ class IncidentForm(forms.Form):
     def __init__(self, *args, user=None, new=True, **kwargs):
         super().__init__(*args, **kwargs)
         if new:
-            self.fields["document"].widget.attrs["accept"] = filestore.ACCEPT_ATTRIBUTE
+            self.fields["document"].widget.attrs.update(filestore.input_attrs())
         else:  # a correction changes the facts; documents are added on the report's page
             del self.fields["document"]
         self.fields["area"].queryset = Area.objects.visible_to(user).order_by("path")

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count
+from django.forms.utils import flatatt
 from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -268,7 +269,7 @@ def incident_detail(request, uid):
         "merged": Incident.objects.filter(merged_into=incident),
         "documents": _documents_for(request.user, incident),
         "max_mb": settings.DOCUMENT_MAX_MB,
-        "accepted": filestore.ACCEPT_ATTRIBUTE,
+        "file_attrs": flatatt(filestore.input_attrs()),
         "can_attach": can(request.user, INCIDENTS_REPORT, area=incident.area),
         "can_manage": INCIDENTS_MANAGE in _rights(request.user),
         "point": json.dumps([incident.lat, incident.lon] if incident.lat is not None else None),

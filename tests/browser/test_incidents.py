@@ -339,6 +339,15 @@ def test_attach_a_photo_to_an_incident_and_see_it_arrive_on_another_page(
     photo.write_bytes(png(5))
     sign_in(page, server, "reporter", PASSWORD)  # a field reporter in Almaty
     page.goto(f"{server}/incidents/{incident.uid}/")
+    # A video over the 50 MB limit is named as soon as it is chosen; nothing is sent.
+    video = tmp_path / "whole-night.mp4"
+    with open(video, "wb") as f:
+        f.truncate(51 << 20)
+    page.set_input_files("#incident-documents input[type=file]", str(video))
+    page.click("#incident-documents button[type=submit]")
+    assert "larger than 50 MB" in page.eval_on_selector(
+        "#incident-documents input[type=file]", "i => i.validationMessage")
+    expect(page.locator("#incident-documents")).to_contain_text("No documents attached.")
     page.set_input_files("#incident-documents input[type=file]", str(photo))
     page.fill("#incident-documents input[name=description]", "East wing, 21:40")
     page.click("#incident-documents button[type=submit]")

@@ -3,9 +3,12 @@ added only by who may report in its area, checked against the journal."""
 
 import hashlib
 import io
+import json
 import os
+import socket
 import time
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -365,3 +368,45 @@ def test_only_who_added_it_or_a_manager_may_withdraw_a_document(client, sec_worl
     assert r.status_code == 200
     assert (r.json()["withdrawn_by"], r.json()["withdrawal_reason"]) == (
         "director (token test)", "Superseded by decree No. 2")
+
+
+def test_an_upload_over_the_limit_is_refused_by_its_declared_size(client, sec_world,
+                                                                   token_for, settings):
+    settings.DOCUMENT_MAX_MB = 0.5
+    incident = report(sec_world)
+    big = b"\0" * (2 << 20)  # 2 MB: over the 0.5 MB file and the form's own allowance
+    r = api_attach(token_for("duty"), incident, "video.mp4", big)
+    assert r.status_code == 413
+    assert problems(r) == {"file": "the file is larger than 0.5 MB"}
+    client.force_login(sec_world.users["reporter"])
+    page = client.post("/incidents/new", {"type": "riots", "title": "Shop looted",
+                                          "area": "KZ751110", "severity": "3",
+                                          "occurred_at": "2022-01-05T21:00",
+                                          "document": SimpleUploadedFile("v.mp4", big)},
+                       HTTP_ACCEPT_LANGUAGE="ru")
+    assert page.status_code == 413
+    assert "Файл больше 0,5 МБ. Ничего не сохранено." in page.content.decode()
+    assert IncidentDocument.objects.count() == 0 and stored_files(settings) == []
+    assert Incident.objects.count() == 1
+    # Under the limit, the same addresses take files as before.
+    assert api_attach(token_for("duty"), incident, "clip.mp4", b"\0" * 1000).status_code == 201
+
+
+def test_the_server_answers_a_too_large_upload_without_waiting_for_its_bytes(server):
+    """`sitroom serve` (uvicorn) refuses on the declared length: the client gets its 413
+    while it has sent only the start of a 200 MB body."""
+    url = urlsplit(server)
+    with socket.create_connection((url.hostname, url.port), timeout=20) as conn:
+        conn.sendall(
+            b"POST /api/v1/incidents/01a21f8c-9eea-7660-aa2b-c223729e4fc3/documents HTTP/1.1\r\n"
+            b"Host: localhost\r\nContent-Type: multipart/form-data; boundary=b\r\n"
+            b"Content-Length: 200000000\r\nAccept-Language: en\r\n\r\n--b\r\n")
+        answer = b""
+        while b"}" not in answer:
+            chunk = conn.recv(65536)
+            assert chunk, answer
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413")
+    assert json.loads(body)["errors"] == [{"field": "file",
+                                           "message": "the file is larger than 50 MB"}]
