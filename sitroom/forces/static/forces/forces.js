@@ -16,7 +16,7 @@
     map.fitBounds(bounds, { paddingTopLeft: [30, 30], paddingBottomRight: [150, 30], maxZoom: 12, animate: false });
   }
 
-  function text(s) { var d = document.createElement("div"); d.textContent = s; return d.innerHTML; }
+  var text = window.SitroomMaps.text;  // web/maps.js, loaded before this
 
   function draw() {
     if (!map) { return; }

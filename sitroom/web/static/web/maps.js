@@ -3,10 +3,11 @@
    credit of the boundary outlines a map draws. */
 (function () {
   "use strict";
+  // Text made safe to put in a popup's or tooltip's HTML.
+  function text(s) { var d = document.createElement("div"); d.textContent = s; return d.innerHTML; }
+  window.SitroomMaps = { text: text };
   if (!window.L) { return; }
   var strings = JSON.parse((document.getElementById("map-strings") || {}).textContent || "{}");
-
-  function text(s) { var d = document.createElement("div"); d.textContent = s; return d.innerHTML; }
 
   if (strings.zoomIn) { L.Control.Zoom.prototype.options.zoomInTitle = strings.zoomIn; }
   if (strings.zoomOut) { L.Control.Zoom.prototype.options.zoomOutTitle = strings.zoomOut; }
@@ -18,13 +19,11 @@
     }
   }
 
-  window.SitroomMaps = {
-    // The outlines' source and licence (CC BY: the credit goes wherever they are drawn),
-    // in the map's corner, as plain text.
-    credit: function (map, fc) {
-      if (fc && fc.attribution && map.attributionControl) {
-        map.attributionControl.addAttribution(text(fc.attribution));
-      }
+  // The outlines' source and licence (CC BY: the credit goes wherever they are drawn),
+  // in the map's corner, as plain text.
+  window.SitroomMaps.credit = function (map, fc) {
+    if (fc && fc.attribution && map.attributionControl) {
+      map.attributionControl.addAttribution(text(fc.attribution));
     }
   };
 })();
