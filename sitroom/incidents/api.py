@@ -126,7 +126,7 @@ def list_incidents(
     rows = list(queries.incidents(request.user, flt)[: limit + 1])
     more, rows = len(rows) > limit, rows[:limit]
     nxt = encode_cursor([rows[-1].occurred_at.isoformat(), rows[-1].pk]) if more else None
-    return IncidentPage(items=[IncidentOut.of(i) for i in rows], next=next_url(request, nxt))
+    return IncidentPage(items=IncidentOut.all(rows, flt.as_of), next=next_url(request, nxt))
 
 
 @router.post("/incidents", response={201: IncidentOut, 200: IncidentOut},
@@ -146,7 +146,7 @@ def create_incident(request, body: IncidentIn,
         if "external_id" in exc.errors:  # the key is the external id
             raise _key_reused() from None
         raise
-    return Status(201 if created else 200, IncidentOut.of(incident))
+    return Status(201 if created else 200, IncidentOut.all([incident])[0])
 
 
 def _retry_key(request, key: str | None) -> str | None:
@@ -210,12 +210,12 @@ def bulk(request, body: BulkAction):
     else:
         done = services.set_status(items, STATUS_ACTIONS[body.action], actor=actor_of(request),
                                    source=API)
-    return [IncidentOut.of(i) for i in done]
+    return IncidentOut.all(done)
 
 
 @router.get("/incidents/{uid}", response=IncidentOut)
 def get_incident(request, uid: str):
-    return IncidentOut.of(_incident(request.user, uid))
+    return IncidentOut.all([_incident(request.user, uid)])[0]
 
 
 @router.patch("/incidents/{uid}", response=IncidentOut, summary="Correct an incident's facts")
@@ -227,7 +227,7 @@ def patch_incident(request, uid: str, body: IncidentPatch):
     incident = services.edit_incident(_incident(request.user, uid), changes,
                                       actor=actor_of(request), source=API,
                                       expected_version=version)
-    return IncidentOut.of(incident)
+    return IncidentOut.all([incident])[0]
 
 
 @router.get("/incidents/{uid}/history", response=list[RevisionOut])
@@ -243,7 +243,7 @@ def incident_history(request, uid: str):
 def merge(request, uid: str, body: MergeIn):
     keep = services.merge(_incident(request.user, uid), _incident(request.user, body.duplicate),
                           actor=actor_of(request), source=API)
-    return IncidentOut.of(keep)
+    return IncidentOut.all([keep])[0]
 
 
 @router.get("/casualties", response=list[CasualtyOut],

@@ -83,9 +83,12 @@ class IncidentOut(Schema):
     estimate: bool
     reported_by: str
     version: int
+    documents: int = Field(description="documents attached and not withdrawn (as of the "
+                                       "list's moment); listed at /incidents/{id}/documents")
 
     @staticmethod
     def of(i) -> IncidentOut:
+        """`i` with its `document_count` (documents.with_document_counts)."""
         return IncidentOut(
             id=str(i.uid), type=i.type.code, subtype=i.subtype.code if i.subtype_id else None,
             title=i.title, description=i.description, tags=i.tags,
@@ -95,7 +98,14 @@ class IncidentOut(Schema):
             status=getattr(i, "status_then", None) or i.status,
             assignee=i.assignee.get_username() if i.assignee_id else None,
             merged_into=str(i.merged_into.uid) if i.merged_into_id else None,
-            estimate=i.estimate, reported_by=i.reported_by, version=i.version)
+            estimate=i.estimate, reported_by=i.reported_by, version=i.version,
+            documents=i.document_count)
+
+    @staticmethod
+    def all(incidents, as_of=None) -> list[IncidentOut]:
+        from .documents import with_document_counts
+
+        return [IncidentOut.of(i) for i in with_document_counts(list(incidents), as_of)]
 
 
 class IncidentPage(Schema):

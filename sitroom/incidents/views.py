@@ -9,7 +9,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.forms.utils import flatatt
 from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import redirect, render
@@ -44,11 +43,12 @@ from .documents import (
     documents_of,
     may_open,
     may_withdraw,
+    with_document_counts,
     withdraw_document,
 )
 from .exchange import import_incidents
 from .forms import BoardForm, CasualtyForm, IncidentFilterForm, IncidentForm, PostureForm
-from .models import Incident, IncidentDocument
+from .models import Incident
 
 WEB = JournalSource.WEB
 PAGE = 50
@@ -80,7 +80,7 @@ def incident_list(request):
     flt = form.to_filter()
     page = Paginator(queries.incidents(request.user, flt, form.ordering()), PAGE).get_page(
         request.GET.get("page"))
-    page.object_list = _with_document_counts(list(page.object_list), flt.as_of)
+    page.object_list = with_document_counts(list(page.object_list), flt.as_of)
     query = request.GET.copy()
     query.pop("page", None)
     api_query = filter_query(flt)
@@ -96,20 +96,6 @@ def incident_list(request):
     if wants_part(request):
         return render(request, "incidents/partials/list.html", {**context, "oob": True})
     return render(request, "incidents/list.html", context)
-
-
-def _with_document_counts(incidents: list[Incident], as_of) -> list[Incident]:
-    """Each incident of a list page with the number of its documents (as of the list's
-    moment: added by then and not withdrawn by then), in one query for the page."""
-    docs = IncidentDocument.objects.filter(incident_id__in=[i.pk for i in incidents])
-    if as_of:
-        docs = docs.filter(added_at__lte=as_of).exclude(withdrawn_at__lte=as_of)
-    else:
-        docs = docs.filter(withdrawn_at=None)
-    counts = dict(docs.values_list("incident_id").annotate(n=Count("id")).order_by())
-    for i in incidents:
-        i.document_count = counts.get(i.pk, 0)
-    return incidents
 
 
 def filter_query(flt: queries.IncidentFilter) -> str:

@@ -151,6 +151,8 @@ def test_a_device_sending_the_same_file_twice_stores_it_once(client, sec_world, 
     assert IncidentDocument.objects.count() == 1 and len(stored_files(settings)) == 1
     incident.refresh_from_db()
     assert incident.version == 2
+    got = client.get(f"/api/v1/incidents/{incident.uid}", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    assert got.json()["documents"] == 1
     listed = client.get(f"/api/v1/incidents/{incident.uid}/documents",
                         HTTP_AUTHORIZATION=f"Bearer {token(sec_world.users['viewer'])}").json()
     assert [(d["name"], d["size"], d["added_by"], d["description"]) for d in listed] == [
@@ -298,9 +300,16 @@ def test_a_photo_attached_by_mistake_is_withdrawn_with_its_reason_and_kept(
     assert "Document withdrawn." in page
     assert "Withdrawn by reporter" in page and "Wrong street: this is Abai avenue" in page
     assert f'<img src="{url}"' not in page  # its own adder no longer sees it either
-    # The list counts it no more, except as the list stood before the withdrawal.
+    # The list counts it no more, except as the list stood before the withdrawal; so
+    # does the API.
     assert "document</span>" not in client.get("/incidents/").content.decode()
     assert "1 document</span>" in client.get("/incidents/", {"as_of": before}).content.decode()
+    duty = f"Bearer {token_for('duty')}"
+    api_list = client.get("/api/v1/incidents", HTTP_AUTHORIZATION=duty).json()["items"]
+    moment = timezone.make_aware(datetime.fromisoformat(before)).isoformat()
+    then = client.get("/api/v1/incidents", {"as_of": moment},
+                      HTTP_AUTHORIZATION=duty).json()["items"]
+    assert [i["documents"] for i in api_list] == [0] and [i["documents"] for i in then] == [1]
     doc.refresh_from_db()
     assert (doc.withdrawn_by_label, doc.withdrawal_reason) == (
         "reporter", "Wrong street: this is Abai avenue")
