@@ -94,6 +94,7 @@ def add_document(incident: Incident, chunks: Iterable[bytes], *, name: str | Non
 
 
 def withdrawal_text(doc: IncidentDocument) -> dict[str, str]:
+    """When, by whom and why a document was withdrawn, for the messages that say so."""
     return {"when": timezone.localtime(doc.withdrawn_at).strftime("%Y-%m-%d %H:%M"),
             "who": doc.withdrawn_by_label, "reason": doc.withdrawal_reason}
 
@@ -166,14 +167,20 @@ def documents_of(incident: Incident) -> QuerySet:
 
 
 def with_document_counts(incidents: list[Incident], as_of: Any = None) -> list[Incident]:
-    """The incidents, each with `document_count`: its documents not withdrawn (as of
-    `as_of`: added by then and not withdrawn by then), in one query for them all."""
-    docs = IncidentDocument.objects.filter(incident_id__in=[i.pk for i in incidents])
+    """The incidents, each with `document_count`: the documents its page lists (its own
+    and its merged duplicates') not withdrawn, as of `as_of` if given (added by then and
+    not withdrawn by then); two queries for them all."""
+    ids = [i.pk for i in incidents]
+    docs = IncidentDocument.objects.all()
     if as_of:
         docs = docs.filter(added_at__lte=as_of).exclude(withdrawn_at__lte=as_of)
     else:
         docs = docs.filter(withdrawn_at=None)
-    counts = dict(docs.values_list("incident_id").annotate(n=Count("id")).order_by())
+    counts: dict[int, int] = {}
+    for key, filters in (("incident_id", {"incident_id__in": ids}),
+                         ("incident__merged_into_id", {"incident__merged_into_id__in": ids})):
+        for pk, n in docs.filter(**filters).values_list(key).annotate(n=Count("id")).order_by():
+            counts[pk] = counts.get(pk, 0) + n
     for i in incidents:
         i.document_count = counts.get(i.pk, 0)
     return incidents

@@ -202,6 +202,9 @@ def test_a_merged_duplicates_documents_stay_with_the_kept_report(client, sec_wor
     services.merge(keep, duplicate, actor=sec_world.users["duty"], source="web")
     page = client.get(f"/incidents/{keep.uid}/").content.decode()
     assert "from-the-duplicate.jpg" in page and "with the merged report" in page
+    # The list counts it with the kept report, as its page lists it.
+    listed = client.get("/incidents/", {"q": "Akimat burning"}).content.decode()
+    assert "1 document</span>" in listed
     doc = IncidentDocument.objects.get()
     assert client.get(f"/incidents/{keep.uid}/documents/{doc.uid}").status_code == 200
     # The merged report takes no more documents: they go to the one it was merged into.
