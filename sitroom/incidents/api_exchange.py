@@ -174,7 +174,7 @@ class DocumentOut(Schema):
             uid=str(doc.uid), incident=str(doc.incident.uid), name=doc.name,
             description=doc.description, sha256=doc.sha256, size=doc.size,
             content_type=doc.content_type, added_at=doc.added_at, added_by=doc.actor_label,
-            url=f"/api/v1/incidents/{doc.incident.uid}/documents/{doc.uid}",
+            url=doc.api_path(),
             withdrawn_at=doc.withdrawn_at,
             withdrawn_by=doc.withdrawn_by_label if withdrawn else None,
             withdrawal_reason=doc.withdrawal_reason if withdrawn else None)

@@ -20,7 +20,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -166,23 +166,30 @@ def documents_of(incident: Incident) -> QuerySet:
         "incident").order_by("added_at", "id")
 
 
-def with_document_counts(incidents: list[Incident], as_of: Any = None) -> list[Incident]:
-    """The incidents, each with `document_count`: the documents its page lists (its own
-    and its merged duplicates') not withdrawn, as of `as_of` if given (added by then and
-    not withdrawn by then); two queries for them all."""
+def attached(incidents: list[Incident], as_of: Any = None
+             ) -> dict[int, list[IncidentDocument]]:
+    """For each incident (by pk), the documents its page lists (its own and its merged
+    duplicates') that are not withdrawn, oldest first; as of `as_of` if given (added by
+    then and not withdrawn by then). Two queries for them all."""
     ids = [i.pk for i in incidents]
-    docs = IncidentDocument.objects.all()
+    docs = IncidentDocument.objects.select_related("incident").order_by("added_at", "id")
     if as_of:
         docs = docs.filter(added_at__lte=as_of).exclude(withdrawn_at__lte=as_of)
     else:
         docs = docs.filter(withdrawn_at=None)
-    counts: dict[int, int] = {}
-    for key, filters in (("incident_id", {"incident_id__in": ids}),
-                         ("incident__merged_into_id", {"incident__merged_into_id__in": ids})):
-        for pk, n in docs.filter(**filters).values_list(key).annotate(n=Count("id")).order_by():
-            counts[pk] = counts.get(pk, 0) + n
+    found: dict[int, list[IncidentDocument]] = {pk: [] for pk in ids}
+    for doc in docs.filter(incident_id__in=ids):
+        found[doc.incident_id].append(doc)
+    for doc in docs.filter(incident__merged_into_id__in=ids):
+        found[doc.incident.merged_into_id].append(doc)
+    return found
+
+
+def with_document_counts(incidents: list[Incident], as_of: Any = None) -> list[Incident]:
+    """The incidents, each with `document_count`: how many documents `attached` lists."""
+    found = attached(incidents, as_of)
     for i in incidents:
-        i.document_count = counts.get(i.pk, 0)
+        i.document_count = len(found[i.pk])
     return incidents
 
 

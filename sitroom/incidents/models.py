@@ -204,6 +204,11 @@ class IncidentDocument(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def api_path(self, incident: Incident | None = None) -> str:
+        """Where the API serves the file, through `incident` (the report whose page lists
+        it: its own, or the one its report was merged into)."""
+        return f"/api/v1/incidents/{(incident or self.incident).uid}/documents/{self.uid}"
+
     @property
     def is_image(self) -> bool:
         """Shown in the page (a thumbnail) exactly when it is served to be shown."""

@@ -37,6 +37,7 @@ from sitroom.api.pagination import decode_cursor, encode_cursor
 from sitroom.core.errors import InvalidInput
 from sitroom.core.models import Area
 from sitroom.incidents.choices import IncidentStatus
+from sitroom.incidents.documents import attached
 from sitroom.incidents.models import IncidentType
 from sitroom.incidents.queries import IncidentFilter, incidents
 
@@ -290,7 +291,12 @@ def rfc3339(moment: datetime | None) -> str | None:
     return timezone.localtime(moment).isoformat() if moment is not None else None
 
 
-def feature(incident, request: HttpRequest | None = None) -> dict[str, Any]:
+def feature(incident, request: HttpRequest | None = None, *, own_links: bool = True,
+            documents: list | None = None) -> dict[str, Any]:
+    """The incident as a GeoJSON feature; with `request`, its self and collection links
+    (unless not `own_links`: a page's features) and its documents (photos, scans, from
+    `documents.attached`) as `enclosure` links to their files on the API, which the same
+    credentials open."""
     has_point = incident.lat is not None and incident.lon is not None
     doc: dict[str, Any] = {
         "type": "Feature",
@@ -312,13 +318,19 @@ def feature(incident, request: HttpRequest | None = None) -> dict[str, Any]:
             "estimate": incident.estimate,
         },
     }
-    if request is not None:
-        doc["links"] = [
+    links = []
+    if request is not None and own_links:
+        links = [
             link(url(request, "ogc-item", COLLECTION, str(incident.uid)), "self", GEOJSON,
                  _("This incident")),
             link(url(request, "ogc-collection", COLLECTION), "collection", JSON,
                  _("Incidents")),
         ]
+    for d in documents if request is not None and documents else ():
+        links.append(link(request.build_absolute_uri(d.api_path(incident)), "enclosure",
+                          d.content_type.split(";")[0], d.name) | {"length": d.size})
+    if links:
+        doc["links"] = links
     return doc
 
 
@@ -421,6 +433,7 @@ def items(request: HttpRequest, collection_id: str) -> JsonResponse:
         qs = qs.filter(Q(occurred_at__lt=moment) | Q(occurred_at=moment, id__lt=pk))
     rows = list(qs[: limit + 1])
     page, more = rows[:limit], len(rows) > limit
+    found = attached(page)
     links = [link(request.build_absolute_uri(), "self", GEOJSON, _("This page")),
              link(url(request, "ogc-collection", COLLECTION), "collection", JSON,
                   _("Incidents"))]
@@ -433,7 +446,8 @@ def items(request: HttpRequest, collection_id: str) -> JsonResponse:
                           "next", GEOJSON, _("The next page")))
     return _json({
         "type": "FeatureCollection",
-        "features": [feature(i) for i in page],
+        "features": [feature(i, request, own_links=False, documents=found[i.pk])
+                     for i in page],
         "links": links,
         "timeStamp": timezone.now().astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "numberMatched": matched,
@@ -453,7 +467,7 @@ def item(request: HttpRequest, collection_id: str, feature_id: str) -> JsonRespo
     if found is None:
         raise not_found(_("There is no incident %(id)r that you may see.")
                         % {"id": feature_id})
-    return _json(feature(found, request), GEOJSON)
+    return _json(feature(found, request, documents=attached([found])[found.pk]), GEOJSON)
 
 
 @ogc_view(public=True)

@@ -20,6 +20,7 @@ from sitroom.accounts.services import create_token
 from sitroom.core.actors import Actor
 from sitroom.incidents.services import load_incident_types, report_incident, set_status
 from sitroom.reports.ogc import parse_bbox, parse_datetime, parse_limit
+from sitroom.testing.files import png
 from sitroom.testing.server import session_cookie
 
 SYSTEM = Actor.system_actor("tests")
@@ -422,6 +423,33 @@ def test_single_item(data):
         response = get(f"{data.url}/collections/incidents/items/{missing}", token)
         assert response.status_code == 404
         assert response.json()["code"] == "NotFound"
+
+
+def test_an_incidents_photos_are_enclosures_that_open_with_the_same_token(data):
+    incident = data.incidents["B"]
+    api = data.url.removesuffix("/ogc") + f"/api/v1/incidents/{incident.uid}/documents"
+    duty = {"Authorization": f"Bearer {data.token('duty')}"}
+    photo, wrong = png(31), png(32)
+    for name, content in (("akimat-east.png", photo), ("wrong.png", wrong)):
+        assert httpx.post(api, files={"file": (name, content)}, headers=duty,
+                          timeout=30).status_code == 201
+    withdrawn = httpx.get(api, headers=duty, timeout=30).json()[1]
+    assert httpx.post(f"{api}/{withdrawn['uid']}/withdraw", json={"reason": "wrong place"},
+                      headers=duty, timeout=30).status_code == 200
+
+    ogc = data.client("viewer")
+    item = ogc.collection_item("incidents", str(incident.uid))
+    enclosures = [link for link in item["links"] if link["rel"] == "enclosure"]
+    assert [(e["title"], e["type"], e["length"]) for e in enclosures] == [
+        ("akimat-east.png", "image/png", len(photo))]  # not the withdrawn one
+    page = ogc.collection_items("incidents", limit=100)
+    listed = {f["id"]: [link["href"] for link in f.get("links", [])] for f in page["features"]}
+    assert listed[str(incident.uid)] == [enclosures[0]["href"]]
+    assert all(not links for uid, links in listed.items() if uid != str(incident.uid))
+    got = get(enclosures[0]["href"], data.token("viewer"))
+    assert got.status_code == 200 and got.content == photo
+    # An analyst for Mangystau neither sees the incident nor opens its photo.
+    assert get(enclosures[0]["href"], data.token("outsider")).status_code == 404
 
 
 # --- The parsers, on their own ------------------------------------------------------------------
