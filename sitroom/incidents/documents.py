@@ -20,7 +20,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -166,30 +166,42 @@ def documents_of(incident: Incident) -> QuerySet:
         "incident").order_by("added_at", "id")
 
 
-def attached(incidents: list[Incident], as_of: Any = None
-             ) -> dict[int, list[IncidentDocument]]:
-    """For each incident (by pk), the documents its page lists (its own and its merged
-    duplicates') that are not withdrawn, oldest first; as of `as_of` if given (added by
-    then and not withdrawn by then). Two queries for them all."""
-    ids = [i.pk for i in incidents]
-    docs = IncidentDocument.objects.select_related("incident").order_by("added_at", "id")
+def _listed(ids: list[int], as_of: Any) -> list[tuple[str, QuerySet]]:
+    """The documents the pages of these incidents list, not withdrawn (as of `as_of` if
+    given: added by then and not withdrawn by then), as (the field naming the incident
+    whose page lists it, the documents): their own, and their merged duplicates'. Two
+    queries, each on an index, rather than one OR that would read every document."""
+    docs = IncidentDocument.objects.order_by()
     if as_of:
         docs = docs.filter(added_at__lte=as_of).exclude(withdrawn_at__lte=as_of)
     else:
         docs = docs.filter(withdrawn_at=None)
-    found: dict[int, list[IncidentDocument]] = {pk: [] for pk in ids}
-    for doc in docs.filter(incident_id__in=ids):
-        found[doc.incident_id].append(doc)
-    for doc in docs.filter(incident__merged_into_id__in=ids):
-        found[doc.incident.merged_into_id].append(doc)
+    return [("incident_id", docs.filter(incident_id__in=ids)),
+            ("incident__merged_into_id", docs.filter(incident__merged_into_id__in=ids))]
+
+
+def attached(incidents: list[Incident], as_of: Any = None
+             ) -> dict[int, list[IncidentDocument]]:
+    """For each incident (by pk), the documents its page lists (`_listed`), oldest first."""
+    found: dict[int, list[IncidentDocument]] = {i.pk: [] for i in incidents}
+    for key, docs in _listed(list(found), as_of):
+        for doc in docs.select_related("incident"):
+            found[doc.incident_id if key == "incident_id" else doc.incident.merged_into_id
+                  ].append(doc)
+    for listed in found.values():
+        listed.sort(key=lambda d: (d.added_at, d.pk))
     return found
 
 
 def with_document_counts(incidents: list[Incident], as_of: Any = None) -> list[Incident]:
-    """The incidents, each with `document_count`: how many documents `attached` lists."""
-    found = attached(incidents, as_of)
+    """The incidents, each with `document_count`: how many documents its page lists
+    (`_listed`), counted by the database."""
+    counts = dict.fromkeys((i.pk for i in incidents), 0)
+    for key, docs in _listed(list(counts), as_of):
+        for pk, n in docs.values_list(key).annotate(n=Count("id")):
+            counts[pk] += n
     for i in incidents:
-        i.document_count = len(found[i.pk])
+        i.document_count = counts[i.pk]
     return incidents
 
 
