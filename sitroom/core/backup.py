@@ -18,7 +18,6 @@ file); the restored journal is then verified end to end by the caller.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -85,8 +84,8 @@ def make_backup(parent: Path) -> tuple[Path, Manifest]:
         count, size = copy_documents(filestore.root(), work / "documents")
         manifest = Manifest(
             created_at=stamp.isoformat(), sitroom_version=__version__,
-            database=connection.vendor if connection.vendor == "sqlite" else "postgresql",
-            database_file=db_file.name, database_sha256=_sha256(db_file),
+            database=connection.vendor,
+            database_file=db_file.name, database_sha256=filestore.file_sha256(db_file),
             journal_entries=entries, journal_head=head, documents=count,
             document_bytes=size)
         manifest.write(work)
@@ -141,22 +140,17 @@ def _pg_dump(target: Path) -> tuple[Path, int, str]:
 
 
 def copy_documents(source: Path, target: Path) -> tuple[int, int]:
-    """Copy every stored file (not the half-written `.upload-*`) from one store to
-    another, checking each against the digest it is named by; (files, bytes). A file
-    already in the target with that name is the same file and is not copied again."""
+    """Copy every stored file (`filestore.stored`) from one store to another, checking
+    each against the digest it is named by; (files, bytes). A file already in the target
+    with that name is the same file and is not copied again."""
     count = size = 0
-    if not source.is_dir():
-        return 0, 0
-    for path in sorted(source.glob("??/??/*")):
-        digest = path.name
-        if len(digest) != 64 or digest.startswith("."):
-            continue
-        dest = target / path.relative_to(source)
+    for digest in filestore.stored(source):
+        dest = filestore.path_of(digest, target)
         if not dest.exists():
             dest.parent.mkdir(parents=True, exist_ok=True)
             partial = dest.with_name(f".copy-{digest}")
-            shutil.copyfile(path, partial)
-            if _sha256(partial) != digest:
+            shutil.copyfile(filestore.path_of(digest, source), partial)
+            if filestore.file_sha256(partial) != digest:
                 partial.unlink()
                 raise BackupError(f"stored document {digest} does not match its digest; "
                                   "run: sitroom journal verify --documents")
@@ -178,7 +172,7 @@ def restore(backup: Path, database: Path, *, force: bool = False) -> Path | None
             f"{backup / manifest.database_file}, then copy {backup / 'documents'} into "
             f"{filestore.root()}")
     source = backup / manifest.database_file
-    if not source.is_file() or _sha256(source) != manifest.database_sha256:
+    if not source.is_file() or filestore.file_sha256(source) != manifest.database_sha256:
         raise BackupError(f"{source} is missing or differs from the SHA-256 in the manifest")
     aside = None
     if database.exists():
@@ -197,11 +191,3 @@ def restore(backup: Path, database: Path, *, force: bool = False) -> Path | None
     os.replace(partial, database)
     copy_documents(backup / "documents", filestore.root())
     return aside
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()

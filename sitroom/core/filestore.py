@@ -61,10 +61,33 @@ def root() -> Path:
     return Path(settings.DOCUMENTS_DIR)
 
 
-def path_of(sha256: str) -> Path:
-    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+def _is_digest(name: str) -> bool:
+    return len(name) == 64 and all(c in "0123456789abcdef" for c in name)
+
+
+def path_of(sha256: str, store: Path | None = None) -> Path:
+    """Where a file is kept in `store` (this deployment's by default): ``ab/cd/<sha256>``."""
+    if not _is_digest(sha256):
         raise ValueError(f"not a SHA-256 digest: {sha256!r}")
-    return root() / sha256[:2] / sha256[2:4] / sha256
+    return (store or root()) / sha256[:2] / sha256[2:4] / sha256
+
+
+def stored(store: Path | None = None) -> Iterator[str]:
+    """The digest of every file kept in `store`, in order (not the half-written uploads,
+    which sit beside the folders under another name)."""
+    top = store or root()
+    if top.is_dir():
+        for path in sorted(top.glob("??/??/*")):
+            if _is_digest(path.name) and path == path_of(path.name, top):
+                yield path.name
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def content_type_of(name: str, field: str = "file") -> str:
@@ -159,7 +182,4 @@ def problem(sha256: str, size: int) -> str | None:
         return "missing"
     if stored_size != size:
         return f"size {stored_size}, expected {size}"
-    digest = hashlib.sha256()
-    for chunk in read(sha256):
-        digest.update(chunk)
-    return None if digest.hexdigest() == sha256 else "content changed"
+    return None if file_sha256(path_of(sha256)) == sha256 else "content changed"

@@ -99,20 +99,39 @@ def withdrawal_text(doc: IncidentDocument) -> dict[str, str]:
             "who": doc.withdrawn_by_label, "reason": doc.withdrawal_reason}
 
 
-def may_withdraw(user: Any, incident: Incident, doc: IncidentDocument) -> bool:
-    """Who added it (while they may still report there) or an incident manager of the
-    area; never on a merged report, whose documents are handled on the one it went into."""
-    if doc.withdrawn_at is not None or incident.status == IncidentStatus.MERGED:
-        return False
-    if can(user, INCIDENTS_MANAGE, area=incident.area):
-        return True
-    return (doc.added_by_id is not None and doc.added_by_id == getattr(user, "pk", None)
-            and can(user, INCIDENTS_REPORT, area=incident.area))
+def _withdraws(doc: IncidentDocument, user: Any, manages: bool, reports: bool) -> bool:
+    """Who may withdraw a document: an incident manager of the area, or who added it
+    while they may still report there (`manages`, `reports`: the user's rights there)."""
+    return manages or (reports and doc.added_by_id is not None
+                       and doc.added_by_id == getattr(user, "pk", None))
+
+
+def _rights(user: Any, incident: Incident) -> tuple[bool, bool]:
+    """(manages, reports) incidents in the incident's area; a system actor (None) both."""
+    if user is None:
+        return True, True
+    return (can(user, INCIDENTS_MANAGE, area=incident.area),
+            can(user, INCIDENTS_REPORT, area=incident.area))
+
+
+def with_rights(user: Any, incident: Incident, docs: Iterable[IncidentDocument]
+                ) -> list[IncidentDocument]:
+    """The documents, each with `can_open` and `can_withdraw` for this user (the rights
+    looked up once for them all). A withdrawn document's file opens only for the incident
+    managers of the area; nothing is withdrawn on a merged report (its documents are
+    handled on the one it went into)."""
+    manages, reports = _rights(user, incident)
+    out = list(docs)
+    for d in out:
+        d.can_open = d.withdrawn_at is None or manages
+        d.can_withdraw = (d.withdrawn_at is None and incident.status != IncidentStatus.MERGED
+                          and _withdraws(d, user, manages, reports))
+    return out
 
 
 def may_open(user: Any, incident: Incident, doc: IncidentDocument) -> bool:
-    """A withdrawn document's file opens only for the incident managers of its area."""
-    return doc.withdrawn_at is None or can(user, INCIDENTS_MANAGE, area=incident.area)
+    """Whether this user may open the document's file (`with_rights`)."""
+    return with_rights(user, incident, [doc])[0].can_open
 
 
 def withdraw_document(incident: Incident, uid: Any, *, reason: str, actor: Actor | Any,
@@ -135,11 +154,11 @@ def withdraw_document(incident: Incident, uid: Any, *, reason: str, actor: Actor
         if doc.withdrawn_at is not None:
             raise InvalidInput({"document": [
                 _("already withdrawn (%(when)s, by %(who)s: %(reason)s)") % withdrawal_text(doc)]})
-        manager = actor.user is None or can(actor.user, INCIDENTS_MANAGE, area=incident.area)
-        _editable(actor, incident, INCIDENTS_MANAGE if manager else INCIDENTS_REPORT)
-        if not manager and doc.added_by_id != actor.user.pk:
+        manages, reports = _rights(actor.user, incident)
+        if not _withdraws(doc, actor.user, manages, reports):
             raise NotAllowed(_("only who added a document or an incident manager may "
                                "withdraw it"))
+        _editable(actor, incident, INCIDENTS_MANAGE if manages else INCIDENTS_REPORT)
         doc.withdrawn_at = timezone.now()
         doc.withdrawn_by_label = actor.label
         doc.withdrawn_by = actor.user

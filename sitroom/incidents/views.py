@@ -41,9 +41,8 @@ from .documents import (
     add_document,
     document_of,
     documents_of,
-    may_open,
-    may_withdraw,
     with_document_counts,
+    with_rights,
     withdraw_document,
 )
 from .exchange import import_incidents
@@ -253,7 +252,7 @@ def incident_detail(request, uid):
     return render(request, "incidents/detail.html", {
         "incident": incident, "history": queries.history(incident),
         "merged": Incident.objects.filter(merged_into=incident),
-        "documents": _documents_for(request.user, incident),
+        "documents": with_rights(request.user, incident, documents_of(incident)),
         "max_mb": settings.DOCUMENT_MAX_MB,
         "file_attrs": flatatt(filestore.input_attrs()),
         "can_attach": can(request.user, INCIDENTS_REPORT, area=incident.area),
@@ -261,15 +260,6 @@ def incident_detail(request, uid):
         "point": json.dumps([incident.lat, incident.lon] if incident.lat is not None else None),
         "live_url": f"?kind=incident&after={chain_head()[0]}",
     })
-
-
-def _documents_for(user, incident: Incident) -> list:
-    """The incident's documents, each marked with what this user may do with it."""
-    docs = list(documents_of(incident))
-    for d in docs:
-        d.can_open = may_open(user, incident, d)
-        d.can_withdraw = may_withdraw(user, incident, d)
-    return docs
 
 
 @login_required
