@@ -75,7 +75,7 @@ def _incident(user, uid: str) -> Incident:
 
 def incident_filter(request, area=None, type=None, subtype=None, status=None, since=None,
                     until=None, q=None, tag=None, min_severity=None, assignee=None, bbox=None,
-                    as_of=None) -> queries.IncidentFilter:
+                    as_of=None, documents=None) -> queries.IncidentFilter:
     statuses = [s for s in (status or "").split(",") if s]
     errors = {}
     if bad := [s for s in statuses if s not in IncidentStatus.values]:
@@ -97,7 +97,7 @@ def incident_filter(request, area=None, type=None, subtype=None, status=None, si
     return queries.IncidentFilter(
         area=_area(request.user, area), type=type, subtype=subtype, statuses=statuses,
         since=since, until=until, q=q, tag=tag, min_severity=min_severity, assignee=assignee,
-        bbox=_bbox(bbox), as_of=as_of)
+        bbox=_bbox(bbox), as_of=as_of, documents=documents)
 
 
 @router.get("/incidents", response=IncidentPage, summary="Incidents, newest first")
@@ -106,14 +106,17 @@ def list_incidents(
     status: str | None = None, since: Query[AwareDatetime | None] = None,
     until: Query[AwareDatetime | None] = None, q: str | None = None, tag: str | None = None,
     min_severity: int | None = None, assignee: str | None = None, bbox: str | None = None,
-    as_of: Query[AwareDatetime | None] = None, limit: int = 50, cursor: str | None = None,
+    as_of: Query[AwareDatetime | None] = None, documents: bool | None = None,
+    limit: int = 50, cursor: str | None = None,
 ):
     """`status` takes a comma-separated list; `bbox` is min_lon,min_lat,max_lon,max_lat;
     `as_of` shows what was known then, each incident as it stood at that moment (its facts,
-    area and status then), and the filters apply to that state."""
+    area and status then), and the filters apply to that state. `documents=true` keeps the
+    incidents whose page lists a document (their own or a merged duplicate's, not
+    withdrawn), `documents=false` those that list none."""
     check_limit(limit)
     flt = incident_filter(request, area, type, subtype, status, since, until, q, tag,
-                          min_severity, assignee, bbox, as_of)
+                          min_severity, assignee, bbox, as_of, documents)
     if cursor:
         value = decode_cursor(cursor)
         try:
@@ -179,14 +182,14 @@ def incident_map(
     since: Query[AwareDatetime | None] = None, until: Query[AwareDatetime | None] = None,
     q: str | None = None, tag: str | None = None, min_severity: int | None = None,
     assignee: str | None = None, bbox: str | None = None,
-    as_of: Query[AwareDatetime | None] = None,
+    as_of: Query[AwareDatetime | None] = None, documents: bool | None = None,
 ):
     """The same filters as the incident list (`GET /incidents`), so the map shows
     exactly the incidents the list does; `cell` is the grid's cell size in degrees."""
     if not 0.0001 <= cell <= 10:
         raise InvalidInput({"cell": _("must be between 0.0001 and 10 degrees")})
     flt = incident_filter(request, area, type, subtype, status, since, until, q, tag,
-                          min_severity, assignee, bbox, as_of)
+                          min_severity, assignee, bbox, as_of, documents)
     return trusted_json(queries.map_cells(request.user, flt, cell))
 
 

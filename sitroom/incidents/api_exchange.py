@@ -123,13 +123,14 @@ def export_incidents(
     since: Query[AwareDatetime | None] = None, until: Query[AwareDatetime | None] = None,
     q: str | None = None, tag: str | None = None, min_severity: int | None = None,
     assignee: str | None = None, bbox: str | None = None,
-    as_of: Query[AwareDatetime | None] = None, hxl: bool = True,
+    as_of: Query[AwareDatetime | None] = None, documents: bool | None = None,
+    hxl: bool = True,
 ):
     """`fmt` is csv, xlsx (both with a HXL hashtag row unless `hxl=false`), geojson or
     kml. The same filters as the incident list (`GET /incidents`); `as_of` gives each
     incident as it stood then. Times are ISO 8601 with the offset of the deployment's zone."""
     flt = incident_filter(request, area, type, subtype, status, since, until, q, tag,
-                          min_severity, assignee, bbox, as_of)
+                          min_severity, assignee, bbox, as_of, documents)
     chunks = export_chunks(fmt, actor_of(request), flt, hxl=hxl)
     return streamed(request, chunks, fmt)
 

@@ -20,7 +20,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -185,18 +185,31 @@ def documents_of(incident: Incident) -> QuerySet:
         "incident").order_by("added_at", "id")
 
 
-def _listed(ids: list[int], as_of: Any) -> list[tuple[str, QuerySet]]:
-    """The documents the pages of these incidents list, not withdrawn (as of `as_of` if
-    given: added by then and not withdrawn by then), as (the field naming the incident
-    whose page lists it, the documents): their own, and their merged duplicates'. Two
-    queries, each on an index, rather than one OR that would read every document."""
+def _not_withdrawn(as_of: Any) -> QuerySet:
+    """The documents listed (as of `as_of` if given: added by then and not withdrawn by
+    then)."""
     docs = IncidentDocument.objects.order_by()
     if as_of:
-        docs = docs.filter(added_at__lte=as_of).exclude(withdrawn_at__lte=as_of)
-    else:
-        docs = docs.filter(withdrawn_at=None)
+        return docs.filter(added_at__lte=as_of).exclude(withdrawn_at__lte=as_of)
+    return docs.filter(withdrawn_at=None)
+
+
+def _listed(ids: list[int], as_of: Any) -> list[tuple[str, QuerySet]]:
+    """The documents the pages of these incidents list, not withdrawn (`_not_withdrawn`),
+    as (the field naming the incident whose page lists it, the documents): their own, and
+    their merged duplicates'. Two queries, each on an index, rather than one OR that would
+    read every document."""
+    docs = _not_withdrawn(as_of)
     return [("incident_id", docs.filter(incident_id__in=ids)),
             ("incident__merged_into_id", docs.filter(incident__merged_into_id__in=ids))]
+
+
+def listing_documents(incident: Any, as_of: Any = None) -> Q:
+    """A condition on incidents: the page of `incident` (an id, or OuterRef("pk")) lists a
+    document (`_listed`). Two EXISTS, each on an index."""
+    docs = _not_withdrawn(as_of)
+    return (Q(Exists(docs.filter(incident_id=incident)))
+            | Q(Exists(docs.filter(incident__merged_into_id=incident))))
 
 
 def attached(incidents: list[Incident], as_of: Any = None

@@ -52,6 +52,11 @@ class IncidentFilterForm(PeriodFilterForm):
     since = LocalDateTimeField(label=_("From"), required=False)
     until = LocalDateTimeField(label=_("To"), required=False)
     q = forms.CharField(label=_("Text"), required=False, max_length=200)
+    documents = forms.TypedChoiceField(
+        label=_("Documents"), required=False, empty_value=None,
+        coerce=lambda v: {"with": True, "without": False}[v],
+        choices=[("", "—"), ("with", _("With documents")),
+                 ("without", _("Without documents"))])
     order = forms.ChoiceField(label=_("Sort by"), required=False, choices=[
         ("-occurred_at", _("Newest first")), ("occurred_at", _("Oldest first")),
         ("-severity", _("Most severe first")), ("-fatalities", _("Most fatalities first")),
@@ -81,7 +86,8 @@ class IncidentFilterForm(PeriodFilterForm):
         return IncidentFilter(area=d.get("area"), type=d.get("type") or None,
                               statuses=d.get("status") or [], since=d.get("since"),
                               until=d.get("until"), q=d.get("q") or None,
-                              min_severity=d.get("min_severity"), as_of=d.get("as_of"))
+                              min_severity=d.get("min_severity"), as_of=d.get("as_of"),
+                              documents=d.get("documents"))
 
     def ordering(self) -> str:
         d = self._valid_values()

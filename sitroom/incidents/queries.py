@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Avg, Count, F, Max, Q, QuerySet, Sum
+from django.db.models import Avg, Count, F, Max, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, Floor
 from django.utils import timezone
 
@@ -22,6 +22,7 @@ from sitroom.core.permissions import scope_of
 
 from . import cells
 from .choices import POSTURE_STATES, IncidentStatus, PostureKind
+from .documents import listing_documents
 from .models import (
     CELL_COARSER,
     CELL_SIZES,
@@ -53,6 +54,9 @@ class IncidentFilter:
     bbox: tuple[float, float, float, float] | None = None  # min lon, min lat, max lon, max lat
     as_of: datetime | None = None
     include_merged: bool = False
+    # True: only incidents whose page lists a document (theirs or a merged duplicate's,
+    # not withdrawn, as of `as_of` if given); False: only those that list none.
+    documents: bool | None = None
     # Keyset paging, newest first: only incidents older than this (occurred_at, id).
     older_than: tuple[datetime, int] | None = None
 
@@ -94,6 +98,9 @@ class IncidentFilter:
         if self.older_than is not None:
             moment, pk = self.older_than
             qs = qs.filter(Q(occurred_at__lt=moment) | Q(occurred_at=moment, id__lt=pk))
+        if self.documents is not None:
+            listed = listing_documents(OuterRef("pk"), self.as_of)
+            qs = qs.filter(listed if self.documents else ~listed)
         return qs
 
     def matches(self, i: Incident) -> bool:
@@ -133,7 +140,12 @@ class IncidentFilter:
             if i.lat is None or i.lon is None or not (
                     min_lat <= i.lat <= max_lat and min_lon <= i.lon <= max_lon):
                 return False
-        return self.older_than is None or (i.occurred_at, i.pk) < self.older_than
+        if self.older_than is not None and not (i.occurred_at, i.pk) < self.older_than:
+            return False
+        if self.documents is not None:
+            listed = Incident.objects.filter(listing_documents(i.pk, self.as_of), pk=i.pk)
+            return listed.exists() == self.documents
+        return True
 
 
 ORDERINGS = {
@@ -325,7 +337,7 @@ def _counts_serve(user, flt: IncidentFilter, cell_degrees: float) -> float | Non
     if not scope_of(user).everything or cell_degrees * CELL_COARSER < min(CELL_SIZES):
         return None
     if any([flt.area, flt.subtype, flt.since, flt.until, flt.q, flt.tag, flt.min_severity,
-            flt.assignee, flt.as_of, flt.include_merged]):
+            flt.assignee, flt.as_of, flt.include_merged, flt.documents is not None]):
         return None
     return max(size for size in CELL_SIZES if size <= cell_degrees * CELL_COARSER)
 

@@ -105,6 +105,7 @@ def filter_query(flt: queries.IncidentFilter) -> str:
         "area": flt.area.code if flt.area else None, "type": flt.type,
         "subtype": flt.subtype, "status": ",".join(flt.statuses) or None, "q": flt.q,
         "tag": flt.tag, "min_severity": flt.min_severity, "assignee": flt.assignee,
+        "documents": None if flt.documents is None else str(flt.documents).lower(),
         **{k: timezone.localtime(v).isoformat() if v else None for k, v in (
             ("since", flt.since), ("until", flt.until), ("as_of", flt.as_of))}}
     return urlencode({k: v for k, v in params.items() if v})

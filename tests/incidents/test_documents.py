@@ -422,3 +422,67 @@ def test_the_server_answers_a_too_large_upload_without_waiting_for_its_bytes(ser
     assert head.startswith(b"HTTP/1.1 413")
     assert json.loads(body)["errors"] == [{"field": "file",
                                            "message": "the file is larger than 50 MB"}]
+
+
+def test_the_list_keeps_the_reports_with_documents_or_those_without(client, sec_world,
+                                                                      token_for):
+    """A duty officer checking what is backed by a photo or a scan: the list, the API, the
+    map and the exports keep the reports whose page lists a document (their own or a
+    merged duplicate's, not withdrawn), or those that list none; as of a past moment, as
+    the pages listed them then."""
+    own, kept = report(sec_world, "Akimat burning"), report(sec_world, "Bank looted")
+    duplicate = report(sec_world, "Bank on Abai looted")
+    bare = report(sec_world, "Crowd on the square")
+    for incident, lon in ((own, 76.9088), (bare, 76.95)):  # on the map, in one cell
+        services.edit_incident(incident, {"lat": 43.2522, "lon": lon, "area": "KZ751110"},
+                               actor=sec_world.users["duty"], source="web")
+    withdrawn = report(sec_world, "Police post attacked")
+    mangystau = report(sec_world, "Road blocked at Zhanaozen", area="KZ-MAN")
+    client.force_login(sec_world.users["duty"])
+    for incident, n in ((own, 1), (duplicate, 2), (withdrawn, 3), (mangystau, 4)):
+        attach(client, incident, f"photo-{n}.png", png(20 + n))
+    services.merge(kept, duplicate, actor=sec_world.users["duty"], source="web")
+    before = next_second()
+    next_second()
+    withdraw(client, withdrawn, IncidentDocument.objects.get(incident=withdrawn), "wrong")
+
+    def titles(page: str) -> set[str]:
+        return {t for t in ("Akimat burning", "Bank looted", "Crowd on the square",
+                            "Police post attacked", "Road blocked at Zhanaozen") if t in page}
+
+    def listed(**query) -> set[str]:
+        return titles(client.get("/incidents/", query).content.decode())
+
+    backed = {"Akimat burning", "Bank looted", "Road blocked at Zhanaozen"}
+    assert listed(documents="with") == backed
+    assert listed(documents="without") == {"Crowd on the square", "Police post attacked"}
+    # Before the withdrawal the police post's photo was listed (read back as it stood).
+    assert listed(documents="with", as_of=before) == backed | {"Police post attacked"}
+    assert listed(documents="without", as_of=before) == {"Crowd on the square"}
+    # The export links of the filtered list carry the filter.
+    page = client.get("/incidents/", {"documents": "with"}).content.decode()
+    assert "documents=true" in page
+
+    def api(who: str, path: str = "/api/v1/incidents", **query):
+        return client.get(path, query, HTTP_AUTHORIZATION=f"Bearer {token_for(who)}")
+
+    assert {i["title"] for i in api("duty", documents="true").json()["items"]} == backed
+    assert {i["title"] for i in api("duty", documents="false").json()["items"]} == {
+        "Crowd on the square", "Police post attacked"}
+    moment = timezone.make_aware(datetime.fromisoformat(before)).isoformat()
+    assert {i["title"] for i in api("duty", documents="false", as_of=moment).json()[
+        "items"]} == {"Crowd on the square"}
+    assert api("duty", documents="maybe").status_code == 422
+    def mapped(**query) -> int:
+        cells = api("director", "/api/v1/incidents/map", cell=1, **query).json()
+        return sum(c["count"] for c in cells)
+
+    assert (mapped(), mapped(documents="true"), mapped(documents="false")) == (2, 1, 1)
+    csv_text = b"".join(api("duty", "/api/v1/incidents/export.csv",
+                            documents="true").streaming_content).decode()
+    assert titles(csv_text) == backed
+    # The filter narrows what a user may see, never widens it: Mangystau's analyst gets
+    # Mangystau's report only.
+    assert {i["title"] for i in api("outsider", documents="true").json()["items"]} == {
+        "Road blocked at Zhanaozen"}
+    assert api("outsider", documents="false").json()["items"] == []
