@@ -1,6 +1,7 @@
 """`sitroom backup` and `sitroom restore`: the database and the documents together, a copy
 that is complete and checked, and a restore that never deletes what was there."""
 
+import hashlib
 import io
 import json
 import shutil
@@ -86,6 +87,9 @@ def test_a_restore_puts_the_backup_back_and_keeps_what_was_there(reported, tmp_p
         restore(folder, target)
     aside = restore(folder, target, force=True)
     assert aside.read_bytes() == b"the database before"
+    # A second restore straight after keeps the first one's database too.
+    second = restore(folder, target, force=True)
+    assert second != aside and aside.read_bytes() == b"the database before"
     restored = sqlite3.connect(target)
     assert restored.execute("SELECT title FROM incidents_incident").fetchall() == [
         ("Akimat on fire",)]
@@ -101,3 +105,61 @@ def test_a_restore_puts_the_backup_back_and_keeps_what_was_there(reported, tmp_p
     shutil.rmtree(folder)
     with pytest.raises(BackupError, match="not a Sitroom backup"):
         restore(folder, target, force=True)
+
+
+@pytest.mark.skipif("connection.vendor != 'postgresql'")
+def test_a_postgresql_restore_renames_what_was_there_aside(reported, tmp_path, settings):
+    """On PostgreSQL the database there before is renamed aside, never dropped; a failed
+    pg_restore leaves everything as it was. Restored here under another name, so that the
+    tests' own database stays as it is."""
+    import psycopg
+
+    from sitroom.core.backup import restore_postgresql
+
+    folder = backup(tmp_path)
+    db = {**connection.settings_dict, "NAME": f"{connection.settings_dict['NAME']}_restored"}
+    settings.DOCUMENTS_DIR = tmp_path / "other-documents"
+    admin_params = {"dbname": "postgres", "autocommit": True, **{
+        k.lower(): db[k] for k in ("HOST", "PORT", "USER", "PASSWORD") if db.get(k)}}
+
+    def databases() -> set[str]:
+        with psycopg.connect(**admin_params) as admin:
+            return {r[0] for r in admin.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE %s", [db["NAME"] + "%"])}
+
+    def titles(name: str) -> list[str]:
+        params = {**admin_params, "dbname": name}
+        with psycopg.connect(**params) as c:
+            return [r[0] for r in c.execute("SELECT title FROM incidents_incident")]
+
+    try:
+        assert restore_postgresql(folder, db) is None  # nothing there: nothing set aside
+        assert titles(db["NAME"]) == ["Akimat on fire"]
+        assert [p.read_bytes() for p in settings.DOCUMENTS_DIR.rglob("*") if p.is_file()] \
+            == [png(21)]
+        # Over an existing database only when told; then it is renamed aside.
+        with pytest.raises(BackupError, match="exists; stop the server and add --force"):
+            restore_postgresql(folder, db)
+        aside = restore_postgresql(folder, db, force=True)
+        assert databases() == {db["NAME"], aside} and titles(aside) == ["Akimat on fire"]
+        # A database in use is not renamed; the message says to stop the server.
+        with psycopg.connect(**{**admin_params, "dbname": db["NAME"]}), \
+                pytest.raises(BackupError, match="is in use: stop the server"):
+            restore_postgresql(folder, db, force=True)
+        # A dump pg_restore refuses changes nothing: the new database is dropped and the
+        # one before renamed back.
+        dump = folder / "database.dump"
+        dump.write_bytes(b"PGDMP" + b"\0" * 64)
+        manifest = json.loads((folder / "manifest.json").read_text())
+        manifest["database_sha256"] = hashlib.sha256(dump.read_bytes()).hexdigest()
+        (folder / "manifest.json").write_text(json.dumps(manifest))
+        with pytest.raises(BackupError, match="pg_restore failed, nothing changed"):
+            restore_postgresql(folder, db, force=True)
+        assert databases() == {db["NAME"], aside} and titles(db["NAME"]) == ["Akimat on fire"]
+        # A SQLite installation is not given a PostgreSQL backup.
+        with pytest.raises(BackupError, match="backup of a postgresql database"):
+            restore(folder, tmp_path / "sitroom.sqlite3")
+    finally:
+        with psycopg.connect(**admin_params) as admin:
+            for name in databases():
+                admin.execute(f'DROP DATABASE "{name}"')

@@ -11,9 +11,12 @@
 - ``manifest.json``: when, which database, the journal's last entry and hash in the
   copy, the documents' count and bytes, the SHA-256 of the database file.
 
-`restore(backup, ...)` (SQLite) puts a backup back: the current database file is moved
-aside, never deleted; documents are added to the store (a file already there is the same
-file); the restored journal is then verified end to end by the caller.
+`restore(backup, ...)` puts a SQLite backup back: the current database file is moved
+aside, never deleted. `restore_postgresql(backup, ...)` does the same on PostgreSQL: the
+current database is renamed aside (``<name>.before-restore-<UTC time>``), a new one of the
+same name is created and `pg_restore` fills it; if that fails, the new one is dropped and
+the old one renamed back. Both add the documents to the store (a file already there is the
+same file); the restored journal is then verified end to end by the caller.
 """
 
 from __future__ import annotations
@@ -117,22 +120,33 @@ def _journal_head(db: sqlite3.Connection) -> tuple[int, str]:
     return (row[0], row[1]) if row else (0, "")
 
 
+def _pg_args(tool: str, db: dict) -> tuple[list[str], dict[str, str]]:
+    """A PostgreSQL client tool's command line (host, port, user) and environment
+    (password) for the database settings `db`."""
+    args = [tool]
+    for flag, key in (("--host", "HOST"), ("--port", "PORT"), ("--username", "USER")):
+        if db.get(key):
+            args.append(f"{flag}={db[key]}")
+    return args, {**os.environ, "PGPASSWORD": str(db.get("PASSWORD") or "")}
+
+
+def _pg_tool(name: str) -> str:
+    tool = shutil.which(name)
+    if tool is None:
+        raise BackupError(f"{name} is not installed (Debian: apt install postgresql-client)")
+    return tool
+
+
 def _pg_dump(target: Path) -> tuple[Path, int, str]:
     """pg_dump of the database in one snapshot; the journal head is read in a snapshot
     taken just before, so the dump holds at least that entry."""
     from .journal import chain_head
 
-    tool = shutil.which("pg_dump")
-    if tool is None:
-        raise BackupError("pg_dump is not installed (Debian: apt install postgresql-client)")
+    tool = _pg_tool("pg_dump")
     entries, head = chain_head()
     db = connection.settings_dict
-    env = {**os.environ, "PGPASSWORD": str(db.get("PASSWORD") or "")}
-    args = [tool, "--format=custom", f"--file={target}", "--no-owner",
-            f"--dbname={db['NAME']}"]
-    for flag, key in (("--host", "HOST"), ("--port", "PORT"), ("--username", "USER")):
-        if db.get(key):
-            args.append(f"{flag}={db[key]}")
+    args, env = _pg_args(tool, db)
+    args += ["--format=custom", f"--file={target}", "--no-owner", f"--dbname={db['NAME']}"]
     done = subprocess.run(args, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise BackupError(f"pg_dump failed: {done.stderr.strip()[-500:]}")
@@ -161,26 +175,41 @@ def copy_documents(source: Path, target: Path) -> tuple[int, int]:
     return count, size
 
 
-def restore(backup: Path, database: Path, *, force: bool = False) -> Path | None:
-    """Put a SQLite backup in place of `database`; the database there before is moved
-    aside (returned), never deleted. The server must be stopped."""
+def _checked_source(backup: Path, vendor: str) -> Path:
+    """The backup's database file, if the backup is of `vendor` and the file is the one
+    its manifest names (by SHA-256)."""
     manifest = Manifest.read(backup)
-    if manifest.database != "sqlite":
-        raise BackupError(
-            f"{backup} holds a PostgreSQL dump: restore it with "
-            f"pg_restore --clean --if-exists --no-owner --dbname=<database> "
-            f"{backup / manifest.database_file}, then copy {backup / 'documents'} into "
-            f"{filestore.root()}")
+    if manifest.database != vendor:
+        raise BackupError(f"{backup} is a backup of a {manifest.database} database; this "
+                          f"installation runs on {vendor}")
     source = backup / manifest.database_file
     if not source.is_file() or filestore.file_sha256(source) != manifest.database_sha256:
         raise BackupError(f"{source} is missing or differs from the SHA-256 in the manifest")
+    return source
+
+
+def _aside_name(name: str, taken, longest: int = 255) -> str:
+    """A name to keep the database `name` under, one that `taken(name)` says is free: two
+    restores within a second must not put the second aside over the first."""
+    base = f"{name}.before-restore-{datetime.now(UTC):%Y%m%d-%H%M%S}"
+    for n in range(1, 1000):
+        candidate = (base if n == 1 else f"{base}-{n}")[-longest:]
+        if not taken(candidate):
+            return candidate
+    raise BackupError(f"too many databases set aside as {base}")
+
+
+def restore(backup: Path, database: Path, *, force: bool = False) -> Path | None:
+    """Put a SQLite backup in place of `database`; the database there before is moved
+    aside (returned), never deleted. The server must be stopped."""
+    source = _checked_source(backup, "sqlite")
     aside = None
     if database.exists():
         if not force:
             raise BackupError(f"{database} exists; stop the server and add --force to move "
                               "it aside and restore over it")
-        aside = database.with_name(
-            f"{database.name}.before-restore-{datetime.now(UTC):%Y%m%d-%H%M%S}")
+        aside = database.with_name(_aside_name(
+            database.name, lambda n: database.with_name(n).exists()))
         os.replace(database, aside)
         for suffix in ("-wal", "-shm"):
             side = database.with_name(database.name + suffix)
@@ -189,5 +218,54 @@ def restore(backup: Path, database: Path, *, force: bool = False) -> Path | None
     partial = database.with_name(f".{database.name}.restoring")
     shutil.copyfile(source, partial)
     os.replace(partial, database)
+    copy_documents(backup / "documents", filestore.root())
+    return aside
+
+
+def restore_postgresql(backup: Path, db: dict, *, force: bool = False) -> str | None:
+    """Put a PostgreSQL backup in place of the database of the settings `db`; the
+    database there before is renamed aside (its new name returned), never dropped. The
+    server must be stopped: PostgreSQL renames no database others are connected to."""
+    import psycopg
+    from psycopg import sql
+
+    source = _checked_source(backup, "postgresql")
+    tool = _pg_tool("pg_restore")
+    name = db["NAME"]
+    params = {"dbname": "postgres", "host": db.get("HOST") or None,
+              "port": db.get("PORT") or None, "user": db.get("USER") or None,
+              "password": db.get("PASSWORD") or None}
+    try:
+        admin = psycopg.connect(**{k: v for k, v in params.items() if v}, autocommit=True)
+    except psycopg.Error as exc:
+        raise BackupError(f"cannot reach the PostgreSQL server: {exc}") from None
+
+    def run(statement, *names) -> None:
+        admin.execute(sql.SQL(statement).format(*map(sql.Identifier, names)))
+
+    with admin:
+        aside = None
+        if admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            if not force:
+                raise BackupError(f"database {name} exists; stop the server and add --force "
+                                  "to rename it aside and restore in its place")
+            aside = _aside_name(name, lambda n: admin.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", [n]).fetchone(),
+                longest=63)  # PostgreSQL's longest name
+            try:
+                run("ALTER DATABASE {} RENAME TO {}", name, aside)
+            except psycopg.errors.ObjectInUse:
+                raise BackupError(f"database {name} is in use: stop the server (and any "
+                                  "other session on it) first") from None
+        run("CREATE DATABASE {}", name)
+        args, env = _pg_args(tool, db)
+        args += ["--no-owner", "--exit-on-error", f"--dbname={name}", str(source)]
+        done = subprocess.run(args, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            run("DROP DATABASE {}", name)
+            if aside is not None:
+                run("ALTER DATABASE {} RENAME TO {}", aside, name)
+            raise BackupError(f"pg_restore failed, nothing changed: "
+                              f"{done.stderr.strip()[-500:]}")
     copy_documents(backup / "documents", filestore.root())
     return aside

@@ -1,4 +1,4 @@
-"""`sitroom restore BACKUP [--force]`: put a backup back (SQLite), then verify it."""
+"""`sitroom restore BACKUP [--force]`: put a backup back, then verify it."""
 
 from pathlib import Path
 
@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from sitroom.core.backup import BackupError, restore
+from sitroom.core.backup import BackupError, restore, restore_postgresql
 
 
 class Command(BaseCommand):
@@ -21,12 +21,13 @@ class Command(BaseCommand):
                             help=_("restore over an existing database (moved aside)"))
 
     def handle(self, *args, backup: Path, force: bool, **options):
-        if connection.vendor != "sqlite":
-            raise CommandError("restore puts back a SQLite database; for PostgreSQL use "
-                               "pg_restore on the backup's database.dump")
+        db = settings.DATABASES["default"]
         connection.close()
         try:
-            aside = restore(backup, Path(settings.DATABASES["default"]["NAME"]), force=force)
+            if connection.vendor == "sqlite":
+                aside = restore(backup, Path(db["NAME"]), force=force)
+            else:
+                aside = restore_postgresql(backup, db, force=force)
         except BackupError as exc:
             raise CommandError(str(exc)) from None
         if aside is not None:
