@@ -20,7 +20,7 @@ from pathlib import PurePosixPath, PureWindowsPath
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Exists, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -34,7 +34,7 @@ from sitroom.core.permissions import INCIDENTS_MANAGE, INCIDENTS_REPORT, can
 
 from . import cells
 from .choices import IncidentStatus
-from .models import Incident, IncidentDocument
+from .models import Incident, IncidentDocument, IncidentRevision
 from .services import _bump_and_save, _editable
 
 MAX_DESCRIPTION = 2000
@@ -194,6 +194,15 @@ def _not_withdrawn(as_of: Any) -> QuerySet:
     return docs.filter(withdrawn_at=None)
 
 
+def _of_duplicates(docs: QuerySet, as_of: Any) -> QuerySet:
+    """Of `docs`, those whose report was merged into another by `as_of` (if given): before
+    its merge a duplicate's page listed them, not the kept report's."""
+    if not as_of:
+        return docs
+    return docs.filter(Exists(IncidentRevision.objects.filter(
+        incident_id=OuterRef("incident_id"), change="merged", recorded_at__lte=as_of)))
+
+
 def _listed(ids: list[int], as_of: Any) -> list[tuple[str, QuerySet]]:
     """The documents the pages of these incidents list, not withdrawn (`_not_withdrawn`),
     as (the field naming the incident whose page lists it, the documents): their own, and
@@ -201,7 +210,8 @@ def _listed(ids: list[int], as_of: Any) -> list[tuple[str, QuerySet]]:
     read every document."""
     docs = _not_withdrawn(as_of)
     return [("incident_id", docs.filter(incident_id__in=ids)),
-            ("incident__merged_into_id", docs.filter(incident__merged_into_id__in=ids))]
+            ("incident__merged_into_id",
+             _of_duplicates(docs.filter(incident__merged_into_id__in=ids), as_of))]
 
 
 def listing_documents(incident: Any, as_of: Any = None) -> Q:
@@ -209,7 +219,7 @@ def listing_documents(incident: Any, as_of: Any = None) -> Q:
     document (`_listed`). Two EXISTS, each on an index."""
     docs = _not_withdrawn(as_of)
     return (Q(Exists(docs.filter(incident_id=incident)))
-            | Q(Exists(docs.filter(incident__merged_into_id=incident))))
+            | Q(Exists(_of_duplicates(docs.filter(incident__merged_into_id=incident), as_of))))
 
 
 def attached(incidents: list[Incident], as_of: Any = None

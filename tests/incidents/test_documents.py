@@ -441,14 +441,17 @@ def test_the_list_keeps_the_reports_with_documents_or_those_without(client, sec_
     client.force_login(sec_world.users["duty"])
     for incident, n in ((own, 1), (duplicate, 2), (withdrawn, 3), (mangystau, 4)):
         attach(client, incident, f"photo-{n}.png", png(20 + n))
+    unmerged = next_second()
+    next_second()
     services.merge(kept, duplicate, actor=sec_world.users["duty"], source="web")
     before = next_second()
     next_second()
     withdraw(client, withdrawn, IncidentDocument.objects.get(incident=withdrawn), "wrong")
 
     def titles(page: str) -> set[str]:
-        return {t for t in ("Akimat burning", "Bank looted", "Crowd on the square",
-                            "Police post attacked", "Road blocked at Zhanaozen") if t in page}
+        return {t for t in ("Akimat burning", "Bank looted", "Bank on Abai looted",
+                            "Crowd on the square", "Police post attacked",
+                            "Road blocked at Zhanaozen") if t in page}
 
     def listed(**query) -> set[str]:
         return titles(client.get("/incidents/", query).content.decode())
@@ -459,6 +462,12 @@ def test_the_list_keeps_the_reports_with_documents_or_those_without(client, sec_
     # Before the withdrawal the police post's photo was listed (read back as it stood).
     assert listed(documents="with", as_of=before) == backed | {"Police post attacked"}
     assert listed(documents="without", as_of=before) == {"Crowd on the square"}
+    # Before the merge the photo was the duplicate's, listed on its own page.
+    assert listed(documents="with", as_of=unmerged) == {
+        "Akimat burning", "Bank on Abai looted", "Police post attacked",
+        "Road blocked at Zhanaozen"}
+    assert listed(documents="without", as_of=unmerged) == {"Bank looted",
+                                                           "Crowd on the square"}
     # The export links of the filtered list carry the filter.
     page = client.get("/incidents/", {"documents": "with"}).content.decode()
     assert "documents=true" in page
