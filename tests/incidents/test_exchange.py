@@ -519,6 +519,24 @@ def test_the_export_command_writes_each_format(incidents, tmp_path, capsys):
     assert load_workbook(tmp_path / "a.xlsx").worksheets[0].max_row == 6
     with pytest.raises(CommandError, match="no area with code 'XX'"):
         call_command("export_incidents", "--format", "kml", "--area", "XX")
+    # The list's other filters: type or sub-type, statuses, documents.
+    services.set_status([incidents["c"]], "verified", actor=CLI, source="cli")
+
+    def titles(*options: str) -> list[str]:
+        call_command("export_incidents", "--format", "csv", "--no-hxl", *options)
+        return sorted(r[4] for r in _csv_rows(capsys.readouterr().out)[1:])
+
+    assert titles("--type", "battles") == ["Airport seized"]
+    assert titles("--type", "riots.mob_violence") == ["'=HYPERLINK(\"http://evil\")"]
+    assert titles("--status", "verified") == ["Airport seized"]
+    assert titles("--status", "reported,closed", "--area", "KZ-MAN") == [
+        "Strike at Zhanaozen"]
+    assert titles("--documents", "with") == []
+    assert len(titles("--documents", "without")) == 4
+    with pytest.raises(CommandError, match="--status: unknown status 'open'"):
+        call_command("export_incidents", "--format", "csv", "--status", "open")
+    with pytest.raises(CommandError, match="--type: unknown incident type 'riot'"):
+        call_command("export_incidents", "--format", "csv", "--type", "riot")
 
 
 # --- API ------------------------------------------------------------------------------------

@@ -13,7 +13,9 @@ from django.utils.translation import gettext as _
 
 from sitroom.core.management.operator import add_as_reader_argument, reader
 from sitroom.core.models import Area
+from sitroom.incidents.choices import IncidentStatus
 from sitroom.incidents.exchange import EXPORT_FORMATS, export_chunks
+from sitroom.incidents.models import IncidentType
 from sitroom.incidents.queries import IncidentFilter
 
 
@@ -47,16 +49,35 @@ class Command(BaseCommand):
         parser.add_argument("--since", help=_("occurred at or after (ISO 8601 date or time)"))
         parser.add_argument("--until", help=_("occurred at or before (ISO 8601 date or time)"))
         parser.add_argument("--as-of", help=_("each incident as it stood at this moment"))
+        parser.add_argument("--type", metavar="CODE",
+                            help=_("only this incident type (e.g. riots) or sub-type "
+                                   "(e.g. riots.mob_violence)"))
+        parser.add_argument("--status", metavar="STATUS[,STATUS]",
+                            help=_("only these statuses: %(codes)s")
+                            % {"codes": ", ".join(IncidentStatus.values)})
+        parser.add_argument("--documents", choices=("with", "without"),
+                            help=_("only incidents with documents, or only those without"))
         parser.add_argument("-o", "--output", metavar="FILE", help=_("default: standard output"))
         add_as_reader_argument(parser)
 
     def handle(self, *args, format, no_hxl, area, since, until, as_of, output, as_user=None,
-               **options):
+               type=None, status=None, documents=None, **options):
         actor = reader(as_user)
+        statuses = [s for s in (status or "").split(",") if s]
+        if bad := [s for s in statuses if s not in IncidentStatus.values]:
+            raise CommandError(_("--status: unknown status %(code)r; expected one of: "
+                                 "%(codes)s") % {"code": bad[0],
+                                                  "codes": ", ".join(IncidentStatus.values)})
+        kind = IncidentType.objects.filter(code=type).first() if type else None
+        if type and kind is None:
+            raise CommandError(_("--type: unknown incident type %(code)r") % {"code": type})
         flt = IncidentFilter(
             since=moment(since) if since else None,
             until=moment(until, end=True) if until else None,
-            as_of=moment(as_of) if as_of else None)
+            as_of=moment(as_of) if as_of else None, statuses=statuses,
+            type=kind.code if kind and kind.parent_id is None else None,
+            subtype=kind.code if kind and kind.parent_id is not None else None,
+            documents=None if documents is None else documents == "with")
         if area:
             flt.area = Area.objects.filter(code=area).first()
             if flt.area is None:
