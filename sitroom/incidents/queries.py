@@ -103,9 +103,10 @@ class IncidentFilter:
             qs = qs.filter(listed if self.documents else ~listed)
         return qs
 
-    def matches(self, i: Incident) -> bool:
+    def matches(self, i: Incident, documented: set[int] | None = None) -> bool:
         """The same filter on one incident in memory: one read back as it stood at
-        `as_of` (see `states_then`)."""
+        `as_of` (see `states_then`). `documented`, if given, holds the ids of the
+        incidents whose page listed a document then (else the database is asked)."""
         if self.statuses:
             if i.status not in self.statuses:
                 return False
@@ -143,8 +144,10 @@ class IncidentFilter:
         if self.older_than is not None and not (i.occurred_at, i.pk) < self.older_than:
             return False
         if self.documents is not None:
-            listed = Incident.objects.filter(listing_documents(i.pk, self.as_of), pk=i.pk)
-            return listed.exists() == self.documents
+            if documented is None:
+                documented = set(Incident.objects.filter(
+                    listing_documents(i.pk, self.as_of), pk=i.pk).values_list("pk", flat=True))
+            return (i.pk in documented) == self.documents
         return True
 
 
@@ -256,8 +259,11 @@ class IncidentsAsOf:
         # the index of changed incidents (`incident_changed`) instead of reading them all.
         changed = qs.filter(recorded_at__lte=moment, updated_at__gt=moment).filter(
             updated_at__gt=F("recorded_at"))
-        self.changed = sorted((i for i in states_then(changed, moment) if flt.matches(i)),
-                              key=self.key, reverse=self.descending)
+        documented = None if flt.documents is None else set(changed.filter(
+            listing_documents(OuterRef("pk"), moment)).values_list("pk", flat=True))
+        self.changed = sorted(
+            (i for i in states_then(changed, moment) if flt.matches(i, documented)),
+            key=self.key, reverse=self.descending)
         self._count: int | None = None
 
     def _sql_order(self) -> list:
