@@ -257,15 +257,23 @@ def restore_postgresql(backup: Path, db: dict, *, force: bool = False) -> str | 
             except psycopg.errors.ObjectInUse:
                 raise BackupError(f"database {name} is in use: stop the server (and any "
                                   "other session on it) first") from None
-        run("CREATE DATABASE {}", name)
-        args, env = _pg_args(tool, db)
-        args += ["--no-owner", "--exit-on-error", f"--dbname={name}", str(source)]
-        done = subprocess.run(args, env=env, capture_output=True, text=True)
-        if done.returncode != 0:
-            run("DROP DATABASE {}", name)
+        created = False
+        try:
+            run("CREATE DATABASE {}", name)
+            created = True
+            args, env = _pg_args(tool, db)
+            args += ["--no-owner", "--exit-on-error", f"--dbname={name}", str(source)]
+            done = subprocess.run(args, env=env, capture_output=True, text=True)
+            if done.returncode != 0:
+                raise BackupError(f"pg_restore failed, nothing changed: "
+                                  f"{done.stderr.strip()[-500:]}")
+        except BaseException as exc:  # put back what was there, whatever went wrong
+            if created:
+                run("DROP DATABASE {}", name)
             if aside is not None:
                 run("ALTER DATABASE {} RENAME TO {}", aside, name)
-            raise BackupError(f"pg_restore failed, nothing changed: "
-                              f"{done.stderr.strip()[-500:]}")
+            if isinstance(exc, psycopg.Error):
+                raise BackupError(f"the restore failed, nothing changed: {exc}") from None
+            raise
     copy_documents(backup / "documents", filestore.root())
     return aside
