@@ -217,8 +217,21 @@ def bulk(request, body: BulkAction):
 
 
 @router.get("/incidents/{uid}", response=IncidentOut)
-def get_incident(request, uid: str):
-    return IncidentOut.all([_incident(request.user, uid)])[0]
+def get_incident(request, uid: str, as_of: Query[AwareDatetime | None] = None):
+    """The incident now; with `as_of`, as it stood at that moment (its facts, area,
+    status and document count then; 404 if it was not known yet)."""
+    incident = _incident(request.user, uid)
+    if as_of is not None:
+        incident = _then(incident, as_of)
+    return IncidentOut.all([incident], as_of)[0]
+
+
+def _then(incident, as_of):
+    then = queries.incident_then(incident, as_of)
+    if then is None:
+        raise Http404(_("incident %(id)s was not known yet at %(as_of)s")
+                       % {"id": incident.uid, "as_of": as_of.isoformat()})
+    return then
 
 
 @router.patch("/incidents/{uid}", response=IncidentOut, summary="Correct an incident's facts")
@@ -234,11 +247,13 @@ def patch_incident(request, uid: str, body: IncidentPatch):
 
 
 @router.get("/incidents/{uid}/history", response=list[RevisionOut])
-def incident_history(request, uid: str):
+def incident_history(request, uid: str, as_of: Query[AwareDatetime | None] = None):
+    """Every revision, with those of the duplicates merged into it; with `as_of`, those
+    recorded by then (of the duplicates merged by then)."""
     return [RevisionOut(incident=str(r.incident.uid), number=r.number,
                         recorded_at=r.recorded_at, actor=r.actor_label, change=r.change,
                         status=r.status, state=r.state)
-            for r in queries.history(_incident(request.user, uid))]
+            for r in queries.history(_incident(request.user, uid), as_of)]
 
 
 @router.post("/incidents/{uid}/merge", response=IncidentOut,

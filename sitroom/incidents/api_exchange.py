@@ -21,9 +21,10 @@ from sitroom.core.choices import JournalSource
 from sitroom.core.errors import InvalidInput
 from sitroom.core.models import as_uid
 
-from .api import _incident, incident_filter
+from .api import _incident, _then, incident_filter
 from .documents import (
     add_document,
+    attached,
     document_of,
     documents_of,
     may_open,
@@ -187,11 +188,17 @@ class WithdrawIn(Schema):
 
 @router.get("/incidents/{uid}/documents", response=list[DocumentOut],
             summary="The documents attached to an incident")
-def list_documents(request, uid: str):
+def list_documents(request, uid: str, as_of: Query[AwareDatetime | None] = None):
     """Oldest first, with those of the duplicates merged into it (their `incident` says
     which report each came with). Withdrawn documents are listed with who withdrew them,
-    when and why; their file is served only to incident managers."""
-    return [DocumentOut.of(d) for d in documents_of(_incident(request.user, uid))]
+    when and why; their file is served only to incident managers. With `as_of`, the
+    documents listed at that moment: attached by then, not withdrawn by then, of the
+    duplicates merged by then (one withdrawn since still shows its later withdrawal)."""
+    incident = _incident(request.user, uid)
+    if as_of is None:
+        return [DocumentOut.of(d) for d in documents_of(incident)]
+    _then(incident, as_of)
+    return [DocumentOut.of(d) for d in attached([incident], as_of)[incident.pk]]
 
 
 @router.post("/incidents/{uid}/documents", response={201: DocumentOut, 200: DocumentOut},

@@ -199,8 +199,14 @@ def _of_duplicates(docs: QuerySet, as_of: Any) -> QuerySet:
     its merge a duplicate's page listed them, not the kept report's."""
     if not as_of:
         return docs
-    return docs.filter(Exists(IncidentRevision.objects.filter(
-        incident_id=OuterRef("incident_id"), change="merged", recorded_at__lte=as_of)))
+    return docs.filter(merged_by(OuterRef("incident_id"), as_of))
+
+
+def merged_by(report: Any, as_of: Any) -> Exists:
+    """A condition: the report (its id, or an OuterRef) had been merged into another by
+    `as_of` (its "merged" revision recorded by then)."""
+    return Exists(IncidentRevision.objects.filter(incident_id=report, change="merged",
+                                                  recorded_at__lte=as_of))
 
 
 def _listed(ids: list[int], as_of: Any) -> list[tuple[str, QuerySet]]:

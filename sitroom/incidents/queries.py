@@ -22,7 +22,7 @@ from sitroom.core.permissions import scope_of
 
 from . import cells
 from .choices import POSTURE_STATES, IncidentStatus, PostureKind
-from .documents import listing_documents
+from .documents import listing_documents, merged_by
 from .models import (
     CELL_COARSER,
     CELL_SIZES,
@@ -328,12 +328,31 @@ def assignees(user) -> list[tuple[str, str]]:
              else u.username) for u in people.only("username", "first_name", "last_name")]
 
 
-def history(incident: Incident) -> QuerySet:
-    """Every revision of the incident and of the duplicates merged into it, in order."""
-    ids = [incident.pk, *Incident.objects.filter(merged_into=incident).values_list("pk",
-                                                                                   flat=True)]
-    return IncidentRevision.objects.filter(incident_id__in=ids).select_related(
-        "incident").order_by("recorded_at", "incident_id", "number")
+def incident_then(incident: Incident, moment: datetime) -> Incident | None:
+    """The incident as it stood at `moment` (`states_then`); None if it was not known
+    yet. Who may see it is decided by its row, as for the list as of a moment."""
+    found = states_then(Incident.objects.filter(pk=incident.pk), moment)
+    return found[0] if found else None
+
+
+def duplicates(incident: Incident, as_of: datetime | None = None) -> QuerySet:
+    """The reports merged into the incident (by `as_of`, if given: merged later, a
+    duplicate was still a report of its own then)."""
+    found = Incident.objects.filter(merged_into=incident)
+    if as_of is not None:
+        found = found.filter(merged_by(OuterRef("pk"), as_of))
+    return found.order_by("recorded_at", "id")
+
+
+def history(incident: Incident, as_of: datetime | None = None) -> QuerySet:
+    """Every revision of the incident and of the duplicates merged into it, in order; as
+    of a moment, those recorded by then of the duplicates merged by then."""
+    ids = [incident.pk, *duplicates(incident, as_of).values_list("pk", flat=True)]
+    revisions = IncidentRevision.objects.filter(incident_id__in=ids)
+    if as_of is not None:
+        revisions = revisions.filter(recorded_at__lte=as_of)
+    return revisions.select_related("incident").order_by("recorded_at", "incident_id",
+                                                         "number")
 
 
 def _counts_serve(user, flt: IncidentFilter, cell_degrees: float) -> float | None:

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.forms.utils import flatatt
-from django.http import Http404, HttpResponseForbidden
+from django.http import Http404, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -32,6 +32,7 @@ from sitroom.core.permissions import (
     can,
     scope_of,
 )
+from sitroom.web.forms import as_of_from
 from sitroom.web.htmx import wants_part
 
 from . import queries, services
@@ -39,6 +40,7 @@ from .api_exchange import document_response
 from .choices import POSTURE_STATES, STATUS_ACTIONS, PostureKind
 from .documents import (
     add_document,
+    attached,
     document_of,
     documents_of,
     with_document_counts,
@@ -50,6 +52,7 @@ from .forms import BoardForm, CasualtyForm, IncidentFilterForm, IncidentForm, Po
 from .models import Incident
 
 WEB = JournalSource.WEB
+TEXT = "text/plain; charset=utf-8"
 PAGE = 50
 
 
@@ -84,6 +87,7 @@ def incident_list(request):
     query.pop("page", None)
     api_query = filter_query(flt)
     context = {"form": form, "page": page, "query": query.urlencode(), "as_of": flt.as_of,
+               "then": as_of_query(flt.as_of),
                "can_manage": INCIDENTS_MANAGE in _rights(request.user),
                "can_report": INCIDENTS_REPORT in _rights(request.user),
                "live_url": f"?kind=incident&after={head}", "map_query": api_query,
@@ -95,6 +99,13 @@ def incident_list(request):
     if wants_part(request):
         return render(request, "incidents/partials/list.html", {**context, "oob": True})
     return render(request, "incidents/list.html", context)
+
+
+def as_of_query(as_of) -> str:
+    """"?as_of=..." (local time) for links that keep a page's moment; "" for now."""
+    if as_of is None:
+        return ""
+    return "?" + urlencode({"as_of": timezone.localtime(as_of).strftime("%Y-%m-%dT%H:%M:%S")})
 
 
 def filter_query(flt: queries.IncidentFilter) -> str:
@@ -249,16 +260,39 @@ def _edit_conflict(request, incident: Incident) -> tuple[IncidentForm, int]:
 
 @login_required
 def incident_detail(request, uid):
+    """The incident now, live; or with `as_of` as it stood at that moment: its facts,
+    status and area then, the history recorded by then, the documents listed then (one
+    withdrawn since says so; who may open its file is decided now), and no actions."""
     incident = _incident_or_404(request.user, uid)
+    as_of = as_of_from(request)
+    if request.GET.get("as_of") and as_of is None:
+        return HttpResponseBadRequest(_("As of: not a date and time (write it as "
+                                        "2022-01-06T12:00)."), content_type=TEXT)
+    if as_of is None:
+        shown, listed = incident, documents_of(incident)
+    else:
+        shown = queries.incident_then(incident, as_of)
+        if shown is None:
+            return render(request, "404.html", status=404, context={
+                "reason": _("This incident was not known yet at %(t)s.") % {
+                    "t": timezone.localtime(as_of).strftime("%Y-%m-%d %H:%M")},
+                "now_url": reverse("incidents:detail", args=[incident.uid])})
+        listed = attached([incident], as_of)[incident.pk]
+    documents = with_rights(request.user, incident, listed)
+    for d in documents:
+        d.withdrawn_since = as_of is not None and d.withdrawn_at is not None
+        d.can_withdraw = d.can_withdraw and as_of is None
     return render(request, "incidents/detail.html", {
-        "incident": incident, "history": queries.history(incident),
-        "merged": Incident.objects.filter(merged_into=incident),
-        "documents": with_rights(request.user, incident, documents_of(incident)),
+        "incident": shown, "as_of": as_of, "then": as_of_query(as_of),
+        "history": queries.history(incident, as_of),
+        "merged": queries.duplicates(incident, as_of),
+        "documents": documents,
         "max_mb": settings.DOCUMENT_MAX_MB,
         "file_attrs": flatatt(filestore.input_attrs()),
-        "can_attach": can(request.user, INCIDENTS_REPORT, area=incident.area),
-        "can_manage": INCIDENTS_MANAGE in _rights(request.user),
-        "point": json.dumps([incident.lat, incident.lon] if incident.lat is not None else None),
+        "can_attach": as_of is None and can(request.user, INCIDENTS_REPORT,
+                                            area=incident.area),
+        "can_manage": as_of is None and INCIDENTS_MANAGE in _rights(request.user),
+        "point": json.dumps([shown.lat, shown.lon] if shown.lat is not None else None),
         "live_url": f"?kind=incident&after={chain_head()[0]}",
     })
 

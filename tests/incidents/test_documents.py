@@ -495,3 +495,86 @@ def test_the_list_keeps_the_reports_with_documents_or_those_without(client, sec_
     assert {i["title"] for i in api("outsider", documents="true").json()["items"]} == {
         "Road blocked at Zhanaozen"}
     assert api("outsider", documents="false").json()["items"] == []
+
+
+def test_an_incident_is_opened_as_it_stood_at_a_past_moment(client, sec_world, token_for):
+    """A duty officer reviewing the night: from the list as of a moment, the incident's
+    page shows its facts, status, history and documents then, with nothing to act on;
+    the API gives the same. Before it was reported there is nothing to show, and the
+    wrong user sees nothing at any moment."""
+    incident = report(sec_world, "Akimat on fire")
+    duplicate = report(sec_world, "Smoke over the akimat")
+    client.force_login(sec_world.users["duty"])
+    attach(client, incident, "east-wing.png", png(31))
+    attach(client, duplicate, "from-the-square.png", png(32))
+    then = next_second()
+    next_second()
+    duty = sec_world.users["duty"]
+    services.edit_incident(incident, {"title": "Akimat burned out", "severity": 5},
+                           actor=duty, source="web")
+    services.set_status([Incident.objects.get(pk=incident.pk)], "verified", actor=duty,
+                        source="web")
+    withdraw(client, incident, IncidentDocument.objects.get(incident=incident),
+             "Wrong street")
+    services.merge(Incident.objects.get(pk=incident.pk), duplicate, actor=duty, source="web")
+
+    # The list as of the moment opens the page as of the moment.
+    listed = client.get("/incidents/", {"as_of": then}).content.decode()
+    url = f"/incidents/{incident.uid}/?as_of={then.replace(':', '%3A')}"
+    assert url in listed
+    page = client.get(url).content.decode()
+    title = page.split('id="incident-title"')[1].split("</h1>")[0]
+    assert "Akimat on fire" in title
+    assert "As it stood at" in page and "Live updates are paused" in page
+    assert 'class="status reported"' in page
+    # The photo listed then, and the news that it has been withdrawn since.
+    assert "east-wing.png" in page and "Listed then; withdrawn since by" in page
+    # The duplicate was a report of its own then: neither its photo nor its history here.
+    assert "from-the-square.png" not in page and "Merged duplicates" not in page
+    assert "Smoke over the akimat" not in page
+    rows = page.split('id="incident-history"')[1].split("</tbody>")[0]
+    assert rows.count("<tr>") == 2 and "Document added" in rows
+    assert "Document withdrawn" not in rows and "Verified" not in rows
+    # Nothing to act on in the past.
+    for action in ("Edit</a>", "Withdraw…", ">Attach<", 'value="verify"', ">Merge<"):
+        assert action not in page, action
+    now = client.get(f"/incidents/{incident.uid}/").content.decode()
+    assert "Akimat burned out" in now and "from-the-square.png" in now
+    assert "Merged duplicates" in now and "Document withdrawn" in now
+
+    # The same through the API.
+    moment = timezone.make_aware(datetime.fromisoformat(then)).isoformat()
+
+    def api(who, path="", **query):
+        return client.get(f"/api/v1/incidents/{incident.uid}{path}", query,
+                          HTTP_AUTHORIZATION=f"Bearer {token_for(who)}")
+
+    item = api("duty", as_of=moment).json()
+    assert (item["title"], item["status"], item["severity"], item["documents"]) == (
+        "Akimat on fire", "reported", 2, 1)
+    assert (api("duty").json()["title"], api("duty").json()["documents"]) == (
+        "Akimat burned out", 1)  # now: the duplicate's photo; its own is withdrawn
+    history = api("duty", "/history", as_of=moment).json()
+    assert [r["change"] for r in history] == ["reported", "document_added"]
+    assert len(api("duty", "/history").json()) > 4
+    docs = api("duty", "/documents", as_of=moment).json()
+    assert [d["name"] for d in docs] == ["east-wing.png"]
+    assert docs[0]["withdrawn_at"] is not None  # later than the moment, and said so
+    assert [d["name"] for d in api("duty", "/documents").json()] == [
+        "east-wing.png", "from-the-square.png"]
+
+    # Before it was reported: nothing, and the page says why.
+    early = "2022-01-01T00:00"
+    r = client.get(f"/incidents/{incident.uid}/", {"as_of": early})
+    assert r.status_code == 404 and "was not known yet at 2022-01-01 00:00" in r.content.decode()
+    r = api("duty", as_of="2022-01-01T00:00:00+06:00")
+    assert r.status_code == 404 and "not known yet" in r.json()["detail"]
+    # A moment that is not one is named as such.
+    r = client.get(f"/incidents/{incident.uid}/", {"as_of": "yesterday"})
+    assert r.status_code == 400 and "As of" in r.content.decode()
+    assert api("duty", as_of="yesterday").status_code == 422
+    # Mangystau's analyst sees this Almaty incident at no moment.
+    client.force_login(sec_world.users["outsider"])
+    assert client.get(url).status_code == 404
+    assert api("outsider", as_of=moment).status_code == 404
+    assert api("outsider", "/documents", as_of=moment).status_code == 404
