@@ -270,6 +270,12 @@ def incident_filter(request: HttpRequest, user) -> tuple[IncidentFilter, tuple |
             raise invalid("status", _("unknown status %(value)r; give one or more of "
                                       "%(choices)s, separated by commas")
                           % {"value": unknown[0], "choices": ", ".join(IncidentStatus.values)})
+    if "documents" in params:
+        value = params["documents"].strip().lower()
+        if value not in ("true", "false"):
+            raise invalid("documents", _("give true (incidents whose page lists a document) "
+                                         "or false (those that list none)"))
+        flt.documents = value == "true"
     return flt, wrapped
 
 

@@ -16,4 +16,5 @@ OPENAPI_JSON = "application/vnd.oai.openapi+json;version=3.0"
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_TYPE = "https://sitroom.invalid/problems/"
 
-ITEMS_PARAMETERS = ("f", "limit", "cursor", "bbox", "datetime", "area", "type", "status")
+ITEMS_PARAMETERS = ("f", "limit", "cursor", "bbox", "datetime", "area", "type", "status",
+                    "documents")

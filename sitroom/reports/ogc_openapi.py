@@ -157,6 +157,10 @@ def openapi_document(server_url: str) -> dict[str, Any]:
             f"Only incidents in these statuses, separated by commas: {status_list}. Without "
             "it, incidents merged into another are left out."),
             string),
+        "documents": _query("documents", (
+            "true: only incidents whose page lists a document (a photo, a scan: their own "
+            "or a merged duplicate's, not withdrawn); false: only those that list none."),
+            {"type": "boolean"}, style="form", explode=False),
         "featureId": {"name": "featureId", "in": "path", "required": True,
                       "description": "The incident's id",
                       "schema": {"type": "string", "format": "uuid"}},

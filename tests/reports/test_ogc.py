@@ -124,7 +124,8 @@ def test_openapi_document_is_valid_and_self_contained(data):
     items = doc["paths"]["/collections/incidents/items"]["get"]
     names = {doc["components"]["parameters"][p["$ref"].rsplit("/", 1)[1]]["name"]
              for p in items["parameters"]}
-    assert names == {"f", "bbox", "datetime", "limit", "cursor", "area", "type", "status"}
+    assert names == {"f", "bbox", "datetime", "limit", "cursor", "area", "type", "status",
+                     "documents"}
     assert {"/", "/conformance", "/collections", "/collections/incidents",
             "/collections/incidents/items/{featureId}"} <= set(doc["paths"])
     assert doc["servers"] == [{"url": data.url}]
@@ -448,6 +449,14 @@ def test_an_incidents_photos_are_enclosures_that_open_with_the_same_token(data):
     assert all(not links for uid, links in listed.items() if uid != str(incident.uid))
     got = get(enclosures[0]["href"], data.token("viewer"))
     assert got.status_code == 200 and got.content == photo
+    # The items filter by it, as the list and the exports do.
+    assert found(data, ogc.collection_items("incidents", documents="true")) == {"B"}
+    assert found(data, ogc.collection_items("incidents", documents="false")) == (
+        set(INCIDENTS) - {"B"})  # the viewer sees the whole country
+    response = get(data.url + "/collections/incidents/items", data.token("viewer"),
+                   documents="yes")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == "documents"
     # An analyst for Mangystau neither sees the incident nor opens its photo.
     assert get(enclosures[0]["href"], data.token("outsider")).status_code == 404
 
