@@ -163,3 +163,32 @@ def test_a_postgresql_restore_renames_what_was_there_aside(reported, tmp_path, s
         with psycopg.connect(**admin_params) as admin:
             for name in databases():
                 admin.execute(f'DROP DATABASE "{name}"')
+
+
+def test_keep_removes_the_oldest_backups_and_nothing_else(reported, tmp_path):
+    """A nightly `sitroom backup DIR --keep 2` does not fill the disk: the oldest backups
+    go, and nothing in DIR that a backup did not make."""
+    parent = tmp_path / "backups"
+    made = backup(tmp_path)
+    for day in ("04", "05", "06"):
+        name = f"sitroom-202201{day}-000000"
+        shutil.copytree(made, parent / name)
+        m = Manifest.read(parent / name)
+        m.created_at = f"2022-01-{day}T00:00:00+00:00"
+        m.write(parent / name)
+    shutil.rmtree(made)
+    (parent / "sitroom-20210101-000000").mkdir()  # no manifest: not a backup's
+    (parent / "notes").mkdir()
+    (parent / "restore-drill.txt").write_text("done 2022-01-10")
+    out = io.StringIO()
+    call_command("backup", str(parent), keep=2, stdout=out)
+    new = out.getvalue().split("backup written: ")[1].split("\n")[0]
+    assert sorted(p.name for p in parent.iterdir()) == sorted([
+        new.rsplit("/", 1)[1], "sitroom-20220106-000000", "sitroom-20210101-000000",
+        "notes", "restore-drill.txt"])
+    removed = [line for line in out.getvalue().splitlines() if line.startswith("removed")]
+    assert [line.rsplit("/", 1)[1] for line in removed] == [
+        "sitroom-20220105-000000", "sitroom-20220104-000000"]
+    with pytest.raises(Exception, match="--keep"):
+        call_command("backup", str(parent), keep=0)
+    assert len(list(parent.iterdir())) == 5  # refused before anything was written

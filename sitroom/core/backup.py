@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -97,6 +98,29 @@ def make_backup(parent: Path) -> tuple[Path, Manifest]:
         shutil.rmtree(work, ignore_errors=True)
         raise
     return final, manifest
+
+
+BACKUP_NAME = re.compile(r"sitroom-\d{8}-\d{6}")
+
+
+def prune(parent: Path, keep: int) -> list[Path]:
+    """Remove the oldest backups under `parent` beyond the newest `keep` (by their
+    manifest's time), and say which. Only folders a backup made are counted: named
+    ``sitroom-<UTC time>`` with a readable manifest; anything else there is left alone."""
+    if keep < 1:
+        raise BackupError(f"keep must be at least 1, not {keep}")
+    made = []
+    for folder in parent.iterdir():
+        if folder.is_dir() and BACKUP_NAME.fullmatch(folder.name):
+            try:
+                made.append((Manifest.read(folder).created_at, folder.name, folder))
+            except BackupError:
+                continue
+    made.sort(reverse=True)
+    removed = [folder for _when, _name, folder in made[keep:]]
+    for folder in removed:
+        shutil.rmtree(folder)
+    return removed
 
 
 def _sqlite_copy(target: Path) -> tuple[Path, int, str]:
