@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import urlencode
 from uuid import UUID
 
-from django.db.models import Max, Min, Q
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -40,6 +40,7 @@ from sitroom.incidents.choices import IncidentStatus
 from sitroom.incidents.documents import attached
 from sitroom.incidents.models import IncidentType
 from sitroom.incidents.queries import IncidentFilter, incidents
+from sitroom.incidents.queries import extent as incident_extent
 
 from .ogc_constants import (
     COLLECTION,
@@ -342,9 +343,7 @@ def feature(incident, request: HttpRequest | None = None, *, own_links: bool = T
 
 def collection_document(request: HttpRequest, user) -> dict[str, Any]:
     """The collection's metadata; the extent is that of the incidents the user sees."""
-    extent = incidents(user).order_by().aggregate(
-        min_lon=Min("lon"), min_lat=Min("lat"), max_lon=Max("lon"), max_lat=Max("lat"),
-        first=Min("occurred_at"), last=Max("occurred_at"))
+    extent = incident_extent(user)
     if extent["min_lon"] is None:
         bbox = [-180.0, -90.0, 180.0, 90.0]
     else:

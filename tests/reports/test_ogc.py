@@ -18,7 +18,13 @@ from referencing.jsonschema import DRAFT4
 
 from sitroom.accounts.services import create_token
 from sitroom.core.actors import Actor
-from sitroom.incidents.services import load_incident_types, report_incident, set_status
+from sitroom.incidents.services import (
+    edit_incident,
+    load_incident_types,
+    merge,
+    report_incident,
+    set_status,
+)
 from sitroom.reports.ogc import parse_bbox, parse_datetime, parse_limit
 from sitroom.testing.files import png
 from sitroom.testing.server import session_cookie
@@ -219,6 +225,26 @@ def test_collections_list_the_incidents_with_their_extent(data):
         ogc.collection("lifelines")
     assert get(data.url + "/collections/lifelines/items", data.token("director")
                ).status_code == 404
+
+
+def test_the_extent_follows_every_change(data):
+    """The box is read from the kept grid counts and the indexes, not from every
+    incident: it must still follow a merge, a move and a new report."""
+    def box() -> list[float]:
+        return data.client().collection("incidents")["extent"]["spatial"]["bbox"][0]
+
+    west, east = data.incidents["F"], data.incidents["C"]
+    # The westmost report merged into another: its point no longer counts.
+    merge(data.incidents["E"], west, actor=SYSTEM, source="cli")
+    assert box() == [52.8619, 43.23, 77.0447, 43.3553]
+    # A report further east, then moved back west of Almaty's airport.
+    far = report_incident(actor=SYSTEM, source="cli", type="riots", title="Khorgos crossing",
+                          occurred_at=utc("2022-01-05T12:00:00"), lat=44.2, lon=80.4,
+                          area="KZ-ALA")[0]
+    assert box() == [52.8619, 43.23, 80.4, 44.2]
+    edit_incident(far, {"lat": 43.3, "lon": 77.0, "area": "KZ751910"}, actor=SYSTEM,
+                  source="cli")
+    assert box() == [52.8619, 43.23, east.lon, 43.3553]
 
 
 # --- Items: filters --------------------------------------------------------------------------
