@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -279,8 +278,7 @@ def incident_detail(request, uid):
                 "now_url": reverse("incidents:detail", args=[incident.uid])})
         listed = attached([incident], as_of)[incident.pk]
     documents = with_rights(request.user, incident, listed)
-    for d in documents:
-        d.withdrawn_since = as_of is not None and d.withdrawn_at is not None
+    for d in documents:  # nothing is withdrawn in the past view
         d.can_withdraw = d.can_withdraw and as_of is None
     return render(request, "incidents/detail.html", {
         "incident": shown, "as_of": as_of, "then": as_of_query(as_of),
@@ -292,7 +290,6 @@ def incident_detail(request, uid):
         "can_attach": as_of is None and can(request.user, INCIDENTS_REPORT,
                                             area=incident.area),
         "can_manage": as_of is None and INCIDENTS_MANAGE in _rights(request.user),
-        "point": json.dumps([shown.lat, shown.lon] if shown.lat is not None else None),
         "live_url": f"?kind=incident&after={chain_head()[0]}",
     })
 
