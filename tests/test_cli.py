@@ -358,3 +358,15 @@ def test_every_commands_help_is_in_the_deployments_language(language):
     assert untranslated == []
     assert all(any("а" <= c.lower() <= "я" or c in "әғқңөұүһі" for c in text)
                for texts in translated.values() for text in texts if text)
+
+
+def test_plan_withdrawal_demo_on_a_database_without_the_demo_says_to_load_it(db):
+    """`plan-withdrawal --demo` on a migrated database without the demo's areas: a
+    sentence naming what is missing and the command to run, not a traceback, and nothing
+    of the force half-written."""
+    from sitroom.forces.models import Contingent, Unit
+
+    with pytest.raises(CommandError, match=r"run `sitroom demo` first") as refused:
+        call_command("plan_withdrawal", "--demo")
+    assert "no area with code 'KZ-ALA'" in str(refused.value)
+    assert not Unit.objects.exists() and not Contingent.objects.exists()

@@ -207,3 +207,48 @@ def test_a_history_restore_gets_the_whole_page(client, world, path, form):
     assert "<html" in whole and form in whole
     part = client.get(path, HTTP_HX_REQUEST="true").content.decode()
     assert "<html" not in part and form not in part
+
+
+@pytest.mark.parametrize("path", ["/forces/", "/forces/sites/", "/lifelines/", "history",
+                                  "/security/board", "incident"])
+def test_every_page_seen_as_of_a_moment_refuses_a_moment_that_is_not_one(client, world, path):
+    """A mistyped moment is refused, naming the field and the form it takes, with a link
+    to the same page now (its other parameters kept): shown silently as now, it would
+    pass today's board off as the one asked for. A well-formed moment is shown."""
+    from sitroom.incidents import services as incidents
+    from sitroom.incidents.services import load_incident_types
+    from sitroom.lifelines.models import Component
+    from sitroom.lifelines.services import load_components
+
+    system = Actor.system_actor("tests")
+    if path == "history":
+        load_components(actor=system, source="cli")
+        path = f"/lifelines/KZ-ALA/{Component.objects.order_by('code').first().code}/"
+    if path == "incident":
+        load_incident_types(actor=system, source="cli")
+        made, _new = incidents.report_incident(
+            actor=system, source="import", title="Akimat on fire", type="riots",
+            area="KZ-ALA", occurred_at=datetime.fromisoformat("2022-01-05T10:00:00+06:00"),
+            recorded_at=datetime.fromisoformat("2022-01-05T10:30:00+06:00"))
+        path = f"/incidents/{made.uid}/"
+    client.force_login(world.users["director"])
+    r = client.get(path, {"as_of": "2022-01-32T12:00", "area": "KZ-ALA"})
+    page = r.content.decode()
+    assert r.status_code == 400, path
+    assert "As of: not a date and time (write it as 2022-01-06T12:00)." in page
+    assert f'href="{path}?area=KZ-ALA" id="bad-request-now"' in page
+    assert client.get(path, {"as_of": "2022-01-06T12:00", "area": "KZ-ALA"}).status_code == 200
+
+
+def test_links_from_a_page_as_of_a_moment_keep_that_moment_to_the_second(client, world):
+    """The force board's link to the guarded sites and the lifelines board's links to an
+    area carry the very moment shown, not the minute it falls in."""
+    from sitroom.lifelines.services import load_components
+
+    load_components(actor=Actor.system_actor("tests"), source="cli")
+    client.force_login(world.users["director"])
+    kept = "as_of=2022-01-06T12%3A00%3A30"
+    board = client.get("/forces/", {"as_of": "2022-01-06T12:00:30"}).content.decode()
+    assert f'href="/forces/sites/?{kept}" id="link-sites"' in board
+    lifelines = client.get("/lifelines/", {"as_of": "2022-01-06T12:00:30"}).content.decode()
+    assert f'href="?area=KZ-ALA&{kept}"' in lifelines

@@ -23,6 +23,7 @@ from sitroom.core.choices import JournalSource
 from sitroom.core.errors import InvalidInput, NotAllowed
 from sitroom.core.journal import chain_head
 from sitroom.core.permissions import scope_of
+from sitroom.web.forms import as_of_from, refuses_malformed_as_of
 from sitroom.web.htmx import wants_part
 
 from . import queries, runs, services
@@ -73,10 +74,9 @@ def _airfields() -> list[dict]:
 
 
 @login_required
+@refuses_malformed_as_of
 def board(request):
     """Per contingent: still in country, sites guarded, handovers, gaps, deviations."""
-    from sitroom.web.forms import as_of_from
-
     as_of = as_of_from(request)
     data = queries.board(request.user, as_of)
     sites, gap_sites = _site_states(data)
@@ -153,11 +153,10 @@ def _may_record_sites(user) -> bool:
 
 
 @login_required
+@refuses_malformed_as_of
 def sites(request):
     """Per guarded site: its guard posts and national reliefs as known at `as_of`, with
     the handover rule's gaps; forms to add a guard post, end one, add or change a relief."""
-    from sitroom.web.forms import as_of_from
-
     as_of = as_of_from(request)
     rows = queries.sites(request.user, as_of)
     for row in rows:

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.forms.utils import flatatt
-from django.http import Http404, HttpResponseBadRequest, HttpResponseForbidden
+from django.http import Http404, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -31,7 +31,7 @@ from sitroom.core.permissions import (
     can,
     scope_of,
 )
-from sitroom.web.forms import as_of_from
+from sitroom.web.forms import as_of_from, as_of_query, refuses_malformed_as_of
 from sitroom.web.htmx import wants_part
 
 from . import queries, services
@@ -51,7 +51,6 @@ from .forms import BoardForm, CasualtyForm, IncidentFilterForm, IncidentForm, Po
 from .models import Incident
 
 WEB = JournalSource.WEB
-TEXT = "text/plain; charset=utf-8"
 PAGE = 50
 
 
@@ -98,13 +97,6 @@ def incident_list(request):
     if wants_part(request):
         return render(request, "incidents/partials/list.html", {**context, "oob": True})
     return render(request, "incidents/list.html", context)
-
-
-def as_of_query(as_of) -> str:
-    """"?as_of=..." (local time) for links that keep a page's moment; "" for now."""
-    if as_of is None:
-        return ""
-    return "?" + urlencode({"as_of": timezone.localtime(as_of).strftime("%Y-%m-%dT%H:%M:%S")})
 
 
 def filter_query(flt: queries.IncidentFilter) -> str:
@@ -258,15 +250,13 @@ def _edit_conflict(request, incident: Incident) -> tuple[IncidentForm, int]:
 
 
 @login_required
+@refuses_malformed_as_of
 def incident_detail(request, uid):
     """The incident now, live; or with `as_of` as it stood at that moment: its facts,
     status and area then, the history recorded by then, the documents listed then (one
     withdrawn since says so; who may open its file is decided now), and no actions."""
     incident = _incident_or_404(request.user, uid)
     as_of = as_of_from(request)
-    if request.GET.get("as_of") and as_of is None:
-        return HttpResponseBadRequest(_("As of: not a date and time (write it as "
-                                        "2022-01-06T12:00)."), content_type=TEXT)
     if as_of is None:
         shown, listed = incident, documents_of(incident)
     else:
@@ -388,6 +378,7 @@ def incident_import(request):
 
 
 @login_required
+@refuses_malformed_as_of
 def board(request):
     """Which units are under a state of emergency, curfew, counter-terrorist regime; where
     order is restored — at any moment."""

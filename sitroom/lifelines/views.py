@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from sitroom.core.journal import chain_head
 from sitroom.core.models import Area
-from sitroom.web.forms import as_of_from
+from sitroom.web.forms import as_of_from, refuses_malformed_as_of
 from sitroom.web.htmx import wants_part
 
 from . import queries
@@ -22,6 +22,7 @@ from .models import Component
 
 
 @login_required
+@refuses_malformed_as_of
 def board(request):
     """Areas × components in status colours, with symbols and words; as of any moment."""
     head = chain_head()[0]
@@ -49,6 +50,7 @@ def board(request):
 
 
 @login_required
+@refuses_malformed_as_of
 def cell_history(request, area, component):
     """Every report of one component in one area, as a step chart and a table."""
     area_obj = Area.objects.visible_to(request.user).defer("boundary").filter(

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from functools import wraps
+from urllib.parse import urlencode
 
 from django import forms
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -13,6 +17,7 @@ from sitroom.core.models import Area, Place
 from sitroom.core.queries import JournalFilter
 
 LOCAL_INPUT = "%Y-%m-%dT%H:%M"
+AS_OF_PARAM = "%Y-%m-%dT%H:%M:%S"  # links that keep a page's moment: local, to the second
 
 
 class LocalDateTimeField(forms.DateTimeField):
@@ -122,3 +127,33 @@ def as_of_from(request) -> datetime | None:
     except forms.ValidationError:
         return None
     return value if value is None or timezone.is_aware(value) else timezone.make_aware(value)
+
+
+def as_of_param(as_of: datetime) -> str:
+    """The `as_of` value a link carries to keep a page's moment (local time, to the second:
+    a page as of 12:00:30 links to 12:00:30, not 12:00)."""
+    return timezone.localtime(as_of).strftime(AS_OF_PARAM)
+
+
+def as_of_query(as_of: datetime | None) -> str:
+    """"?as_of=..." for links that keep a page's moment; "" for now."""
+    return "" if as_of is None else "?" + urlencode({"as_of": as_of_param(as_of)})
+
+
+def refuses_malformed_as_of(view: Callable) -> Callable:
+    """A page that can be seen as of a moment answers 400, naming the field and the form
+    it takes, when `as_of` is given but is not a date and time: shown silently as now, a
+    mistyped moment would pass today's board off as the one asked for."""
+
+    @wraps(view)
+    def checked(request, *args, **kwargs):
+        if request.GET.get("as_of") and as_of_from(request) is None:
+            rest = request.GET.copy()
+            rest.pop("as_of")
+            now_url = request.path + (f"?{rest.urlencode()}" if rest else "")
+            return render(request, "400.html", status=400, context={
+                "reason": _("As of: not a date and time (write it as 2022-01-06T12:00)."),
+                "now_url": now_url})
+        return view(request, *args, **kwargs)
+
+    return checked

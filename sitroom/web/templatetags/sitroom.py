@@ -23,3 +23,14 @@ def stale_symbol(status):
 def startswith(text, prefix):
     """Whether text starts with prefix: {% if request.path|startswith:forces_url %}."""
     return str(text).startswith(str(prefix))
+
+
+@register.filter
+def as_of_param(moment):
+    """The `as_of` a link carries to keep the page's moment (web.forms.as_of_param),
+    URL-encoded: {% if as_of %}?as_of={{ as_of|as_of_param }}{% endif %}."""
+    from urllib.parse import quote
+
+    from sitroom.web.forms import as_of_param as param
+
+    return quote(param(moment)) if moment else ""

@@ -27,6 +27,7 @@ def _problem_from_demo() -> Problem:
     from django.db import DatabaseError
 
     from sitroom.core.actors import Actor
+    from sitroom.core.errors import InvalidInput
     from sitroom.forces.demo import load_demo
     from sitroom.forces.models import Unit
     from sitroom.forces.planning import default_start, problem_from_db
@@ -38,6 +39,12 @@ def _problem_from_demo() -> Problem:
     except DatabaseError as exc:
         raise CommandError(
             _("--demo: the database is not ready (%(e)s); run `sitroom migrate` first") % {"e": exc}
+        ) from None
+    except InvalidInput as exc:
+        # the demo force stands on the demo's areas and places
+        raise CommandError(
+            _("--demo: the demo force cannot be loaded (%(e)s); run `sitroom demo` first")
+            % {"e": exc}
         ) from None
 
 
