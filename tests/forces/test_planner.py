@@ -514,3 +514,73 @@ def test_the_time_indexed_timetable_gives_loads_that_carry_everyone_once():
         if ld.hint is not None and ld.hint < deadline:  # a timetable sortie
             assert all(ready[u] <= ld.hint + d - 1 for u in ld.units), ld
     assert people == {u.id: u.personnel for u in problem.units}
+
+
+def test_refilling_the_scheduled_sorties_drops_the_late_one_and_waits_for_every_unit():
+    """A plan whose last sortie carries only what fits an earlier sortie of the same route:
+    refilled at their times (refill.py), everyone flies on the earlier sortie and the late
+    one is gone, so the closure moves to the earlier landing; nobody boards a sortie that
+    starts before their unit is ready, and no sortie goes over its load, floor or seats."""
+    from sitroom.forces.planner.common import Capacity
+    from sitroom.forces.planner.loads import Load, _add_vehicle
+    from sitroom.forces.planner.refill import refill, reslot
+    from sitroom.forces.planner.schedule import Schedule, slots_of, unit_ready
+
+    def bmd(uid, n):
+        return Vehicle(f"{uid}-V{n}", uid, "BMD-2", 8000, 5.4, 2.6, 2.0)
+
+    units = (
+        Unit("RU-1", "RU unit 1", "RU", 40, (bmd("RU-1", 1), bmd("RU-1", 2)), "UAAA", "UUBI"),
+        Unit("RU-2", "RU unit 2", "RU", 10, (bmd("RU-2", 1),), "UAAA", "UUBI"),
+    )
+    sites = (
+        Site("S1", "CHP-1", "RU-1", START, travel_min=30),
+        Site("S2", "CHP-2", "RU-2", START + timedelta(hours=5), travel_min=30),
+    )
+    problem = Problem(start=START, units=units, sites=sites, aircraft=AIRCRAFT,
+                      fleet=(Fleet("IL76MD", 3),), airfields=APOES, destinations=HOMES)
+    ready = unit_ready(problem)
+    assert ready["RU-1"] < ready["RU-2"]
+    cap = Capacity.of(next(k for k in AIRCRAFT if k.code == "IL76MD"), problem)
+    key = ("UAAA", "UUBI", "")
+
+    def load(vehicles, people):
+        ld = Load("IL76MD", "UAAA", "UUBI", key)
+        for v in vehicles:
+            _add_vehicle(ld, v, cap)
+        ld.by_unit = dict(people)
+        ld.personnel = sum(people.values())
+        ld.weight += ld.personnel * problem.person_kg
+        return ld
+
+    r1, r2 = units[0].vehicles, units[1].vehicles
+    loads = [
+        load([r1[0]], {"RU-1": 20}),  # when RU-1 is ready
+        load([r1[1], r2[0]], {"RU-1": 20}),  # when RU-2 is ready
+        load([], {"RU-2": 10}),  # an hour later: what it carries fits the one before
+    ]
+    starts = [ready["RU-1"], ready["RU-2"], ready["RU-2"] + 60]
+    slots = slots_of(problem, loads)
+    before = max(st + s.landing_offset for s, st in zip(slots, starts, strict=True))
+    sched = Schedule(list(starts), [0, 1, 2], {}, before)
+
+    got = refill(problem, slots, sched, time_limit=10, workers=1)
+    assert got is not None
+    new_loads, new_sched = got
+    new_slots = slots_of(problem, new_loads)
+    new_sched = reslot(problem, new_slots, new_sched)
+    assert new_sched.closure == ready["RU-2"] + new_slots[0].landing_offset < before
+    assert set(new_sched.starts) <= set(starts[:2])
+    aboard_v = sorted(v.id for ld in new_loads for v in ld.vehicles)
+    assert aboard_v == sorted(v.id for u in units for v in u.vehicles)
+    people: dict[str, int] = {}
+    for ld, st in zip(new_loads, new_sched.starts, strict=True):
+        for u, n in ld.by_unit.items():
+            people[u] = people.get(u, 0) + n
+        assert all(ready[u] <= st for u in ld.units), (ld.units, st)
+        assert ld.weight == sum(v.weight_kg for v in ld.vehicles) + ld.personnel * 100
+        assert ld.weight <= cap.weight and ld.floor <= cap.floor
+        assert ld.personnel + ld.seats_lost <= cap.seats
+    assert people == {"RU-1": 40, "RU-2": 10}
+    # a plan with nothing to gain is left as it is
+    assert refill(problem, new_slots, new_sched, time_limit=10, workers=1) is None

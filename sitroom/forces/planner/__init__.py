@@ -7,7 +7,8 @@ two packings: the fleet master's (loads.py: the fewest, fullest sorties the airf
 allow, blind to the clock) and the time-indexed programme's (timeindexed.py: sorties
 per type and start bucket that the airframes, the MOG and the working hours allow, each
 carrying what is ready by then). Layer 2 schedules the one whose greedy schedule closes
-first, and the other when it has time left.
+first, and the other when it has time left. The last share of the time refills the best
+plan's sorties at their scheduled times and reschedules what is left (refill.py).
 `solve(problem, baseline=True)` gives the first-fit-decreasing loads scheduled greedily,
 the benchmark's baseline. Plain Python, no Django.
 """
@@ -48,6 +49,9 @@ TIME_INDEXED_PLAN_SHARE = 0.15
 # layer 2 has proved the best schedule of the first.
 SPARE_FOR_REPACK = 0.25
 RACE_SHARE = 0.1  # of the time limit, for each packing's first CP-SAT round
+# Kept for the end: the best plan's sorties refilled at their times and rescheduled
+# (refill.py), round after round while a round gains.
+REFILL_SHARE = 0.2
 
 
 def solve(
@@ -66,6 +70,7 @@ def solve(
     `explanation`; it never raises for bad data."""
     from .bounds import SORTIE_BOUNDS, airfield_bound, handover_path_bound, time_indexed_bound
     from .loads import groups_of, plan_loads, repack
+    from .refill import refill, refillable, reslot
     from .schedule import best_greedy, closure_bounds, cp_schedule, slots_of, unit_ready
     from .timeindexed import time_indexed_loads
 
@@ -113,14 +118,16 @@ def solve(
         )
         if progress is not None:
             progress(elapsed(), warm.closure, max(lbs.values()))
+    reserve = 0.0 if baseline else REFILL_SHARE * time_limit_s
+
     def layer2(slots, warm, packing, best: int | None = None, limit: float | None = None):
-        """CP-SAT on these sorties for the time left (at most `limit` s); progress shows
-        the best closure found so far, this run's or `best`."""
+        """CP-SAT on these sorties for the time left but the refill's (at most `limit`
+        s); progress shows the best closure found so far, this run's or `best`."""
 
         def report(_s, c, b):
             progress(elapsed(), c if best is None or c is None else min(c, best), b)
 
-        left = time_limit_s - elapsed()
+        left = time_limit_s - reserve - elapsed()
         return cp_schedule(
             problem,
             slots,
@@ -165,11 +172,13 @@ def solve(
         candidates.sort(key=lambda c: c.sched.closure)
     tried = "; ".join(c.method for c in candidates)
     best = candidates[0]
+    if not refillable(best.slots):
+        reserve = 0.0  # too large a force to refill in the time: layer 2 keeps it all
     second = ""
     if not baseline and not stopped():
         best.sched = layer2(best.slots, best.sched, best.packing)
         best.packing["CP-SAT (this packing)"] = best.sched.bound
-        spare = time_limit_s - elapsed()
+        spare = time_limit_s - reserve - elapsed()
         if spare >= SPARE_FOR_REPACK * time_limit_s and best.sched.closure > max(lbs.values()):
             # Layer 2 proved the best schedule of these sorties early: the time left
             # goes to the other candidate, or to another packing of the fleet master,
@@ -189,7 +198,33 @@ def solve(
                     second += " (kept)"
                 else:
                     second += f" (not better than {best.sched.closure} min)"
-    elif stopped():
+    if not baseline and not stopped():
+        # Refill the best plan's sorties at their times, reschedule what is left of them
+        # (refill.py), while a round gains and time is left.
+        reserve = 0.0
+        rounds = 0
+        while time_limit_s - elapsed() >= 1.0 and not stopped():
+            left = time_limit_s - elapsed()
+            got = refill(problem, best.slots, best.sched, time_limit=left / 3,
+                         workers=workers, stop=stop)
+            if got is None:
+                break
+            r_loads, r_sched = got
+            r_slots = slots_of(problem, r_loads)
+            r = _Packing(r_loads, best.method, r_slots, closure_bounds(problem, r_slots),
+                         reslot(problem, r_slots, r_sched))
+            if not stopped():
+                r.sched = layer2(r.slots, r.sched, r.packing, best=best.sched.closure,
+                                 limit=(time_limit_s - elapsed()) / 2)
+            r.packing["CP-SAT (this packing)"] = r.sched.bound
+            if r.sched.closure > best.sched.closure:
+                break
+            rounds += 1
+            r.method = (f"{best.method.split('; sorties refilled')[0]}; sorties refilled "
+                        f"at their times ({rounds} round{'s' if rounds > 1 else ''}): "
+                        f"{len(r_loads)} loads, closure {r.sched.closure} min")
+            best = r
+    if stopped():
         best.sched.status = "stopped"
     loads, method, slots, packing, sched = (
         best.loads, best.method, best.slots, best.packing, best.sched)

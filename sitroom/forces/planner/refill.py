@@ -1,0 +1,208 @@
+"""Layer 1 again, at the times layer 2 found: the scheduled sorties refilled.
+
+Layer 1 packs blind to the clock (or to buckets of it) and layer 2 only moves the sorties
+it is given, so a plan can end with part-empty sorties whose cargo would have fitted in
+part-empty sorties flown days earlier (seed 0 of the scenario-size benchmark: eight
+fourth-morning sorties carrying vehicles of units ready on the first and second day,
+while third-day sorties flew 44-64 % of their allowable cabin load).
+
+`refill` keeps every scheduled sortie where it is (airframe, start, type, route) and asks
+CP-SAT to put every vehicle and person of the groups flown by air back on them: each on a
+sortie of its group (APOE, APOD) that starts no earlier than its unit is ready, within
+each sortie's allowable cabin load, floor length and seats (the rules of loads.py),
+minimising the last landing of a sortie that still carries anything, then the number of
+such sorties. The current loads are its hint, so it never returns worse. Sorties left
+empty are dropped; the others keep their times, which stay a valid schedule (fewer
+intervals on the same airframes, loading and unloading places and hours), and layer 2
+restarts from it to pull the rest earlier. Sorties of a unit that may drive are kept as
+they are.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from .common import Capacity, cp_solver, misfit
+from .loads import Load, _add_vehicle
+from .model import Problem
+from .schedule import Schedule, Slot, colour_airframes, unit_ready
+
+# The model has a boolean per vehicle and sortie of its route: about 4,000 on the
+# scenario-size benchmark, built in a fraction of a second. Ten times the force is a
+# hundred times that, more than a round of the time limit builds and solves.
+MAX_PAIRS = 50_000
+
+
+def refillable(slots: list[Slot]) -> bool:
+    """Whether `refill` would take these sorties (at most MAX_PAIRS vehicle-sortie pairs
+    of one route, counted before the ready times cut them)."""
+    vehicles: dict[tuple, int] = {}
+    sorties: dict[tuple, int] = {}
+    for s in slots:
+        if not s.optional_unit:
+            key = s.load.group
+            vehicles[key] = vehicles.get(key, 0) + len(s.load.vehicles)
+            sorties[key] = sorties.get(key, 0) + 1
+    return sum(vehicles[k] * sorties[k] for k in vehicles) <= MAX_PAIRS
+
+
+def refill(
+    problem: Problem,
+    slots: list[Slot],
+    sched: Schedule,
+    *,
+    time_limit: float,
+    workers: int,
+    stop: threading.Event | None = None,
+) -> tuple[list[Load], Schedule] | None:
+    """The loads refilled at their scheduled times and their schedule (the same starts,
+    empty sorties gone), or None when CP-SAT found nothing better in `time_limit` s."""
+    from ortools.sat.python import cp_model
+
+    ready = unit_ready(problem)
+    kinds = {k.code: k for k in problem.aircraft}
+    caps = {code: Capacity.of(k, problem) for code, k in kinds.items()}
+    flown = [i for i, st in enumerate(sched.starts) if st is not None]
+    free = [i for i in flown if not slots[i].optional_unit]
+    if not free or not refillable([slots[i] for i in free]):
+        return None
+    m = cp_model.CpModel()
+    x: dict[tuple[str, int], cp_model.IntVar] = {}  # (vehicle id, slot) -> aboard
+    y: dict[tuple[str, int], cp_model.IntVar] = {}  # (unit id, slot) -> personnel aboard
+    used = {i: m.new_bool_var(f"used{i}") for i in free}
+    by_group: dict[tuple, list[int]] = {}
+    for i in free:
+        by_group.setdefault(slots[i].load.group, []).append(i)
+    vehicles, people = {}, {}
+    for group, idx in by_group.items():
+        for i in idx:
+            load = slots[i].load
+            for v in load.vehicles:
+                vehicles[v.id] = (v, group)
+            for u, n in load.by_unit.items():
+                people[(u, group)] = people.get((u, group), 0) + n
+    for vid, (v, group) in vehicles.items():
+        cands = [i for i in by_group[group]
+                 if sched.starts[i] >= ready[v.unit]
+                 and misfit(v, kinds[slots[i].load.aircraft_type]) is None]
+        for i in cands:
+            x[vid, i] = m.new_bool_var(f"x{vid}_{i}")
+        m.add_exactly_one(x[vid, i] for i in cands)
+    for (u, group), n in people.items():
+        cands = [i for i in by_group[group] if sched.starts[i] >= ready[u]]
+        for i in cands:
+            y[u, i] = m.new_int_var(0, min(n, caps[slots[i].load.aircraft_type].seats),
+                                    f"y{u}_{i}")
+        m.add(sum(y[u, i] for i in cands) == n)
+    on: dict[int, list] = {i: [] for i in free}
+    seated: dict[int, list] = {i: [] for i in free}
+    for (vid, i), var in x.items():
+        on[i].append((vehicles[vid][0], var))
+    for (_u, i), var in y.items():
+        seated[i].append(var)
+    for i in free:
+        cap = caps[slots[i].load.aircraft_type]
+        vs, ps = on[i], seated[i]
+        m.add(sum(v.weight_kg * b for v, b in vs) + cap.person_kg * sum(ps) <= cap.weight)
+        m.add(sum(cap.floor_of(v) * b for v, b in vs) <= cap.floor)
+        m.add(sum(cap.seats_lost(v) * b for v, b in vs) + sum(ps) <= cap.seats)
+        for _v, b in vs:
+            m.add_implication(b, used[i])
+        if ps:
+            m.add(sum(ps) <= cap.seats * used[i])
+    fixed = [sched.starts[i] + slots[i].landing_offset for i in flown if i not in used]
+    fixed += [r + u.road_min for u in problem.units for r in [sched.road.get(u.id)]
+              if r is not None]
+    lands = {i: sched.starts[i] + slots[i].landing_offset for i in free}
+    closure = m.new_int_var(max(fixed, default=0), max(lands.values()), "closure")
+    for i in free:
+        m.add(closure >= lands[i]).only_enforce_if(used[i])
+    # then the airframe time the sorties take, scarce types dearer: an An-124 cycle
+    # freed lets layer 2 pull a later An-124 sortie earlier
+    frames: dict[str, int] = {}
+    for f in problem.fleet:
+        frames[f.aircraft_type] = frames.get(f.aircraft_type, 0) + max(0, f.count)
+    cost = {i: -(-slots[i].cycle // max(1, frames.get(slots[i].load.aircraft_type, 1)))
+            for i in free}
+    m.minimize(closure * (sum(cost.values()) + 1) + sum(cost[i] * used[i] for i in free))
+    for i in free:
+        load = slots[i].load
+        m.add_hint(used[i], 1)
+        for v in load.vehicles:
+            m.add_hint(x[v.id, i], 1)
+        for u, n in load.by_unit.items():
+            m.add_hint(y[u, i], n)
+    for (vid, i), var in x.items():
+        if vehicles[vid][0] not in slots[i].load.vehicles:
+            m.add_hint(var, 0)
+    for (u, i), var in y.items():
+        if u not in slots[i].load.by_unit:
+            m.add_hint(var, 0)
+
+    solver = cp_solver()
+    solver.parameters.max_time_in_seconds = max(0.1, time_limit)
+    solver.parameters.num_workers = max(1, workers)
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.05):
+            if stop is not None and stop.is_set():
+                solver.stop_search()
+                return
+
+    watcher = threading.Thread(target=watch, name="planner-refill-stop", daemon=True)
+    watcher.start()
+    try:
+        code = solver.solve(m)
+    finally:
+        done.set()
+        watcher.join()
+    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None
+    before = max(lands.values())
+    kept = [i for i in free if solver.value(used[i])]
+    if len(kept) == len(free) and solver.value(closure) >= before:
+        return None
+    loads: list[Load] = []
+    starts: list[int | None] = []
+    for i in flown:
+        old = slots[i].load
+        if i not in used:
+            loads.append(old)
+            starts.append(sched.starts[i])
+            continue
+        if i not in kept:
+            continue
+        cap = caps[old.aircraft_type]
+        load = Load(old.aircraft_type, old.origin, old.destination, old.group,
+                    hint=sched.starts[i])
+        for vid, (v, group) in vehicles.items():
+            if group == old.group and (vid, i) in x and solver.value(x[vid, i]):
+                _add_vehicle(load, v, cap)
+        for (u, group), _n in people.items():
+            if group == old.group and (u, i) in y and (n := solver.value(y[u, i])):
+                load.by_unit[u] = n
+        load.personnel = sum(load.by_unit.values())
+        load.weight += load.personnel * problem.person_kg
+        loads.append(load)
+        starts.append(sched.starts[i])
+    # in time order, so that the hint keeps layer 2's order among identical sorties
+    order = sorted(range(len(loads)), key=lambda n: starts[n])
+    loads, starts = [loads[n] for n in order], [starts[n] for n in order]
+    # unflown sorties of units that drive stay in the plan's loads, unscheduled
+    for i, st in enumerate(sched.starts):
+        if st is None:
+            loads.append(slots[i].load)
+            starts.append(None)
+    return loads, Schedule(starts, [], dict(sched.road), 0, sched.bound, sched.status)
+
+
+def reslot(problem: Problem, new_slots: list[Slot], sched: Schedule) -> Schedule:
+    """`sched` (from `refill`) with its airframes and closure for `new_slots`."""
+    sched.airframes = colour_airframes(problem, new_slots, sched.starts)
+    ends = [st + s.landing_offset for s, st in zip(new_slots, sched.starts, strict=True)
+            if st is not None]
+    road_min = {u.id: u.road_min for u in problem.units}
+    ends += [r + road_min[u] for u, r in sched.road.items()]
+    sched.closure = max(ends, default=0)
+    return sched
