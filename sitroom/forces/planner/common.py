@@ -7,6 +7,8 @@ floor lengths are centimetres (integers, so the packing models stay exact).
 from __future__ import annotations
 
 import math
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .model import AircraftType, Airfield, Problem, Vehicle
@@ -197,3 +199,31 @@ def cp_solver():
     solver = cp_model.CpSolver()
     solver.parameters.catch_sigint_signal = False
     return solver
+
+
+def solve_stoppable(solver, model, stop: Callable[[], bool], callback=None,
+                    heartbeat: Callable[[], None] | None = None) -> tuple[int, bool]:
+    """`solver.solve(model, callback)` while a watcher thread ends the search as soon as
+    `stop()` is true (a Stop on the page, Ctrl-C) and calls `heartbeat` about once a
+    second; CP-SAT's status and whether it was stopped."""
+    done, stopped = threading.Event(), threading.Event()
+
+    def watch() -> None:
+        ticks = 0
+        while not done.wait(0.05):
+            if stop():
+                stopped.set()
+                solver.stop_search()
+                return
+            ticks += 1
+            if heartbeat is not None and ticks % 20 == 0:
+                heartbeat()
+
+    watcher = threading.Thread(target=watch, name="planner-stop", daemon=True)
+    watcher.start()
+    try:
+        code = solver.solve(model, callback) if callback is not None else solver.solve(model)
+    finally:
+        done.set()
+        watcher.join()
+    return code, stopped.is_set()

@@ -38,7 +38,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from .common import cp_solver
+from .common import cp_solver, solve_stoppable
 
 __all__ = [
     "ArcFlowGraph",
@@ -519,29 +519,10 @@ def _pack_into(
     solver = cp_solver()
     solver.parameters.max_time_in_seconds = time_limit
     solver.parameters.num_workers = max(1, workers)
-    done = threading.Event()
-    asked_to_stop = threading.Event()
-
-    def watch() -> None:
-        ticks = 0
-        while not done.wait(0.05):
-            if _should_stop(stop):
-                asked_to_stop.set()
-                solver.stop_search()
-                return
-            ticks += 1
-            if ticks % 20 == 0:
-                heartbeat()
-
-    watcher = threading.Thread(target=watch, name="packing-watch", daemon=True)
-    watcher.start()
-    try:
-        code = solver.solve(m)
-    finally:
-        done.set()
-        watcher.join()
+    code, asked_to_stop = solve_stoppable(solver, m, lambda: _should_stop(stop),
+                                          heartbeat=heartbeat)
     if code in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return [int(solver.value(v)) for v in x], "feasible"
     if code == cp_model.INFEASIBLE:
         return None, "infeasible"
-    return None, "stopped" if asked_to_stop.is_set() else "time limit"
+    return None, "stopped" if asked_to_stop else "time limit"

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 
-from .common import Capacity, cp_solver, misfit
+from .common import Capacity, cp_solver, misfit, solve_stoppable
 from .loads import Load, _add_vehicle
 from .model import Problem
 from .schedule import Schedule, Slot, colour_airframes, unit_ready
@@ -142,21 +142,7 @@ def refill(
     solver = cp_solver()
     solver.parameters.max_time_in_seconds = max(0.1, time_limit)
     solver.parameters.num_workers = max(1, workers)
-    done = threading.Event()
-
-    def watch() -> None:
-        while not done.wait(0.05):
-            if stop is not None and stop.is_set():
-                solver.stop_search()
-                return
-
-    watcher = threading.Thread(target=watch, name="planner-refill-stop", daemon=True)
-    watcher.start()
-    try:
-        code = solver.solve(m)
-    finally:
-        done.set()
-        watcher.join()
+    code, _stopped = solve_stoppable(solver, m, lambda: stop is not None and stop.is_set())
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return None
     before = max(lands.values())

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from .common import cp_solver, flight_min
+from .common import cp_solver, flight_min, solve_stoppable
 from .loads import Load
 from .model import Airfield, Problem
 
@@ -387,27 +387,12 @@ def cp_schedule(
             progress(time.monotonic() - began, best["obj"], best["bound"])
 
     solver.best_bound_callback = on_bound
-    done = threading.Event()
-    stopped = threading.Event()
-
-    def watch() -> None:
-        while not done.wait(0.05):
-            if stop is not None and stop.is_set():
-                stopped.set()
-                solver.stop_search()
-                return
-
-    watcher = threading.Thread(target=watch, name="planner-stop", daemon=True)
-    watcher.start()
-    try:
-        code = solver.solve(m, _Callback())
-    finally:
-        done.set()
-        watcher.join()
+    code, stopped = solve_stoppable(solver, m, lambda: stop is not None and stop.is_set(),
+                                    _Callback())
     bound = max(lower, int(math.ceil(solver.best_objective_bound - 1e-6)))
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         warm.bound = max(warm.bound, bound if code != cp_model.UNKNOWN else lower)
-        warm.status = "stopped" if stopped.is_set() else "feasible"
+        warm.status = "stopped" if stopped else "feasible"
         return warm
     out_starts: list[int | None] = []
     for i in range(len(slots)):
@@ -419,7 +404,7 @@ def cp_schedule(
     road = {u: int(solver.value(road_dep[u])) for u in ctx.road if not solver.value(air[u])}
     value = int(solver.value(closure))
     status = "optimal" if code == cp_model.OPTIMAL else "feasible"
-    if stopped.is_set():
+    if stopped:
         status = "stopped"
     sched = Schedule(out_starts, colour_airframes(problem, slots, out_starts), road, value)
     sched.bound = bound
