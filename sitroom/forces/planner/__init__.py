@@ -224,6 +224,12 @@ def solve(
                         f"at their times ({rounds} round{'s' if rounds > 1 else ''}): "
                         f"{len(r_loads)} loads, closure {r.sched.closure} min")
             best = r
+        if (time_limit_s - elapsed() >= 1.0 and not stopped()
+                and best.sched.status != "optimal" and best.sched.closure > max(lbs.values())):
+            # the refill has nothing more to give: layer 2 has the rest of the time
+            best.sched = layer2(best.slots, best.sched, best.packing)
+            best.packing["CP-SAT (this packing)"] = max(
+                best.packing.get("CP-SAT (this packing)", 0), best.sched.bound)
     if stopped():
         best.sched.status = "stopped"
     loads, method, slots, packing, sched = (
