@@ -114,7 +114,8 @@ def refill(
     fixed += [r + u.road_min for u in problem.units for r in [sched.road.get(u.id)]
               if r is not None]
     lands = {i: sched.starts[i] + slots[i].landing_offset for i in free}
-    closure = m.new_int_var(max(fixed, default=0), max(lands.values()), "closure")
+    settled = max(fixed, default=0)  # what stays as it is has landed by then
+    closure = m.new_int_var(settled, max(settled, *lands.values()), "closure")
     for i in free:
         m.add(closure >= lands[i]).only_enforce_if(used[i])
     # then the airframe time the sorties take, scarce types dearer: an An-124 cycle
