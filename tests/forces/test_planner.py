@@ -516,11 +516,14 @@ def test_the_time_indexed_timetable_gives_loads_that_carry_everyone_once():
     assert people == {u.id: u.personnel for u in problem.units}
 
 
-def test_refilling_the_scheduled_sorties_drops_the_late_one_and_waits_for_every_unit():
+@pytest.mark.parametrize("convoy", [False, True])
+def test_refilling_the_scheduled_sorties_drops_the_late_one_and_waits_for_every_unit(convoy):
     """A plan whose last sortie carries only what fits an earlier sortie of the same route:
     refilled at their times (refill.py), everyone flies on the earlier sortie and the late
     one is gone, so the closure moves to the earlier landing; nobody boards a sortie that
-    starts before their unit is ready, and no sortie goes over its load, floor or seats."""
+    starts before their unit is ready, and no sortie goes over its load, floor or seats.
+    The same when a unit's road convoy, which the refill leaves as it is, arrives after
+    every sortie has landed (then the convoy is the closure)."""
     from sitroom.forces.planner.common import Capacity
     from sitroom.forces.planner.loads import Load, _add_vehicle
     from sitroom.forces.planner.refill import refill, reslot
@@ -533,6 +536,9 @@ def test_refilling_the_scheduled_sorties_drops_the_late_one_and_waits_for_every_
         Unit("RU-1", "RU unit 1", "RU", 40, (bmd("RU-1", 1), bmd("RU-1", 2)), "UAAA", "UUBI"),
         Unit("RU-2", "RU unit 2", "RU", 10, (bmd("RU-2", 1),), "UAAA", "UUBI"),
     )
+    if convoy:
+        units += (Unit("KG-1", "KG unit 1", "KG", 60, (), "UAAA", "UCFM",
+                       road_allowed=True, road_min=3000),)
     sites = (
         Site("S1", "CHP-1", "RU-1", START, travel_min=30),
         Site("S2", "CHP-2", "RU-2", START + timedelta(hours=5), travel_min=30),
@@ -562,15 +568,18 @@ def test_refilling_the_scheduled_sorties_drops_the_late_one_and_waits_for_every_
     starts = [ready["RU-1"], ready["RU-2"], ready["RU-2"] + 60]
     slots = slots_of(problem, loads)
     before = max(st + s.landing_offset for s, st in zip(slots, starts, strict=True))
-    sched = Schedule(list(starts), [0, 1, 2], {}, before)
+    road = {"KG-1": 0} if convoy else {}
+    arrival = 3000 if convoy else 0
+    sched = Schedule(list(starts), [0, 1, 2], road, max(before, arrival))
 
     got = refill(problem, slots, sched, time_limit=10, workers=1)
     assert got is not None
     new_loads, new_sched = got
     new_slots = slots_of(problem, new_loads)
     new_sched = reslot(problem, new_slots, new_sched)
-    assert new_sched.closure == ready["RU-2"] + new_slots[0].landing_offset < before
-    assert set(new_sched.starts) <= set(starts[:2])
+    landed = ready["RU-2"] + new_slots[0].landing_offset
+    assert landed < before and new_sched.closure == max(landed, arrival)
+    assert len(new_loads) < len(loads) and set(new_sched.starts) <= set(starts[:2])
     aboard_v = sorted(v.id for ld in new_loads for v in ld.vehicles)
     assert aboard_v == sorted(v.id for u in units for v in u.vehicles)
     people: dict[str, int] = {}

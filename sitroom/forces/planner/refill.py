@@ -118,13 +118,15 @@ def refill(
     closure = m.new_int_var(settled, max(settled, *lands.values()), "closure")
     for i in free:
         m.add(closure >= lands[i]).only_enforce_if(used[i])
-    # then the airframe time the sorties take, scarce types dearer: an An-124 cycle
-    # freed lets layer 2 pull a later An-124 sortie earlier
+    # then the airframe time the sorties take, scarce types dearer (an An-124 cycle
+    # freed lets layer 2 pull a later An-124 sortie earlier); then the later sorties
+    # emptied first (when a convoy sets the closure, too)
     frames: dict[str, int] = {}
     for f in problem.fleet:
         frames[f.aircraft_type] = frames.get(f.aircraft_type, 0) + max(0, f.count)
+    latest = max(lands.values())
     cost = {i: -(-slots[i].cycle // max(1, frames.get(slots[i].load.aircraft_type, 1)))
-            for i in free}
+            * (latest + 1) + lands[i] for i in free}
     m.minimize(closure * (sum(cost.values()) + 1) + sum(cost[i] * used[i] for i in free))
     for i in free:
         load = slots[i].load
