@@ -445,6 +445,36 @@ def test_the_time_indexed_bound_sees_a_unit_ready_too_late_for_the_day():
     assert time_indexed_bound(problem, groups, 0, 3000, stop=stop) == 0
 
 
+def test_integer_sortie_counts_prove_a_deadline_the_linear_programme_cannot():
+    """On the benchmark's seed 1 the time-indexed linear programme is feasible at 3,250
+    min (its bound is about 3,190): fractions of sorties spread over the buckets fit.
+    With whole sorties no timetable meets 3,250, so no plan does (a plan's sorties
+    counted per bucket are whole), and the bound says so: asked to look between 3,249
+    and 3,251, it proves 3,250 out of reach. On seed 0, whose plans wait for Zhetygen's
+    four places on the ground, the buckets are sized so that the MOG rows see nearly
+    every minute of a turn, and whole sorties prove 4,300 min out of reach, where the
+    linear programme alone proves about 3,700 (the plans close at 4,364-4,484)."""
+    from sitroom.forces.planner.bounds import time_indexed_bound
+    from sitroom.forces.planner.generate import generate
+    from sitroom.forces.planner.loads import groups_of
+    from sitroom.forces.planner.timeindexed import TimeIndexed
+
+    problem = generate(1, 1)
+    groups = groups_of(problem)
+    model = TimeIndexed(problem, groups, 3251)
+    assert model.solve(3250, 60) == "feasible"
+    assert model.solve(3250, 60, proof=True) == "infeasible"
+    assert model.solve(3600, 60, proof=True) == "feasible"  # the plans close by about then
+    assert time_indexed_bound(problem, groups, 3249, 3251, time_limit=60) == 3251
+
+    problem = generate(1, 0)
+    groups = groups_of(problem)
+    model = TimeIndexed(problem, groups, 5000)
+    assert model.solve(3750, 60) == "feasible"
+    assert model.solve(4300, 60, proof=True) == "infeasible"
+    assert model.solve(4484, 60, proof=True) == "feasible"
+
+
 def test_ctrl_c_stops_the_command_keeping_the_best_plan(tmp_path):
     """Ctrl-C during a solve stops it with the best plan found so far (CP-SAT's own
     catching of SIGINT aborted the process, or the handler never ran)."""
@@ -526,7 +556,7 @@ def test_refilling_the_scheduled_sorties_drops_the_late_one_and_waits_for_every_
     every sortie has landed (then the convoy is the closure)."""
     from sitroom.forces.planner.common import Capacity
     from sitroom.forces.planner.loads import Load, _add_vehicle
-    from sitroom.forces.planner.refill import refill, reslot
+    from sitroom.forces.planner.refill import refill
     from sitroom.forces.planner.schedule import Schedule, slots_of, unit_ready
 
     def bmd(uid, n):
@@ -574,9 +604,7 @@ def test_refilling_the_scheduled_sorties_drops_the_late_one_and_waits_for_every_
 
     got = refill(problem, slots, sched, time_limit=10, workers=1)
     assert got is not None
-    new_loads, new_sched = got
-    new_slots = slots_of(problem, new_loads)
-    new_sched = reslot(problem, new_slots, new_sched)
+    new_loads, new_slots, new_sched = got
     landed = ready["RU-2"] + new_slots[0].landing_offset
     assert landed < before and new_sched.closure == max(landed, arrival)
     assert len(new_loads) < len(loads) and set(new_sched.starts) <= set(starts[:2])

@@ -43,7 +43,7 @@ class _Packing:
 # master's packing), the time-indexed bound (at most) and the time-indexed packing (at
 # most); layer 2 has what is left.
 LAYER1_SHARE = 0.35
-TIME_INDEXED_BOUND_SHARE = 0.15
+TIME_INDEXED_BOUND_SHARE = 0.2
 TIME_INDEXED_PLAN_SHARE = 0.15
 # Another packing is tried when at least this share of the time limit is left after
 # layer 2 has proved the best schedule of the first.
@@ -70,7 +70,7 @@ def solve(
     `explanation`; it never raises for bad data."""
     from .bounds import SORTIE_BOUNDS, airfield_bound, handover_path_bound, time_indexed_bound
     from .loads import groups_of, plan_loads, repack
-    from .refill import refill, refillable, reslot
+    from .refill import refill, refillable
     from .schedule import best_greedy, closure_bounds, cp_schedule, slots_of, unit_ready
     from .timeindexed import time_indexed_loads
 
@@ -209,10 +209,9 @@ def solve(
                          workers=workers, stop=stop)
             if got is None:
                 break
-            r_loads, r_sched = got
-            r_slots = slots_of(problem, r_loads)
+            r_loads, r_slots, r_sched = got
             r = _Packing(r_loads, best.method, r_slots, closure_bounds(problem, r_slots),
-                         reslot(problem, r_slots, r_sched))
+                         r_sched)
             if not stopped():
                 r.sched = layer2(r.slots, r.sched, r.packing, best=best.sched.closure,
                                  limit=(time_limit_s - elapsed()) / 2)

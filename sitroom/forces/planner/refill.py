@@ -25,7 +25,7 @@ import threading
 from .common import Capacity, cp_solver, misfit, solve_stoppable
 from .loads import Load, _add_vehicle
 from .model import Problem
-from .schedule import Schedule, Slot, colour_airframes, unit_ready
+from .schedule import Schedule, Slot, closure_of, colour_airframes, slots_of, unit_ready
 
 # The model has a boolean per vehicle and sortie of its route: about 4,000 on the
 # scenario-size benchmark, built in a fraction of a second. Ten times the force is a
@@ -54,9 +54,10 @@ def refill(
     time_limit: float,
     workers: int,
     stop: threading.Event | None = None,
-) -> tuple[list[Load], Schedule] | None:
-    """The loads refilled at their scheduled times and their schedule (the same starts,
-    empty sorties gone), or None when CP-SAT found nothing better in `time_limit` s."""
+) -> tuple[list[Load], list[Slot], Schedule] | None:
+    """The loads refilled at their scheduled times, their sorties and their schedule (the
+    same starts, empty sorties gone, the airframes coloured again and the closure
+    recomputed), or None when CP-SAT found nothing better in `time_limit` s."""
     from ortools.sat.python import cp_model
 
     ready = unit_ready(problem)
@@ -110,11 +111,11 @@ def refill(
             m.add_implication(b, used[i])
         if ps:
             m.add(sum(ps) <= cap.seats * used[i])
-    fixed = [sched.starts[i] + slots[i].landing_offset for i in flown if i not in used]
-    fixed += [r + u.road_min for u in problem.units for r in [sched.road.get(u.id)]
-              if r is not None]
     lands = {i: sched.starts[i] + slots[i].landing_offset for i in free}
-    settled = max(fixed, default=0)  # what stays as it is has landed by then
+    # what stays as it is (sorties of a unit that may drive, convoys) has landed by then
+    road_min = {u.id: u.road_min for u in problem.units}
+    settled = closure_of([slots[i] for i in flown if i not in used],
+                         [sched.starts[i] for i in flown if i not in used], sched.road, road_min)
     closure = m.new_int_var(settled, max(settled, *lands.values()), "closure")
     for i in free:
         m.add(closure >= lands[i]).only_enforce_if(used[i])
@@ -183,15 +184,7 @@ def refill(
         if st is None:
             loads.append(slots[i].load)
             starts.append(None)
-    return loads, Schedule(starts, [], dict(sched.road), 0, sched.bound, sched.status)
-
-
-def reslot(problem: Problem, new_slots: list[Slot], sched: Schedule) -> Schedule:
-    """`sched` (from `refill`) with its airframes and closure for `new_slots`."""
-    sched.airframes = colour_airframes(problem, new_slots, sched.starts)
-    ends = [st + s.landing_offset for s, st in zip(new_slots, sched.starts, strict=True)
-            if st is not None]
-    road_min = {u.id: u.road_min for u in problem.units}
-    ends += [r + road_min[u] for u, r in sched.road.items()]
-    sched.closure = max(ends, default=0)
-    return sched
+    new_slots = slots_of(problem, loads)
+    return loads, new_slots, Schedule(
+        starts, colour_airframes(problem, new_slots, starts), dict(sched.road),
+        closure_of(new_slots, starts, sched.road, road_min), sched.bound, sched.status)

@@ -248,13 +248,16 @@ def greedy(problem: Problem, slots: list[Slot], *, drive_if_allowed: bool = True
             (t + s.landing_offset, t + s.landing_offset + s.turn)
         )
     del free
-    closure = _closure(slots, starts, road, ctx)
+    closure = closure_of(slots, starts, road, {u: m for u, (_r, m) in ctx.road.items()})
     return Schedule(starts, airframes, road, closure, 0, "feasible")
 
 
-def _closure(slots, starts, road, ctx) -> int:
+def closure_of(slots: list[Slot], starts: list[int | None], road: dict[str, int],
+               road_min: dict[str, int]) -> int:
+    """The last landing of the flown sorties and the last arrival of the units that
+    drive (`road`: unit -> departure, `road_min`: unit -> minutes on the road)."""
     ends = [st + s.landing_offset for s, st in zip(slots, starts, strict=True) if st is not None]
-    ends += [r + ctx.road[u][1] for u, r in road.items()]
+    ends += [r + road_min[u] for u, r in road.items()]
     return max(ends, default=0)
 
 

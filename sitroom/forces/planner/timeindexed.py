@@ -20,16 +20,20 @@ closes by D maps to a solution: put each sortie in its bucket. Every row holds f
   bucket b is surely in progress at t in [b + d, b + cycle), cycle with the shortest
   return) are at most the airframes available by t;
 - MOG: the same for the loadings at each APOE ([b + d, b + turn)) and the unloadings at
-  each APOD ([b + d + landing - turn, b + landing));
+  each APOD ([b + d + landing, b + landing + turn): on the ground after landing, as
+  layer 2 has them);
 - covering, per group g and per ready time r of one of its units: the items of the units
   ready at r or later fly on sorties starting at r or later, i.e. in buckets
   b >= floor(r / d) d. Those sorties are at least L2 of these items (bounds.py), their
   ACLs hold the items' weight (personnel at person_kg), their seats the personnel, their
   floors the vehicles' floor length; and for each set of types that the outsize vehicles
-  fit, the sorties of those types hold their weight and floor. A unit allowed to drive
+  fit, the sorties of those types are at least the L2 bound of those vehicles (by weight
+  and by floor length) and hold their weight and floor. A unit allowed to drive
   that can be home by D drops its group's rows.
 The rows are single dimensions, so a solution may carry a fraction of a vehicle: the
-loads built from it leave what does not fit to extra sorties at the end.
+loads built from it leave what does not fit to extra sorties at the end. With integer
+counts the model is still a relaxation of every plan (a plan's sorties counted per
+bucket are integers), so a deadline with no integer solution is one no plan meets.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from . import packing
 from .common import Capacity, flight_min, usable_types
 from .model import Problem
 
@@ -49,10 +54,32 @@ BUCKETS = 400  # buckets over the horizon for the bound: at least 15 minutes eac
 # For a plan: fewer, longer buckets (HiGHS finds integer timetables in a few seconds
 # where 400 buckets took it ten or more), at a deadline a little above the best closure
 # bound, given most of the time; failing that, at the closure of a plan already found.
+# 4 % above: since the bound counts whole sorties its deadline is close to what a plan
+# can reach (1.12 suited the linear bound; with the integer one, seeds 0-2 of the
+# benchmark closed at 4,604 / 3,653 / 3,751 min with 1.12, 4,502 / 3,650 / 3,465 with
+# 1.04 and 4,604 / 3,740 / 3,600 at the bound itself, single runs).
 PLAN_BUCKETS = 200
-PLAN_DEADLINE = 1.12
+PLAN_DEADLINE = 1.04
 PLAN_FIRST_SHARE = 0.75
 PLAN_GAP = 0.1  # relative gap at which HiGHS stops with a timetable
+
+
+def bucket_width(least: int, turns: list[int]) -> int:
+    """The bucket width from `least` to half as much again whose boundaries best count a
+    turn on the ground. A MOG row counts a sortie at the boundaries it surely spans, so
+    of a turn T it sees (ceil(T / d) - 1) d minutes: with 15-minute buckets, 105 of an
+    Il-76's 120 and the MOG looks an eighth larger than it is; with 17, 119 of 120 and
+    170 of an An-124's 180. On the benchmark's seed 0, whose plans are held by
+    Zhetygen's four places on the ground, 15-minute buckets let integer timetables close
+    by 4,300 min and 17-minute ones prove that none does. The worst turn decides; among
+    equals, the narrowest width."""
+    if not turns:
+        return least
+
+    def seen(d: int) -> float:
+        return min((-(-t // d) - 1) * d / t for t in turns)
+
+    return max(range(least, least + least // 2 + 1), key=lambda d: (seen(d), -d))
 
 
 @dataclass
@@ -89,7 +116,8 @@ class TimeIndexed:
                 avail = 0 if f.available_from is None else _minutes(problem, f.available_from)
                 frames.setdefault(f.aircraft_type, []).extend([max(0, avail)] * f.count)
         self.frames = frames
-        self.d = max(15, -(-upper // buckets))
+        self.d = bucket_width(max(15, -(-upper // buckets)),
+                              [k.turnaround_min for code, k in kinds.items() if code in frames])
         longest = max((k.turnaround_min * 2 for k in kinds.values()), default=0)
         horizon = upper + longest + 24 * 60
         windows = {code: open_windows(a, problem, horizon) for code, a in fields.items()}
@@ -133,6 +161,11 @@ class TimeIndexed:
                     floor = sum(any_cap.floor_of(v) for v in vs)
                     rows.append(({c: cap.floor / 100 for c, cap in caps.items()}, floor / 100))
                 for t, rv in _restricted(part, caps).items():
+                    rows.append(({c: 1.0 for c in t}, float(max(
+                        packing.l2_bound([v.weight_kg for v in rv],
+                                         max(caps[c].weight for c in t)),
+                        packing.l2_bound([any_cap.floor_of(v) for v in rv],
+                                         max(caps[c].floor for c in t))))))
                     rows.append(({c: caps[c].weight / 1000 for c in t},
                                  sum(v.weight_kg for v in rv) / 1000))
                     rows.append(({c: caps[c].floor / 100 for c in t},
@@ -142,9 +175,14 @@ class TimeIndexed:
         # the last integer solution: (route, bucket start, sorties)
         self.solution: list[tuple[_Route, int, int]] = []
 
-    def solve(self, deadline: int, limit: float, *, integer: bool = False) -> str:
+    def solve(self, deadline: int, limit: float, *, integer: bool = False,
+              proof: bool = False) -> str:
         """"infeasible" (proved), "feasible" (with integer=True: `self.solution` holds the
-        sorties found) or "unknown" (time limit without either)."""
+        sorties found) or "unknown" (time limit without either). By default the linear
+        programme; `integer`: integer sortie counts, the fewest and earliest, stopped at
+        PLAN_GAP (a timetable for a plan); `proof`: integer counts, no objective, solved
+        to the end (whether any integer timetable exists: when none does, the deadline is
+        one no plan meets, a stronger proof than the linear programme's)."""
         import highspy
 
         d, groups = self.d, self.groups
@@ -165,8 +203,8 @@ class TimeIndexed:
                 rows.setdefault(("fleet", rt.code, t), []).append(j)
             for t in range(b + d, b + rt.turn, d):
                 rows.setdefault(("apoe", key[0], t), []).append(j)
-            lo = b + d + rt.landing - rt.turn
-            for t in range(-(-lo // d) * d, b + rt.landing, d):
+            lo = b + d + rt.landing  # unloading: [S + landing, S + landing + turn)
+            for t in range(-(-lo // d) * d, b + rt.landing + rt.turn, d):
                 rows.setdefault(("apod", key[1], t), []).append(j)
         h = highspy.Highs()
         h.setOptionValue("output_flag", False)
@@ -174,14 +212,16 @@ class TimeIndexed:
         # no "threads" option: HiGHS refuses to run once it differs from its scheduler's
         inf = highspy.kHighsInf
         n = len(cols)
+        timetable = integer and not proof
         if n:
             # with integer counts: the fewest sorties, then the earliest
             late = 100.0 * max(1, deadline)
-            cost = [1.0 + b / late for _rt, b in cols] if integer else [0.0] * n
+            cost = [1.0 + b / late for _rt, b in cols] if timetable else [0.0] * n
             h.addVars(n, [0.0] * n, [inf] * n)
             h.changeColsCost(n, list(range(n)), cost)
-            if integer:
+            if integer or proof:
                 h.changeColsIntegrality(n, list(range(n)), [highspy.HighsVarType.kInteger] * n)
+            if timetable:
                 # a good timetable soon matters more than the fewest sorties proved;
                 # HiGHS's presolve took seconds on a four-unit force where the search
                 # without it takes a tenth of one (about the same on the benchmark's)
@@ -208,7 +248,7 @@ class TimeIndexed:
         status = h.getModelStatus()
         if status == highspy.HighsModelStatus.kInfeasible:
             return "infeasible"
-        if not integer:
+        if not timetable:
             return "feasible" if status == highspy.HighsModelStatus.kOptimal else "unknown"
         if h.getInfo().primal_solution_status != 2:  # no feasible point found
             return "unknown"
