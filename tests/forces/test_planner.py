@@ -152,6 +152,29 @@ def test_every_bound_is_below_what_was_found(small_plan):
     assert all(b <= plan.closure_min for b in plan.packing_bounds.values())
 
 
+def test_the_arc_flow_bound_sees_vehicles_that_fill_the_floor_before_the_weight():
+    """Six light trucks 9.7 m long: two fill an Il-76's floor (20.3 m with the gaps) at
+    6 t of its 40. By weight one sortie would do; the arc-flow bound also packs the floor
+    and says three, which is what any plan needs (it said one when it kept the weight
+    alone)."""
+    from sitroom.forces.planner.bounds import group_sortie_bounds
+    from sitroom.forces.planner.loads import groups_of
+
+    trucks = tuple(Vehicle(f"RU-1-V{n}", "RU-1", "long truck", 3000, 9.7, 2.5, 2.5)
+                   for n in range(6))
+    problem = Problem(
+        start=START,
+        units=(Unit("RU-1", "RU unit 1", "RU", 0, trucks, "UAAA", "UUBI"),),
+        sites=(Site("S1", "CHP-1", "RU-1", START, travel_min=30),),
+        aircraft=AIRCRAFT, fleet=(Fleet("IL76MD", 2),), airfields=APOES, destinations=HOMES,
+    )
+    (group,) = groups_of(problem)
+    assert group_sortie_bounds(problem, group).arcflow == 3
+    plan = solve(problem, time_limit_s=10, workers=1)
+    independent_check(problem, plan)
+    assert len(plan.sorties) == 3 and plan.sortie_bounds["arc-flow LP"] == 3
+
+
 def test_the_loads_come_from_the_pattern_model_and_its_bound_holds(small_plan):
     """Two packings are made, the fleet master's (pattern MIP) and the time-indexed
     programme's; the one whose greedy schedule closes first is flown."""
