@@ -338,11 +338,19 @@ def _l2(problem: Problem, group: Group, caps: dict[str, Capacity]) -> int:
     if group.personnel and s_cap:
         best = max(best, -(-group.personnel // s_cap))  # L2 = L1 for unit items
     for t, vs in _restricted(group, caps).items():
-        cap = max(caps[c].weight for c in t)
-        best = max(best, packing.l2_bound([v.weight_kg for v in vs], cap))
-        cap = max(caps[c].floor for c in t)
-        best = max(best, packing.l2_bound([any_cap.floor_of(v) for v in vs], cap))
+        best = max(best, _restricted_l2(vs, t, caps))
     return best
+
+
+def _restricted_l2(vehicles: list, types: frozenset[str], caps: dict[str, Capacity]) -> int:
+    """L2 of vehicles that fit only `types`: by weight and by floor length, each on the
+    largest capacity among those types; the sorties of those types are at least this."""
+    any_cap = next(iter(caps.values()))
+    return max(
+        packing.l2_bound([v.weight_kg for v in vehicles], max(caps[c].weight for c in types)),
+        packing.l2_bound([any_cap.floor_of(v) for v in vehicles],
+                         max(caps[c].floor for c in types)),
+    )
 
 
 UNIT_KG = 100

@@ -114,8 +114,9 @@ def refill(
     lands = {i: sched.starts[i] + slots[i].landing_offset for i in free}
     # what stays as it is (sorties of a unit that may drive, convoys) has landed by then
     road_min = {u.id: u.road_min for u in problem.units}
-    settled = closure_of([slots[i] for i in flown if i not in used],
-                         [sched.starts[i] for i in flown if i not in used], sched.road, road_min)
+    as_is = [i for i in flown if i not in used]
+    settled = closure_of([slots[i] for i in as_is], [sched.starts[i] for i in as_is],
+                         sched.road, road_min)
     closure = m.new_int_var(settled, max(settled, *lands.values()), "closure")
     for i in free:
         m.add(closure >= lands[i]).only_enforce_if(used[i])

@@ -43,7 +43,6 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import packing
 from .common import Capacity, flight_min, usable_types
 from .model import Problem
 
@@ -99,7 +98,7 @@ class TimeIndexed:
 
     def __init__(self, problem: Problem, groups: list[Group], upper: int,
                  buckets: int = BUCKETS) -> None:
-        from .bounds import _l2, _restricted
+        from .bounds import _l2, _restricted, _restricted_l2
         from .schedule import _allowed, _intersect, _minutes, open_windows, unit_ready
 
         self.problem, self.groups = problem, groups
@@ -161,11 +160,7 @@ class TimeIndexed:
                     floor = sum(any_cap.floor_of(v) for v in vs)
                     rows.append(({c: cap.floor / 100 for c, cap in caps.items()}, floor / 100))
                 for t, rv in _restricted(part, caps).items():
-                    rows.append(({c: 1.0 for c in t}, float(max(
-                        packing.l2_bound([v.weight_kg for v in rv],
-                                         max(caps[c].weight for c in t)),
-                        packing.l2_bound([any_cap.floor_of(v) for v in rv],
-                                         max(caps[c].floor for c in t))))))
+                    rows.append(({c: 1.0 for c in t}, float(_restricted_l2(rv, t, caps))))
                     rows.append(({c: caps[c].weight / 1000 for c in t},
                                  sum(v.weight_kg for v in rv) / 1000))
                     rows.append(({c: caps[c].floor / 100 for c in t},
