@@ -569,6 +569,55 @@ def test_the_time_indexed_timetable_gives_loads_that_carry_everyone_once():
     assert people == {u.id: u.personnel for u in problem.units}
 
 
+def test_cp_sat_fills_two_timetable_sorties_that_largest_first_leaves_a_vehicle_over():
+    """Two Il-76 sorties of the timetable (20.3 m of floor each, with the lashing gap) and
+    six vehicles: two take 8.12 m, four 6.09 m. Largest first puts the two long ones
+    together and leaves one short one for an extra sortie after the timetable's; CP-SAT
+    pairs one long with two short on each sortie and nothing is left over. Every vehicle
+    and person is carried once, within each sortie's load, floor and seats."""
+    from sitroom.forces.planner.common import Capacity
+    from sitroom.forces.planner.loads import groups_of
+    from sitroom.forces.planner.timeindexed import PLAN_BUCKETS, TimeIndexed, _realize_timetable
+
+    def truck(n, length):
+        return Vehicle(f"RU-1-V{n}", "RU-1", "truck", 5000, length, 2.5, 2.4)
+
+    vehicles = (truck(1, 7.82), truck(2, 7.82), *(truck(n, 5.79) for n in range(3, 7)))
+    problem = Problem(
+        start=START,
+        units=(Unit("RU-1", "RU unit 1", "RU", 12, vehicles, "UAAA", "UUBI"),),
+        sites=(Site("S1", "CHP-1", "RU-1", START + timedelta(hours=2), travel_min=60),),
+        aircraft=AIRCRAFT,
+        fleet=(Fleet("IL76MD", 2),),
+        airfields=APOES,
+        destinations=HOMES,
+    )
+    groups = groups_of(problem)
+    model = TimeIndexed(problem, groups, 3000, PLAN_BUCKETS)
+    route = next(rt for rt in model.routes if rt.code == "IL76MD")
+    bucket = -(-route.first // model.d) * model.d
+    model.solution = [(route, bucket, 2)]
+    cap = Capacity.of(next(k for k in AIRCRAFT if k.code == "IL76MD"), problem)
+    assert cap.floor == 2030 and [cap.floor_of(v) for v in vehicles[:3]] == [812, 812, 609]
+    deadline = 3000
+
+    def extras(loads):
+        return [ld for ld in loads if ld.hint == deadline]
+
+    largest_first = _realize_timetable(problem, groups, model, deadline, time_limit=0)
+    assert [len(ld.vehicles) for ld in extras(largest_first)] == [1]
+    filled = _realize_timetable(problem, groups, model, deadline, time_limit=10)
+    assert extras(filled) == []
+    assert len(filled) == 2 and all(ld.hint == bucket for ld in filled)
+    assert sorted(v.id for ld in filled for v in ld.vehicles) == sorted(v.id for v in vehicles)
+    assert sum(ld.personnel for ld in filled) == 12
+    for ld in filled:
+        assert sorted(cap.floor_of(v) for v in ld.vehicles) == [609, 609, 812]
+        assert ld.weight == 15000 + 100 * ld.personnel <= cap.weight
+        assert ld.personnel == ld.by_unit.get("RU-1", 0)
+        assert ld.personnel + ld.seats_lost <= cap.seats
+
+
 @pytest.mark.parametrize("convoy", [False, True])
 def test_refilling_the_scheduled_sorties_drops_the_late_one_and_waits_for_every_unit(convoy):
     """A plan whose last sortie carries only what fits an earlier sortie of the same route:

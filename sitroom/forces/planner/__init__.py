@@ -151,7 +151,7 @@ def solve(
     if not baseline and not stopped():
         timed = time_indexed_loads(problem, groups, max(lbs.values()), warm.closure,
                                    time_limit=TIME_INDEXED_PLAN_SHARE * time_limit_s,
-                                   stop=stop)
+                                   workers=workers, stop=stop)
         if timed is not None:
             t = candidate(*timed)
             t.method += f" (greedy closure {t.sched.closure} min)"

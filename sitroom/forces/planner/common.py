@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from .model import AircraftType, Airfield, Problem, Vehicle
 
@@ -130,7 +131,10 @@ class Capacity:
         )
 
     def floor_of(self, v: Vehicle) -> int:
-        return math.ceil(v.length_m * 100) + self.gap_cm
+        return self.floor_of_length(v.length_m)
+
+    def floor_of_length(self, length_m: float) -> int:
+        return math.ceil(length_m * 100) + self.gap_cm
 
     def seats_lost(self, v: Vehicle) -> int:
         """Floor seats the vehicle stands on: (seats - side seats) x its share of the floor."""
@@ -190,6 +194,48 @@ def validate(problem: Problem) -> None:
                              unit=s.guarded_by, unit_name=units[s.guarded_by].name)
 
 
+@dataclass
+class Aboard:
+    """CP-SAT's choice of what each sortie carries (`add_aboard`)."""
+
+    x: dict[tuple[str, int], Any] = field(default_factory=dict)  # (vehicle, sortie): aboard
+    y: dict[tuple[Any, int], Any] = field(default_factory=dict)  # (people, sortie): how many
+    on: dict[int, list[tuple[Vehicle, Any]]] = field(default_factory=dict)  # sortie: vehicles
+
+
+def add_aboard(model, caps: dict[int, Capacity], vehicles: list[tuple[Vehicle, list[int]]],
+               people: list[tuple[Any, int, list[int]]], *, everyone: bool) -> Aboard:
+    """Add to the CP-SAT `model` the choice of what the sorties `caps` (sortie: its type's
+    capacity) carry, within each one's allowable cabin load (personnel at person_kg),
+    floor length and seats (loads.py's rules). `vehicles`: (a vehicle, the sorties it may
+    take); `people`: (a key, how many, the sorties they may take). `everyone`: all of
+    them aboard; otherwise each vehicle on at most one sortie and at most that many
+    people, the rest left to the caller."""
+    a = Aboard(on={i: [] for i in caps})
+    seated: dict[int, list[Any]] = {i: [] for i in caps}
+    for v, cands in vehicles:
+        for i in cands:
+            a.x[v.id, i] = var = model.new_bool_var(f"x{v.id}_{i}")
+            a.on[i].append((v, var))
+        aboard = [a.x[v.id, i] for i in cands]
+        if everyone:
+            model.add_exactly_one(aboard)
+        else:
+            model.add_at_most_one(aboard)
+    for key, n, cands in people:
+        for i in cands:
+            a.y[key, i] = var = model.new_int_var(0, min(n, caps[i].seats), f"y{key}_{i}")
+            seated[i].append(var)
+        total = sum(a.y[key, i] for i in cands)
+        model.add(total == n if everyone else total <= n)
+    for i, cap in caps.items():
+        vs, ps = a.on[i], seated[i]
+        model.add(sum(v.weight_kg * b for v, b in vs) + cap.person_kg * sum(ps) <= cap.weight)
+        model.add(sum(cap.floor_of(v) * b for v, b in vs) <= cap.floor)
+        model.add(sum(cap.seats_lost(v) * b for v, b in vs) + sum(ps) <= cap.seats)
+    return a
+
+
 def cp_solver():
     """A CP-SAT solver that leaves Ctrl-C to the caller: by default CP-SAT catches SIGINT
     itself while it searches, which replaces the command's own handler (the one that
@@ -199,6 +245,18 @@ def cp_solver():
     solver = cp_model.CpSolver()
     solver.parameters.catch_sigint_signal = False
     return solver
+
+
+def solve_found(model, time_limit: float, workers: int, stop: threading.Event | None):
+    """CP-SAT on `model` for `time_limit` s on `workers`, ended early when `stop` is set:
+    the solver, to read the values from, when it found a solution; else None."""
+    from ortools.sat.python import cp_model
+
+    solver = cp_solver()
+    solver.parameters.max_time_in_seconds = max(0.05, time_limit)
+    solver.parameters.num_workers = max(1, workers)
+    code, _stopped = solve_stoppable(solver, model, lambda: stop is not None and stop.is_set())
+    return solver if code in (cp_model.OPTIMAL, cp_model.FEASIBLE) else None
 
 
 def solve_stoppable(solver, model, stop: Callable[[], bool], callback=None,

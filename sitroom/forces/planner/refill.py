@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 
-from .common import Capacity, cp_solver, misfit, solve_stoppable
+from .common import Capacity, add_aboard, misfit, solve_found
 from .loads import Load, _add_vehicle
 from .model import Problem
 from .schedule import Schedule, Slot, closure_of, colour_airframes, slots_of, unit_ready
@@ -68,8 +68,6 @@ def refill(
     if not free or not refillable([slots[i] for i in free]):
         return None
     m = cp_model.CpModel()
-    x: dict[tuple[str, int], cp_model.IntVar] = {}  # (vehicle id, slot) -> aboard
-    y: dict[tuple[str, int], cp_model.IntVar] = {}  # (unit id, slot) -> personnel aboard
     used = {i: m.new_bool_var(f"used{i}") for i in free}
     by_group: dict[tuple, list[int]] = {}
     for i in free:
@@ -82,35 +80,25 @@ def refill(
                 vehicles[v.id] = (v, group)
             for u, n in load.by_unit.items():
                 people[(u, group)] = people.get((u, group), 0) + n
-    for vid, (v, group) in vehicles.items():
-        cands = [i for i in by_group[group]
-                 if sched.starts[i] >= ready[v.unit]
-                 and misfit(v, kinds[slots[i].load.aircraft_type]) is None]
-        for i in cands:
-            x[vid, i] = m.new_bool_var(f"x{vid}_{i}")
-        m.add_exactly_one(x[vid, i] for i in cands)
-    for (u, group), n in people.items():
-        cands = [i for i in by_group[group] if sched.starts[i] >= ready[u]]
-        for i in cands:
-            y[u, i] = m.new_int_var(0, min(n, caps[slots[i].load.aircraft_type].seats),
-                                    f"y{u}_{i}")
-        m.add(sum(y[u, i] for i in cands) == n)
-    on: dict[int, list] = {i: [] for i in free}
+    a = add_aboard(
+        m,
+        {i: caps[slots[i].load.aircraft_type] for i in free},
+        [(v, [i for i in by_group[group] if sched.starts[i] >= ready[v.unit]
+               and misfit(v, kinds[slots[i].load.aircraft_type]) is None])
+         for v, group in vehicles.values()],
+        [(u, n, [i for i in by_group[group] if sched.starts[i] >= ready[u]])
+         for (u, group), n in people.items()],
+        everyone=True,
+    )
+    x, y = a.x, a.y
     seated: dict[int, list] = {i: [] for i in free}
-    for (vid, i), var in x.items():
-        on[i].append((vehicles[vid][0], var))
     for (_u, i), var in y.items():
         seated[i].append(var)
     for i in free:
-        cap = caps[slots[i].load.aircraft_type]
-        vs, ps = on[i], seated[i]
-        m.add(sum(v.weight_kg * b for v, b in vs) + cap.person_kg * sum(ps) <= cap.weight)
-        m.add(sum(cap.floor_of(v) * b for v, b in vs) <= cap.floor)
-        m.add(sum(cap.seats_lost(v) * b for v, b in vs) + sum(ps) <= cap.seats)
-        for _v, b in vs:
+        for _v, b in a.on[i]:
             m.add_implication(b, used[i])
-        if ps:
-            m.add(sum(ps) <= cap.seats * used[i])
+        if seated[i]:
+            m.add(sum(seated[i]) <= caps[slots[i].load.aircraft_type].seats * used[i])
     lands = {i: sched.starts[i] + slots[i].landing_offset for i in free}
     # what stays as it is (sorties of a unit that may drive, convoys) has landed by then
     road_min = {u.id: u.road_min for u in problem.units}
@@ -144,11 +132,8 @@ def refill(
         if u not in slots[i].load.by_unit:
             m.add_hint(var, 0)
 
-    solver = cp_solver()
-    solver.parameters.max_time_in_seconds = max(0.1, time_limit)
-    solver.parameters.num_workers = max(1, workers)
-    code, _stopped = solve_stoppable(solver, m, lambda: stop is not None and stop.is_set())
-    if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    solver = solve_found(m, time_limit, workers, stop)
+    if solver is None:
         return None
     before = max(lands.values())
     kept = [i for i in free if solver.value(used[i])]

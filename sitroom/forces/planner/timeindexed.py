@@ -31,7 +31,8 @@ closes by D maps to a solution: put each sortie in its bucket. Every row holds f
   and by floor length) and hold their weight and floor. A unit allowed to drive
   that can be home by D drops its group's rows.
 The rows are single dimensions, so a solution may carry a fraction of a vehicle: the
-loads built from it leave what does not fit to extra sorties at the end. With integer
+loads built from it (largest first, or by CP-SAT, `_realize_timetable`) leave what does
+not fit to extra sorties at the end. With integer
 counts the model is still a relaxation of every plan (a plan's sorties counted per
 bucket are integers), so a deadline with no integer solution is one no plan meets.
 """
@@ -61,6 +62,7 @@ PLAN_BUCKETS = 200
 PLAN_DEADLINE = 1.04
 PLAN_FIRST_SHARE = 0.75
 PLAN_GAP = 0.1  # relative gap at which HiGHS stops with a timetable
+FILL_LEAST = 1.0  # seconds for CP-SAT to fill the timetable's sorties, at least
 
 
 def bucket_width(least: int, turns: list[int]) -> int:
@@ -260,15 +262,18 @@ def time_indexed_loads(
     upper: int,
     *,
     time_limit: float,
+    workers: int = 2,
     stop: threading.Event | None = None,
 ) -> tuple[list[Load], str] | None:
     """Loads from the integer programme (PLAN_BUCKETS buckets) at the deadline
     PLAN_DEADLINE x `best_bound`, or failing that at `upper` (the closure of a plan
     already found), and the method's name; None when HiGHS solves neither in the time.
-    Each sortie of bucket b carries, largest first, the vehicles of its group ready by the
-    end of the bucket that fit it, then personnel ready by then (crews of the vehicles
-    aboard first); what is left goes on first-fit-decreasing sorties after the rest. Each
-    load's `hint` is its bucket, the order the greedy schedule follows."""
+    Each sortie of bucket b carries items of its group ready by the end of the bucket,
+    chosen either largest first or by CP-SAT in the time left (at least FILL_LEAST s),
+    whichever's greedy schedule closes first (`_realize_timetable`). Each load's `hint`
+    is its bucket, the order the greedy schedule follows."""
+    from .schedule import best_greedy, slots_of
+
     started = time.monotonic()
     if best_bound <= 0 or upper <= best_bound or not groups:
         return None
@@ -282,55 +287,188 @@ def time_indexed_loads(
             return None
         share = left * PLAN_FIRST_SHARE if i < len(deadlines) - 1 else left
         if model.solve(deadline, share, integer=True) == "feasible":
-            loads = _realize_timetable(problem, groups, model, deadline)
-            return loads, f"time-indexed MIP (deadline {deadline} min)"
+            left = time_limit - (time.monotonic() - started)
+            # two fills of the timetable's sorties: largest first, and CP-SAT's, which
+            # leaves less to extra sorties; the one whose greedy schedule closes first
+            # (the benchmark's seed 1: 3,652 min against 4,426; seed 0: 5,859 against
+            # 4,676, where the fuller sorties wait for Zhetygen's next morning)
+            fills = []
+            for how, limit in (("largest first", 0.0), ("CP-SAT", max(FILL_LEAST, left))):
+                loads = _realize_timetable(problem, groups, model, deadline,
+                                           time_limit=limit, workers=workers, stop=stop)
+                closure = best_greedy(problem, slots_of(problem, loads)).closure
+                fills.append((closure, len(fills), loads, how))
+            _closure, _n, loads, how = min(fills)
+            return loads, f"time-indexed MIP (deadline {deadline} min, filled {how})"
     return None
 
 
 def _realize_timetable(
-    problem: Problem, groups: list[Group], model: TimeIndexed, deadline: int
+    problem: Problem, groups: list[Group], model: TimeIndexed, deadline: int, *,
+    time_limit: float, workers: int = 2, stop: threading.Event | None = None,
 ) -> list[Load]:
+    """The loads of the timetable in `model`: each sortie of bucket b carries items of its
+    group ready by the end of the bucket. First, largest first, the vehicles that fit,
+    then personnel (crews of the vehicles aboard first); then, with `time_limit`, CP-SAT
+    group by group (`_fill`), kept for a group when it carries more by `_worth`; not for
+    a group of more than refill.MAX_PAIRS vehicle-sortie pairs (ten times the benchmark's
+    force has groups of 100,000 and more, which take longer to build than to solve). What is
+    left goes on first-fit-decreasing sorties after the timetable's (`hint` = deadline;
+    None for a unit that may drive, whose sorties layer 2 may drop)."""
     from .loads import Load, _add_vehicle, _seat_people, first_fit_decreasing
+    from .refill import MAX_PAIRS
 
     caps = {k.code: Capacity.of(k, problem) for k in usable_types(problem)}
     ready, d = model.ready, model.d
-    loads: list[Load] = []
+    # the timetable's sorties: (group, bucket, type), larger floors first in a bucket
+    sorties = sorted(
+        ((rt.group, b, rt.code) for rt, b, count in model.solution for _ in range(count)),
+        key=lambda s: (s[0], s[1], -caps[s[2]].floor, s[2]),
+    )
+    loads = [Load(code, *groups[gi].key[:2], groups[gi].key, hint=b) for gi, b, code in sorties]
+    by = [b + d - 1 for _gi, b, _code in sorties]  # aboard: ready by the end of the bucket
+    vehicles = {gi: sorted(g.vehicles, key=lambda v: (ready[v.unit], v.id))
+                for gi, g in enumerate(groups)}
+    people = {u.id: u.personnel for g in groups for u in g.units}
+    # first, largest first: the vehicles ready that fit, then personnel (crews aboard first)
+    for i, (gi, _b, code) in enumerate(sorties):
+        cap, load, g = caps[code], loads[i], groups[gi]
+        fits = [v for v in vehicles[gi] if ready[v.unit] <= by[i] and code in g.compat[v.id]]
+        for v in sorted(fits, key=lambda v: (-cap.floor_of(v), -v.weight_kg, v.id)):
+            if (
+                load.weight + v.weight_kg <= cap.weight
+                and load.floor + cap.floor_of(v) <= cap.floor
+                and load.seats_lost + cap.seats_lost(v) <= cap.seats
+            ):
+                _add_vehicle(load, v, cap)
+                vehicles[gi].remove(v)
+        aboard = {v.unit for v in load.vehicles}
+        order = sorted((u.id for u in g.units if ready[u.id] <= by[i]),
+                       key=lambda uid: (uid not in aboard, ready[uid], uid))
+        _seat_people(load, cap, order, people, problem.person_kg)
+    if sorties and time_limit > 0.1 and not (stop is not None and stop.is_set()):
+        # then CP-SAT, group by group, keeping what leaves less for extra sorties
+        worth = _worth(problem, caps)
+        mine: dict[int, list[int]] = {}
+        for i, (gi, _b, _code) in enumerate(sorties):
+            mine.setdefault(gi, []).append(i)
+        size = {gi: len(idx) * (len(groups[gi].vehicles) + len(groups[gi].units))
+                for gi, idx in mine.items()
+                if len(idx) * len(groups[gi].vehicles) <= MAX_PAIRS}
+        ends = time.monotonic() + time_limit
+        for gi in sorted(size, key=lambda gi: size[gi]):
+            g, idx = groups[gi], mine[gi]
+            left = ends - time.monotonic()
+            if left <= 0.05 or (stop is not None and stop.is_set()):
+                break
+            share = left * size[gi] / sum(size.values())
+            size.pop(gi)
+            got = _fill(problem, g, [sorties[i][2] for i in idx], [by[i] for i in idx],
+                        ready, caps, worth, share, workers, stop)
+            if got is None:
+                continue
+
+            def carried(lds: list[Load], g=g) -> int:
+                return (sum(worth(v.weight_kg, v.length_m, 0, g.compat[v.id])
+                            for ld in lds for v in ld.vehicles)
+                        + worth(problem.person_kg, 0, 1, caps) * sum(ld.personnel for ld in lds))
+
+            if carried(got) > carried([loads[i] for i in idx]):
+                for i, load in zip(idx, got, strict=True):
+                    load.hint = loads[i].hint
+                    loads[i] = load
+                taken = {v.id for load in got for v in load.vehicles}
+                vehicles[gi] = [v for v in g.vehicles if v.id not in taken]
+                for u in g.units:
+                    people[u.id] = u.personnel - sum(load.by_unit.get(u.id, 0) for load in got)
+    loads = [ld for ld in loads if ld.vehicles or ld.personnel]
     for gi, g in enumerate(groups):
-        origin, dest, _ = g.key
-        sorties = sorted(
-            (b, -caps[rt.code].floor, rt.code)
-            for rt, b, count in model.solution if rt.group == gi for _ in range(count)
-        )
-        vehicles = sorted(g.vehicles, key=lambda v: (ready[v.unit], v.id))
-        people = {u.id: u.personnel for u in g.units}
-        for b, _floor, code in sorties:
-            cap = caps[code]
-            by = b + d - 1  # ready by the end of the bucket
-            load = Load(code, origin, dest, g.key, hint=b)
-            fits = [v for v in vehicles if ready[v.unit] <= by and code in g.compat[v.id]]
-            for v in sorted(fits, key=lambda v: (-cap.floor_of(v), -v.weight_kg, v.id)):
-                if (
-                    load.weight + v.weight_kg <= cap.weight
-                    and load.floor + cap.floor_of(v) <= cap.floor
-                    and load.seats_lost + cap.seats_lost(v) <= cap.seats
-                ):
-                    _add_vehicle(load, v, cap)
-                    vehicles.remove(v)
-            aboard = {v.unit for v in load.vehicles}
-            order = sorted((u.id for u in g.units if ready[u.id] <= by),
-                           key=lambda uid: (uid not in aboard, ready[uid], uid))
-            _seat_people(load, cap, order, people, problem.person_kg)
-            if load.vehicles or load.personnel:
-                loads.append(load)
-        if vehicles or any(people.values()):
+        left = {u.id: people[u.id] for u in g.units}
+        if vehicles[gi] or any(left.values()):
             rest = g.part([u for u in g.units
-                           if people[u.id] or any(v.unit == u.id for v in vehicles)])
-            rest.vehicles = list(vehicles)
-            rest.personnel = sum(people.values())
-            extra = first_fit_decreasing(problem, rest, personnel=people)
+                           if left[u.id] or any(v.unit == u.id for v in vehicles[gi])])
+            rest.vehicles = list(vehicles[gi])
+            rest.personnel = sum(left.values())
+            extra = first_fit_decreasing(problem, rest, personnel=left)
             # a unit that may drive: layer 2 decides, in its ready order; the others after
             # the timetable's sorties
             for ld in extra:
                 ld.hint = None if g.optional_unit else deadline
             loads.extend(extra)
+    return loads
+
+
+def _worth(problem: Problem, caps: dict[str, Capacity]):
+    """What carrying an item is worth: the share of a sortie it takes (in thousandths)
+    times how scarce the type is (the largest fleet's airframes over the type's), on the
+    type where that is least: `worth(kg, length in m, seats, types it fits)`. An item
+    left over takes an extra sortie after the timetable's, and one that only an An-124
+    takes waits for one of three airframes (seed 1 of the benchmark: the next morning
+    at Zhetygen, 4,419 min, where extra Il-76 sorties closed by 3,524)."""
+    any_cap = next(iter(caps.values()))
+    share = 1000
+    frames: dict[str, int] = {}
+    for f in problem.fleet:
+        frames[f.aircraft_type] = frames.get(f.aircraft_type, 0) + max(0, f.count)
+    most = max(frames.values(), default=1)
+
+    def worth(kg: int, length_m: float, seats: int, types) -> int:
+        floor = any_cap.floor_of_length(length_m) if length_m else 0
+        return min(max(-(-share * kg // caps[c].weight), -(-share * floor // caps[c].floor),
+                       -(-share * seats // max(1, caps[c].seats)))
+                   * most // max(1, frames.get(c, 0)) for c in types)
+
+    return worth
+
+
+def _fill(problem: Problem, group: Group, types: list[str], by: list[int],
+          ready: dict[str, int], caps: dict[str, Capacity], worth, time_limit: float,
+          workers: int, stop: threading.Event | None) -> list[Load] | None:
+    """Loads for sorties of `group` of `types`, each taking what is ready by `by`, that
+    carry as much as CP-SAT finds in `time_limit` s, by `worth`; None if it found none."""
+    from ortools.sat.python import cp_model
+
+    from .common import add_aboard, solve_found
+    from .loads import Load, _add_vehicle
+
+    crowd: dict[int, list] = {}  # ready time: units with personnel
+    for u in group.units:
+        if u.personnel:
+            crowd.setdefault(ready[u.id], []).append(u)
+    n = len(types)
+    m = cp_model.CpModel()
+    a = add_aboard(
+        m,
+        {i: caps[code] for i, code in enumerate(types)},
+        [(v, [i for i in range(n) if ready[v.unit] <= by[i] and types[i] in group.compat[v.id]])
+         for v in group.vehicles],
+        [(r, sum(u.personnel for u in us), [i for i in range(n) if r <= by[i]])
+         for r, us in crowd.items()],
+        everyone=False,
+    )
+    weight = {v.id: worth(v.weight_kg, v.length_m, 0, group.compat[v.id])
+              for v in group.vehicles}
+    m.maximize(sum(weight[vid] * var for (vid, _i), var in a.x.items())
+               + worth(problem.person_kg, 0, 1, caps) * sum(a.y.values()))
+    solver = solve_found(m, time_limit, workers, stop)
+    if solver is None:
+        return None
+    origin, dest, _ = group.key
+    loads = [Load(code, origin, dest, group.key) for code in types]
+    for i, load in enumerate(loads):
+        for v, var in a.on[i]:
+            if solver.value(var):
+                _add_vehicle(load, v, caps[types[i]])
+    left = {r: [[u.id, u.personnel] for u in us] for r, us in crowd.items()}
+    for (r, i), var in a.y.items():
+        want = solver.value(var)
+        for unit in left[r]:  # the units ready at that time, in turn
+            take = min(want, unit[1])
+            if take:
+                loads[i].by_unit[unit[0]] = loads[i].by_unit.get(unit[0], 0) + take
+                unit[1] -= take
+                want -= take
+    for load in loads:
+        load.personnel = sum(load.by_unit.values())
+        load.weight += load.personnel * problem.person_kg
     return loads
