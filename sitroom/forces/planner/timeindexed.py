@@ -73,7 +73,7 @@ def bucket_width(least: int, turns: list[int]) -> int:
     170 of an An-124's 180. On the benchmark's seed 0, whose plans are held by
     Zhetygen's four places on the ground, 15-minute buckets let integer timetables close
     by 4,300 min and 17-minute ones prove that none does. The worst turn decides; among
-    equals, the narrowest width."""
+    equals, the narrowest width: with both turns, 19 minutes (114 of 120, 171 of 180)."""
     if not turns:
         return least
 
